@@ -1,0 +1,1 @@
+"""flowscribe: flow-first runtime tracing for Python apps."""

@@ -1,0 +1,222 @@
+"""Reading trace files: the one reader of the format in ``docs/trace-format.md``.
+
+The runtime's CLI, the language server and the tests all read traces through this
+module. Everything in a trace is untrusted input: a line may be cut short (a run is still
+writing), malformed, huge, binary, or of a future schema. Such lines are skipped and
+counted in :class:`ReadStats`, never raised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+__all__ = [
+    "EVENT_TYPES",
+    "SCHEMA_VERSION",
+    "ReadStats",
+    "TraceFollower",
+    "iter_events",
+    "parse_line",
+]
+
+SCHEMA_VERSION = 1
+EVENT_TYPES = frozenset(
+    {
+        "run_start",
+        "flow_start",
+        "checkpoint",
+        "success",
+        "failure",
+        "exception",
+        "metric",
+        "flow_end",
+        "summary",
+    }
+)
+#: Lines longer than this are skipped: the runtime caps evidence far below it, so such a
+#: line is junk, and parsing it would cost the reader more than it could tell.
+MAX_LINE_BYTES = 1 << 20
+_CHUNK = 1 << 20
+
+Event = dict[str, Any]
+
+
+@dataclass
+class ReadStats:
+    """Counts of what a read saw; ``skipped`` breaks down why lines were dropped."""
+
+    lines: int = 0
+    events: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, why: str) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + 1
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def parse_line(line: bytes | str, stats: Optional[ReadStats] = None) -> Optional[Event]:
+    """Parse one trace line into an event dict, or ``None`` (counted) if it is not one."""
+    st = stats if stats is not None else ReadStats()
+    st.lines += 1
+    if len(line) > MAX_LINE_BYTES:
+        st.skip("too_long")
+        return None
+    try:
+        obj = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        st.skip("malformed")
+        return None
+    if not isinstance(obj, dict):
+        st.skip("not_object")
+        return None
+    if obj.get("schema") != SCHEMA_VERSION:
+        st.skip("unknown_schema")
+        return None
+    if obj.get("event_type") not in EVENT_TYPES:
+        st.skip("unknown_event_type")
+        return None
+    st.events += 1
+    return obj
+
+
+def _type_markers(types: Iterable[str]) -> tuple[bytes, ...]:
+    return tuple(f'"event_type":"{t}"'.encode() for t in types)
+
+
+def _iter_lines(fh: Any, stats: ReadStats) -> Iterator[bytes]:
+    """Complete lines from a binary file; an over-long line is skipped without buffering it."""
+    pending = b""
+    skipping = False
+    while True:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            break
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                if not skipping:
+                    pending += chunk[start:]
+                    if len(pending) > MAX_LINE_BYTES:
+                        pending, skipping = b"", True
+                break
+            if skipping:
+                stats.lines += 1
+                stats.skip("too_long")
+                skipping = False
+            else:
+                yield pending + chunk[start:nl] if pending else chunk[start:nl]
+            pending = b""
+            start = nl + 1
+    if pending or skipping:
+        # No newline at the end: a run still writing, or a run killed mid-line.
+        stats.lines += 1
+        stats.skip("truncated")
+
+
+def iter_events(
+    path: str | os.PathLike[str],
+    *,
+    types: Optional[Iterable[str]] = None,
+    stats: Optional[ReadStats] = None,
+) -> Iterator[Event]:
+    """Yield the events of a trace file, skipping (and counting) bad lines.
+
+    ``types`` limits the result to those event types; lines of other types are then
+    rejected by a substring test before any JSON parsing, which is what makes reading a
+    large trace for its failures cheap. A missing or unreadable file yields nothing.
+    """
+    st = stats if stats is not None else ReadStats()
+    markers = _type_markers(types) if types is not None else None
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed in finally; generator body
+    except OSError:
+        st.skip("unreadable")
+        return
+    try:
+        for line in _iter_lines(fh, st):
+            if not line.strip():
+                continue
+            if markers is not None and not any(m in line for m in markers):
+                st.lines += 1
+                continue
+            ev = parse_line(line, st)
+            if ev is not None:
+                yield ev
+    except OSError:
+        st.skip("unreadable")
+    finally:
+        fh.close()
+
+
+@dataclass
+class FollowResult:
+    """What one :meth:`TraceFollower.poll` found."""
+
+    events: list[Event]
+    #: True when the file was replaced, truncated or rotated: earlier events are void.
+    reset: bool = False
+
+
+class TraceFollower:
+    """Reads a growing trace incrementally, from the offset it last stopped at.
+
+    A partial last line is kept for the next poll. If the file is replaced (new inode),
+    truncated, or deleted, the next poll reports ``reset=True`` and starts over, so a
+    reader can drop what it derived from the old file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.stats = ReadStats()
+        self._offset = 0
+        self._ino: Optional[int] = None
+        self._partial = b""
+
+    def poll(self) -> FollowResult:
+        """Return the complete events appended since the last poll."""
+        reset = False
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            if self._ino is not None:
+                self._ino, self._offset, self._partial = None, 0, b""
+                return FollowResult([], reset=True)
+            return FollowResult([])
+        if self._ino is not None and (st.st_ino != self._ino or st.st_size < self._offset):
+            reset = True
+            self._offset, self._partial = 0, b""
+        self._ino = st.st_ino
+        if st.st_size == self._offset:
+            return FollowResult([], reset=reset)
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                data = fh.read()
+        except OSError:
+            self.stats.skip("unreadable")
+            return FollowResult([], reset=reset)
+        self._offset += len(data)
+        data = self._partial + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._partial = data if len(data) <= MAX_LINE_BYTES else b""
+            return FollowResult([], reset=reset)
+        self._partial = data[cut + 1 :]
+        if len(self._partial) > MAX_LINE_BYTES:
+            self._partial = b""
+        events = []
+        for line in data[:cut].split(b"\n"):
+            if line.strip():
+                ev = parse_line(line, self.stats)
+                if ev is not None:
+                    events.append(ev)
+        return FollowResult(events, reset=reset)

@@ -12,7 +12,6 @@ bash .ci/setup-python.sh
 
 step "lint and types (ruff, mypy)"
 .venv/bin/ruff check py_server tests benchmarks examples
-.venv/bin/ruff format --check py_server tests benchmarks examples || true
 .venv/bin/mypy
 
 step "build the .vsix"

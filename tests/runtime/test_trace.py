@@ -1,0 +1,112 @@
+"""The trace reader: tolerant of every kind of bad line, incremental on growing files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from flowscribe.trace import MAX_LINE_BYTES, ReadStats, TraceFollower, iter_events
+
+
+def _event(seq: int, event_type: str = "checkpoint", **extra: object) -> dict[str, object]:
+    ev: dict[str, object] = {
+        "schema": 1,
+        "id": f"p1-{seq}",
+        "run_id": "r1",
+        "seq": seq,
+        "ts": 1.0 + seq,
+        "event_type": event_type,
+        "flow_id": "orders/submit",
+    }
+    ev.update(extra)
+    return ev
+
+
+def _line(ev: dict[str, object]) -> bytes:
+    return json.dumps(ev, separators=(",", ":")).encode() + b"\n"
+
+
+def test_bad_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(
+        _line(_event(1))
+        + b"{not json\n"
+        + b"\x00\xff\xfe binary junk\n"
+        + b"[1, 2, 3]\n"
+        + _line({**_event(2), "schema": 99})
+        + _line(_event(3, "teleport"))
+        + b"x" * (MAX_LINE_BYTES + 10)
+        + b"\n"
+        + b"\n"
+        + _line(_event(4, "failure"))
+        + b'{"schema":1,"event_type":"fail'  # a run still writing its last line
+    )
+    stats = ReadStats()
+    events = list(iter_events(path, stats=stats))
+    assert [e["seq"] for e in events] == [1, 4]
+    assert stats.skipped == {
+        "malformed": 2,
+        "not_object": 1,
+        "unknown_schema": 1,
+        "unknown_event_type": 1,
+        "too_long": 1,
+        "truncated": 1,
+    }
+
+
+def test_type_filter_only_parses_matching_lines(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(b"".join(_line(_event(i, t)) for i, t in enumerate(
+        ["run_start", "flow_start", "failure", "checkpoint", "exception", "flow_end"], 1)))
+    stats = ReadStats()
+    got = [e["event_type"] for e in iter_events(path, types={"failure", "exception"}, stats=stats)]
+    assert got == ["failure", "exception"]
+    assert stats.events == 2
+
+
+def test_missing_file_yields_nothing(tmp_path: Path) -> None:
+    stats = ReadStats()
+    assert list(iter_events(tmp_path / "nope.jsonl", stats=stats)) == []
+    assert stats.skipped == {"unreadable": 1}
+
+
+def test_follower_reads_appends_and_keeps_partial_lines(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    follower = TraceFollower(path)
+    assert follower.poll().events == []  # not there yet: no error
+
+    path.write_bytes(_line(_event(1)))
+    assert [e["seq"] for e in follower.poll().events] == [1]
+
+    whole = _line(_event(2))
+    with path.open("ab") as fh:
+        fh.write(whole[:10])
+    assert follower.poll().events == []
+    with path.open("ab") as fh:
+        fh.write(whole[10:] + _line(_event(3)))
+    result = follower.poll()
+    assert [e["seq"] for e in result.events] == [2, 3]
+    assert result.reset is False
+
+
+def test_follower_resets_on_rotation_truncation_and_deletion(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(_line(_event(1)) + _line(_event(2)))
+    follower = TraceFollower(path)
+    assert len(follower.poll().events) == 2
+
+    # rotation: the old file is renamed away and a new one starts
+    os.replace(path, tmp_path / "trace.jsonl.1")
+    path.write_bytes(_line(_event(1, run_id="r2")))
+    result = follower.poll()
+    assert result.reset is True
+    assert [e["run_id"] for e in result.events] == ["r2"]
+
+    # truncation in place
+    path.write_bytes(b"")
+    assert follower.poll().reset is True
+
+    path.unlink()
+    assert follower.poll().reset is True
+    assert follower.poll().reset is False

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 __all__ = [
     "EVENT_TYPES",
@@ -62,7 +62,7 @@ class ReadStats:
         return sum(self.skipped.values())
 
 
-def parse_line(line: bytes | str, stats: Optional[ReadStats] = None) -> Optional[Event]:
+def parse_line(line: bytes | str, stats: ReadStats | None = None) -> Event | None:
     """Parse one trace line into an event dict, or ``None`` (counted) if it is not one."""
     st = stats if stats is not None else ReadStats()
     st.lines += 1
@@ -125,8 +125,8 @@ def _iter_lines(fh: Any, stats: ReadStats) -> Iterator[bytes]:
 def iter_events(
     path: str | os.PathLike[str],
     *,
-    types: Optional[Iterable[str]] = None,
-    stats: Optional[ReadStats] = None,
+    types: Iterable[str] | None = None,
+    stats: ReadStats | None = None,
 ) -> Iterator[Event]:
     """Yield the events of a trace file, skipping (and counting) bad lines.
 
@@ -178,7 +178,7 @@ class TraceFollower:
         self.path = Path(path)
         self.stats = ReadStats()
         self._offset = 0
-        self._ino: Optional[int] = None
+        self._ino: int | None = None
         self._partial = b""
 
     def poll(self) -> FollowResult:

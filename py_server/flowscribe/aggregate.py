@@ -1,0 +1,705 @@
+"""Streaming aggregates of one run: what summary.md, ask.md and the editor's lenses show.
+
+:class:`RunAggregate` folds events in one at a time and keeps no per-event state, so its
+memory does not grow with the length of a run: per flow it holds counters, a bounded
+duration sketch (:class:`Quantiles`) and the first and latest failure. What could grow with
+a run (failure classes, distinct issues, metric names, open flow instances) is capped, and
+what was dropped is counted.
+
+The aggregate knows nothing of files or config: latency buckets and SLA targets are passed
+in, so the runtime, the CLI and the language server can all use it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "DEFAULT_LATENCY_BUCKETS_MS",
+    "FailureInfo",
+    "FlowStats",
+    "InstanceInfo",
+    "Issue",
+    "MetricStats",
+    "Quantiles",
+    "RunAggregate",
+    "aggregate_events",
+]
+
+DEFAULT_LATENCY_BUCKETS_MS: tuple[float, ...] = (50.0, 200.0, 1000.0)
+
+# Caps on everything whose size a run could otherwise drive up.
+MAX_CLASSES_PER_FLOW = 64
+MAX_METRICS_PER_FLOW = 32
+MAX_ISSUES = 64
+MAX_EXCEPTIONS = 20
+MAX_OPEN_INSTANCES = 10_000
+MAX_LISTED_INSTANCES = 100
+MAX_PIDS = 64
+OTHER_CLASS = "(other)"
+
+
+class Quantiles:
+    """A bounded sketch of a stream of non-negative values (durations in ms).
+
+    The first :attr:`EXACT_LIMIT` values are kept as they are, so small runs get exact
+    percentiles. After that the values move into a log-scale histogram whose bucket
+    boundaries grow by :attr:`GAMMA`; each bucket reports the value that sits within
+    ``(GAMMA - 1) / (GAMMA + 1)`` (about 1 %) of every value in it, so any percentile is
+    within 1 % relative error of a value at that rank. Values at or below :attr:`FLOOR`
+    share one bucket. At most ``log(max / FLOOR) / log(GAMMA)`` buckets exist (about
+    1,400 for 1 µs to 11 days), whatever the number of values.
+
+    Percentiles use the nearest-rank definition: ``p(q)`` is the smallest recorded value
+    with at least ``q`` of all values at or below it.
+    """
+
+    EXACT_LIMIT = 512
+    GAMMA = 1.02
+    FLOOR = 1e-3
+
+    __slots__ = ("_buckets", "_exact", "count", "max", "min", "total")
+
+    def __init__(self) -> None:
+        self._exact: list[float] | None = []
+        self._buckets: dict[int, int] = {}
+        self.count = 0
+        self.total = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+
+    def add(self, value: float) -> None:
+        """Record one value (negative values count as 0; NaN and inf are ignored)."""
+        if not math.isfinite(value):
+            return
+        value = max(value, 0.0)
+        self.count += 1
+        self.total += value
+        self.min = min(self.min, value)
+        self.max = max(self.max, value)
+        if self._exact is not None:
+            self._exact.append(value)
+            if len(self._exact) > self.EXACT_LIMIT:
+                for v in self._exact:
+                    self._bucket_add(v)
+                self._exact = None
+        else:
+            self._bucket_add(value)
+
+    def _bucket_add(self, value: float) -> None:
+        key = -1 if value <= self.FLOOR else math.ceil(math.log(value / self.FLOOR, self.GAMMA))
+        self._buckets[key] = self._buckets.get(key, 0) + 1
+
+    def _bucket_value(self, key: int) -> float:
+        if key < 0:
+            return 0.0
+        upper = self.FLOOR * self.GAMMA**key
+        # The point whose relative distance to both bucket ends is the same.
+        return 2 * upper / (self.GAMMA + 1)
+
+    @property
+    def exact(self) -> bool:
+        """True while every value is still kept (percentiles are exact)."""
+        return self._exact is not None
+
+    def percentile(self, q: float) -> float | None:
+        """The ``q`` quantile (0 < q <= 1) by nearest rank, or None with no values."""
+        if self.count == 0:
+            return None
+        rank = max(1, math.ceil(q * self.count))
+        if self._exact is not None:
+            return sorted(self._exact)[rank - 1]
+        seen = 0
+        for key in sorted(self._buckets):
+            seen += self._buckets[key]
+            if seen >= rank:
+                # Never report beyond what was observed.
+                return min(max(self._bucket_value(key), self.min), self.max)
+        return self.max
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass
+class FailureInfo:
+    """A failure or exception event, reduced to what the artifacts and the editor show."""
+
+    event_id: str | None
+    event_type: str
+    flow_id: str | None
+    instance: str | None
+    error_class: str
+    reason: str
+    severity: str | None
+    file: str | None
+    line: int | None
+    function: str | None
+    step: str | None
+    ts: float | None
+    thread: str | None
+    evidence: dict[str, Any]
+    correlation: dict[str, Any]
+    exception_type: str | None = None
+    exception_message: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``file:line``, or what is known of it."""
+        if not self.file:
+            return "(unknown location)"
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class Issue:
+    """Failures grouped by (flow, class, file, line): one line of "top issues"."""
+
+    first: FailureInfo
+    latest: FailureInfo
+    count: int = 1
+
+
+@dataclass
+class InstanceInfo:
+    """A flow instance that never ended with a verdict (unfinished or orphaned)."""
+
+    flow_id: str
+    instance: str | None
+    file: str | None = None
+    line: int | None = None
+    ts: float | None = None
+
+
+@dataclass
+class MetricStats:
+    """Count, total, min and max of one metric within one flow."""
+
+    unit: str | None = None
+    count: int = 0
+    total: float = 0.0
+    min: float = math.inf
+    max: float = -math.inf
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        self.min = min(self.min, value)
+        self.max = max(self.max, value)
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass
+class FlowStats:
+    """Everything one run says about one flow id."""
+
+    flow_id: str
+    bucket_bounds_ms: tuple[float, ...]
+    sla_p95_ms: float | None = None
+    parent_flow: str | None = None
+    started: int = 0
+    ended: int = 0
+    passed: int = 0
+    failed: int = 0
+    unfinished: int = 0
+    orphaned: int = 0
+    failures: int = 0
+    exceptions: int = 0
+    checkpoints: int = 0
+    successes: int = 0
+    failures_by_class: dict[str, int] = field(default_factory=dict)
+    durations: Quantiles = field(default_factory=Quantiles)
+    buckets: list[int] = field(default_factory=list)
+    first_failure: FailureInfo | None = None
+    last_failure: FailureInfo | None = None
+    last_status: str | None = None
+    metrics: dict[str, MetricStats] = field(default_factory=dict)
+    metrics_dropped: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.buckets:
+            self.buckets = [0] * (len(self.bucket_bounds_ms) + 1)
+
+    @property
+    def p50_ms(self) -> float | None:
+        return self.durations.percentile(0.50)
+
+    @property
+    def p95_ms(self) -> float | None:
+        return self.durations.percentile(0.95)
+
+    @property
+    def sla_ok(self) -> bool | None:
+        """True/False against the SLA p95 target; None without a target or durations."""
+        p95 = self.p95_ms
+        if self.sla_p95_ms is None or p95 is None:
+            return None
+        return p95 <= self.sla_p95_ms
+
+    @property
+    def status(self) -> str:
+        """``failed`` if any instance failed, else ``unfinished`` if any ended without a
+        verdict or was orphaned, else ``passed`` (or ``unfinished`` when none ended)."""
+        if self.failed or self.failures or self.exceptions:
+            return "failed"
+        if self.unfinished or self.orphaned or not self.passed:
+            return "unfinished"
+        return "passed"
+
+    def bucket_labels(self) -> list[str]:
+        """Human labels for :attr:`buckets`, e.g. ``<= 50 ms``, ``50-200 ms``, ``> 1000 ms``."""
+        return bucket_labels(self.bucket_bounds_ms)
+
+
+def bucket_labels(bounds: Sequence[float]) -> list[str]:
+    """Labels for the ``len(bounds) + 1`` latency buckets delimited by ``bounds``."""
+    if not bounds:
+        return ["all"]
+    labels = [f"<= {_num(bounds[0])} ms"]
+    labels += [f"{_num(lo)}-{_num(hi)} ms" for lo, hi in zip(bounds, bounds[1:])]
+    labels.append(f"> {_num(bounds[-1])} ms")
+    return labels
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _count_marker(value: Any, marker: str, depth: int = 0) -> int:
+    """How many strings in ``value`` (nested up to a small depth) contain ``marker``."""
+    if isinstance(value, str):
+        return value.count(marker)
+    if depth > 8:
+        return 0
+    if isinstance(value, dict):
+        return sum(_count_marker(v, marker, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_marker(v, marker, depth + 1) for v in value)
+    return 0
+
+
+REDACTED_MARKER = "[REDACTED]"
+
+
+class RunAggregate:
+    """Streaming aggregates of one run. Feed every event of the run, in order, to :meth:`add`.
+
+    ``latency_buckets_ms`` are the upper bounds of the duration buckets
+    (``performance.latency_buckets_ms``); ``sla_p95_ms`` maps flow ids to their p95
+    target in ms (the catalog's ``sla.p95_ms`` with ``performance.sla_overrides`` applied).
+    The first event fixes :attr:`run_id` unless one is given; events of other runs are
+    ignored and counted in :attr:`foreign_events`. Bad field types are tolerated: a trace
+    is untrusted input.
+    """
+
+    def __init__(
+        self,
+        latency_buckets_ms: Sequence[float] = DEFAULT_LATENCY_BUCKETS_MS,
+        sla_p95_ms: Mapping[str, float] | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.bucket_bounds_ms = tuple(sorted(float(b) for b in latency_buckets_ms))
+        self.sla_p95_ms: dict[str, float] = dict(sla_p95_ms or {})
+        self.run_id = run_id
+        # Run header, from the first run_start.
+        self.app: str | None = None
+        self.mode: str | None = None
+        self.tags: list[str] = []
+        self.root: str | None = None
+        self.git_sha: str | None = None
+        self.python: str | None = None
+        self.argv: list[str] = []
+        self.started: float | None = None
+        self.ended: float | None = None  # ts of the summary event: the run ended cleanly
+        self.last_ts: float | None = None
+        self.pids: set[int] = set()
+        # Counts.
+        self.events = 0
+        self.by_type: dict[str, int] = {}
+        self.foreign_events = 0
+        self.skipped_lines = 0  # set by whoever read the trace (see trace.ReadStats)
+        self.flows: dict[str, FlowStats] = {}
+        # Failures.
+        self.failures = 0
+        self.exception_count = 0
+        self.first_failure: FailureInfo | None = None
+        self.last_failure: FailureInfo | None = None
+        self.issues: dict[tuple[Any, ...], Issue] = {}
+        self.issues_dropped = 0
+        self.exceptions: list[FailureInfo] = []
+        # Instances without a verdict.
+        self.open_instances: dict[str, InstanceInfo] = {}
+        self.open_dropped = 0
+        self.unfinished: list[InstanceInfo] = []
+        self.unfinished_total = 0
+        self._summary_orphans: list[InstanceInfo] = []
+        self._summary_orphan_count = 0
+        self._summary_orphan_total = 0  # the summary event's own count, when it gives one
+        self.summary_counts: dict[str, Any] = {}
+        self._redacted_seen = 0
+
+    # -- feeding ---------------------------------------------------------------------
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        """Fold one event in. Never raises on odd field types."""
+        run_id = _str(event.get("run_id"))
+        if self.run_id is None:
+            self.run_id = run_id
+        elif run_id is not None and run_id != self.run_id:
+            self.foreign_events += 1
+            return
+        etype = _str(event.get("event_type")) or "?"
+        self.events += 1
+        self.by_type[etype] = self.by_type.get(etype, 0) + 1
+        ts = _float(event.get("ts"))
+        if ts is not None and (self.last_ts is None or ts > self.last_ts):
+            self.last_ts = ts
+        pid = _int(event.get("pid"))
+        if pid is not None and len(self.pids) < MAX_PIDS:
+            self.pids.add(pid)
+        evidence = _dict(event.get("evidence"))
+        if etype != "summary":
+            self._redacted_seen += _count_marker(evidence, REDACTED_MARKER)
+            self._redacted_seen += _count_marker(event.get("reason"), REDACTED_MARKER)
+
+        if etype == "run_start":
+            self._run_start(event, evidence, ts)
+            return
+        if etype == "summary":
+            self._summary(evidence, ts)
+            return
+        flow_id = _str(event.get("flow_id"))
+        if flow_id is None:
+            return
+        stats = self.flow(flow_id)
+        parent_flow = _str(event.get("parent_flow"))
+        if parent_flow and stats.parent_flow is None:
+            stats.parent_flow = parent_flow
+        if etype == "flow_start":
+            self._flow_start(stats, event, ts)
+        elif etype == "flow_end":
+            self._flow_end(stats, event, ts)
+        elif etype == "checkpoint":
+            stats.checkpoints += 1
+        elif etype == "success":
+            stats.successes += 1
+        elif etype == "metric":
+            self._metric(stats, event)
+        elif etype in ("failure", "exception"):
+            self._failure(stats, event, etype, evidence, ts)
+
+    def flow(self, flow_id: str) -> FlowStats:
+        """The stats of ``flow_id``, created empty on first use."""
+        stats = self.flows.get(flow_id)
+        if stats is None:
+            stats = FlowStats(
+                flow_id, self.bucket_bounds_ms, sla_p95_ms=self.sla_p95_ms.get(flow_id)
+            )
+            self.flows[flow_id] = stats
+        return stats
+
+    def _run_start(self, event: Mapping[str, Any], evidence: dict[str, Any], ts: Any) -> None:
+        if self.started is not None:
+            return  # a child process joining the run
+        self.started = ts
+        self.app = _str(evidence.get("app"))
+        self.mode = _str(evidence.get("mode"))
+        self.root = _str(evidence.get("root"))
+        self.git_sha = _str(evidence.get("git_sha"))
+        self.python = _str(evidence.get("python"))
+        argv = evidence.get("argv")
+        self.argv = [str(a) for a in argv[:32]] if isinstance(argv, list) else []
+        tags = event.get("tags")
+        self.tags = [str(t) for t in tags[:32]] if isinstance(tags, list) else []
+
+    def _summary(self, evidence: dict[str, Any], ts: float | None) -> None:
+        self.ended = ts if ts is not None else self.last_ts
+        self.summary_counts = {k: v for k, v in evidence.items() if _int(v) is not None}
+        listed = evidence.get("orphaned")
+        if not isinstance(listed, list):
+            listed = evidence.get("orphaned_instances")
+        if isinstance(listed, list):
+            for item in listed:
+                self._summary_orphan(item)
+        self._summary_orphan_total = _int(evidence.get("orphaned")) or 0
+
+    def _summary_orphan(self, item: Any) -> None:
+        if isinstance(item, dict):
+            instance = _str(item.get("instance"))
+            flow_id = _str(item.get("flow_id"))
+        else:
+            instance, flow_id = _str(item), None
+        known = self.open_instances.pop(instance, None) if instance else None
+        if known is not None:
+            info = known
+        elif flow_id is not None:
+            info = InstanceInfo(
+                flow_id, instance, _str(_dict(item).get("file")), _int(_dict(item).get("line"))
+            )
+        else:
+            return
+        self._summary_orphan_count += 1
+        if len(self._summary_orphans) < MAX_LISTED_INSTANCES:
+            self._summary_orphans.append(info)
+        self.flow(info.flow_id).orphaned += 1
+
+    def _flow_start(self, stats: FlowStats, event: Mapping[str, Any], ts: Any) -> None:
+        stats.started += 1
+        instance = _str(event.get("instance"))
+        if instance is None:
+            return
+        if len(self.open_instances) >= MAX_OPEN_INSTANCES:
+            self.open_dropped += 1
+            return
+        self.open_instances[instance] = InstanceInfo(
+            stats.flow_id, instance, _str(event.get("file")), _int(event.get("line")), ts
+        )
+
+    def _flow_end(self, stats: FlowStats, event: Mapping[str, Any], ts: Any) -> None:
+        stats.ended += 1
+        instance = _str(event.get("instance"))
+        opened = self.open_instances.pop(instance, None) if instance else None
+        status = _str(event.get("status"))
+        stats.last_status = status
+        if status == "passed":
+            stats.passed += 1
+        elif status == "failed":
+            stats.failed += 1
+        else:
+            stats.unfinished += 1
+            self.unfinished_total += 1
+            if len(self.unfinished) < MAX_LISTED_INSTANCES:
+                self.unfinished.append(
+                    opened
+                    or InstanceInfo(
+                        stats.flow_id,
+                        instance,
+                        _str(event.get("file")),
+                        _int(event.get("line")),
+                        ts,
+                    )
+                )
+        duration = _float(event.get("duration_ms"))
+        if duration is not None:
+            stats.durations.add(duration)
+            i = 0
+            while i < len(self.bucket_bounds_ms) and duration > self.bucket_bounds_ms[i]:
+                i += 1
+            stats.buckets[i] += 1
+
+    def _metric(self, stats: FlowStats, event: Mapping[str, Any]) -> None:
+        name = _str(event.get("step")) or "(unnamed)"
+        value = _float(event.get("value"))
+        if value is None:
+            return
+        metric = stats.metrics.get(name)
+        if metric is None:
+            if len(stats.metrics) >= MAX_METRICS_PER_FLOW:
+                stats.metrics_dropped += 1
+                return
+            metric = stats.metrics[name] = MetricStats(unit=_str(event.get("unit")))
+        metric.add(value)
+
+    def _failure(
+        self,
+        stats: FlowStats,
+        event: Mapping[str, Any],
+        etype: str,
+        evidence: dict[str, Any],
+        ts: float | None,
+    ) -> None:
+        exc = _dict(event.get("exception"))
+        error_class = _str(event.get("error_class")) or (
+            "SYSTEM" if etype == "exception" else "UNCLASSIFIED"
+        )
+        reason = _str(event.get("reason")) or _str(exc.get("message")) or ""
+        info = FailureInfo(
+            event_id=_str(event.get("id")),
+            event_type=etype,
+            flow_id=stats.flow_id,
+            instance=_str(event.get("instance")),
+            error_class=error_class,
+            reason=reason,
+            severity=_str(event.get("severity")),
+            file=_str(event.get("file")),
+            line=_int(event.get("line")),
+            function=_str(event.get("function")),
+            step=_str(event.get("step")),
+            ts=ts,
+            thread=_str(event.get("thread")),
+            evidence=evidence,
+            correlation=_dict(event.get("correlation")),
+            exception_type=_str(exc.get("type")),
+            exception_message=_str(exc.get("message")),
+        )
+        if etype == "exception":
+            stats.exceptions += 1
+            self.exception_count += 1
+            if len(self.exceptions) < MAX_EXCEPTIONS:
+                self.exceptions.append(info)
+        else:
+            stats.failures += 1
+            self.failures += 1
+        classes = stats.failures_by_class
+        key_class = error_class
+        if key_class not in classes and len(classes) >= MAX_CLASSES_PER_FLOW:
+            key_class = OTHER_CLASS
+        classes[key_class] = classes.get(key_class, 0) + 1
+        if stats.first_failure is None:
+            stats.first_failure = info
+        stats.last_failure = info
+        if self.first_failure is None:
+            self.first_failure = info
+        self.last_failure = info
+        key = (stats.flow_id, error_class, info.file, info.line)
+        issue = self.issues.get(key)
+        if issue is not None:
+            issue.count += 1
+            issue.latest = info
+        elif len(self.issues) < MAX_ISSUES:
+            self.issues[key] = Issue(first=info, latest=info)
+        else:
+            self.issues_dropped += 1
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def ended_cleanly(self) -> bool:
+        """True when the run's summary event was seen."""
+        return self.ended is not None
+
+    @property
+    def redacted(self) -> int:
+        """Values redacted in this run: the runtime's own count when the run ended
+        cleanly, at least the redaction markers seen in events."""
+        reported = _int(self.summary_counts.get("redacted")) or 0
+        return max(reported, self._redacted_seen)
+
+    @property
+    def has_failures(self) -> bool:
+        """Any failure, exception or failed flow: what ``ask_md: on_failure`` asks for."""
+        return bool(
+            self.failures or self.exception_count or any(s.failed for s in self.flows.values())
+        )
+
+    def orphans(self) -> list[InstanceInfo]:
+        """Instances open when the run ended: those the summary event listed, plus any
+        still without a ``flow_end`` (all of them, for a run that ended without one).
+        Capped at :data:`MAX_LISTED_INSTANCES`; :meth:`orphan_count` has the total."""
+        found = list(self._summary_orphans)
+        for info in self.open_instances.values():
+            if len(found) >= MAX_LISTED_INSTANCES:
+                break
+            found.append(info)
+        return found
+
+    def orphan_count(self) -> int:
+        """All orphaned instances, including those past the listing cap."""
+        found = self._summary_orphan_count + len(self.open_instances) + self.open_dropped
+        return max(found, self._summary_orphan_total)
+
+    def orphans_by_flow(self) -> dict[str, int]:
+        """Orphaned instance counts per flow id (summary-listed plus still open)."""
+        counts = {fid: s.orphaned for fid, s in self.flows.items() if s.orphaned}
+        for info in self.open_instances.values():
+            counts[info.flow_id] = counts.get(info.flow_id, 0) + 1
+        return counts
+
+    def top_issues(self, limit: int = 10) -> list[Issue]:
+        """Distinct issues, most frequent first, then by first occurrence."""
+        ranked = sorted(
+            self.issues.values(),
+            key=lambda i: (-i.count, i.first.ts if i.first.ts is not None else 0.0),
+        )
+        return ranked[:limit]
+
+    def unknown_flows(self, known: Iterable[str]) -> list[str]:
+        """Flow ids seen in this run that ``known`` (the catalog's ids) lacks."""
+        known_set = set(known)
+        return sorted(f for f in self.flows if f not in known_set)
+
+    def never_seen(self, known: Iterable[str]) -> list[str]:
+        """Ids in ``known`` (e.g. enabled catalog flows) that no event of this run used."""
+        return sorted(f for f in set(known) if f not in self.flows)
+
+    @property
+    def duration_s(self) -> float | None:
+        end = self.ended if self.ended is not None else self.last_ts
+        if self.started is None or end is None:
+            return None
+        return max(0.0, end - self.started)
+
+    def verdicts(self) -> dict[str, int]:
+        """Run-wide counts: passed/failed/unfinished flow instances, orphans, failure and
+        exception events (the shape of ``RunInfo.verdicts`` in docs/lsp-protocol.md)."""
+        flows = self.flows.values()
+        return {
+            "passed": sum(s.passed for s in flows),
+            "failed": sum(s.failed for s in flows),
+            "unfinished": sum(s.unfinished for s in flows),
+            "orphaned": self.orphan_count(),
+            "failures": self.failures,
+            "exceptions": self.exception_count,
+        }
+
+
+def aggregate_events(
+    events: Iterable[Mapping[str, Any]],
+    run_id: str | None = None,
+    latency_buckets_ms: Sequence[float] = DEFAULT_LATENCY_BUCKETS_MS,
+    sla_p95_ms: Mapping[str, float] | None = None,
+    tail: int = 0,
+) -> tuple[RunAggregate, list[dict[str, Any]]]:
+    """Aggregate one run out of a stream that may hold several (``.autodev/trace.jsonl``).
+
+    With ``run_id`` None, the run is the last one to appear in the stream: whenever an
+    event of a run not seen before arrives, the aggregate starts over. Returns the
+    aggregate and the run's last ``tail`` events.
+    """
+
+    def fresh(rid: str | None) -> RunAggregate:
+        return RunAggregate(latency_buckets_ms, sla_p95_ms, run_id=rid)
+
+    agg = fresh(run_id)
+    last: deque[dict[str, Any]] = deque(maxlen=max(tail, 0))
+    seen: set[str] = set()
+    for ev in events:
+        rid = _str(ev.get("run_id"))
+        if run_id is None and rid is not None and rid not in seen:
+            seen.add(rid)
+            if agg.run_id is not None:
+                agg = fresh(rid)
+                last.clear()
+        if agg.run_id is not None and rid is not None and rid != agg.run_id:
+            continue
+        agg.add(ev)
+        if tail > 0:
+            last.append(dict(ev))
+    return agg, list(last)

@@ -1,0 +1,299 @@
+"""The ``.autodev`` layout: run directories, the ``latest`` pointer, retention, listing runs.
+
+```
+.autodev/
+  trace.jsonl  summary.md  ask.md     (copies of the newest run's artifacts)
+  latest                              -> runs/<run_id>  (symlink, or a text file holding
+                                         "runs/<run_id>" where links are not allowed)
+  runs/<run_id>/trace.jsonl summary.md ask.md
+```
+
+Run ids sort by time: ``20261125T140512Z-3f9a1c`` (UTC second, then 6 random hex digits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from flowscribe.trace import iter_events, parse_line
+
+__all__ = ["RUN_ID_RE", "RunInfo", "RunLayout", "new_run_id", "read_run_infos"]
+
+#: The shape of the run ids this module makes; other safe names are accepted too.
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6,}$")
+# Anything used as a directory name under runs/: no separators, no leading dot.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_POINTER_MAX = 4096
+_LIST_TYPES = ("run_start", "flow_end", "failure", "exception", "summary")
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A fresh, time-sortable run id: ``YYYYMMDDTHHMMSSZ-xxxxxx`` (UTC)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{os.urandom(3).hex()}"
+
+
+def is_safe_run_id(run_id: str) -> bool:
+    """True if ``run_id`` can name a directory under ``runs/`` (no separators, no dots
+    in front, at most 128 characters)."""
+    return bool(_SAFE_ID.match(run_id)) and ".." not in run_id
+
+
+@dataclass
+class RunInfo:
+    """One run, as ``flowscribe runs`` and the editor's run list show it."""
+
+    run_id: str
+    run_dir: Path | None
+    trace: Path | None
+    started: float | None = None
+    ended: float | None = None  # None: still running, or killed before its summary
+    app: str | None = None
+    mode: str | None = None
+    #: passed / failed / unfinished flow instances, failure and exception events.
+    verdicts: dict[str, int] = field(default_factory=dict)
+    #: "summary", "ask", "trace" -> the file, or None when it does not exist.
+    artifacts: dict[str, Path | None] = field(default_factory=dict)
+    is_latest: bool = False
+
+
+def _empty_verdicts() -> dict[str, int]:
+    return {"passed": 0, "failed": 0, "unfinished": 0, "failures": 0, "exceptions": 0}
+
+
+# (path, size, mtime_ns) -> infos; traces of finished runs don't change, so listing runs
+# repeatedly (the editor does) reads each trace once.
+_CACHE: dict[tuple[str, int, int], list[RunInfo]] = {}
+_CACHE_MAX = 256
+
+
+def read_run_infos(trace: Path) -> list[RunInfo]:
+    """The runs recorded in one trace file, in order of first appearance.
+
+    Only ``run_start``, ``flow_end``, ``failure``, ``exception`` and ``summary`` lines
+    are parsed (the reader's substring pre-filter skips the rest unparsed).
+    """
+    try:
+        st = trace.stat()
+    except OSError:
+        return []
+    key = (str(trace), st.st_size, st.st_mtime_ns)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    runs: dict[str, RunInfo] = {}
+    for ev in iter_events(trace, types=_LIST_TYPES):
+        rid = ev.get("run_id")
+        if not isinstance(rid, str):
+            continue
+        info = runs.get(rid)
+        if info is None:
+            info = runs[rid] = RunInfo(rid, None, trace, verdicts=_empty_verdicts())
+        _fold(info, ev)
+    result = list(runs.values())
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = result
+    return result
+
+
+def _fold(info: RunInfo, ev: dict[str, Any]) -> None:
+    etype = ev.get("event_type")
+    ts = ev.get("ts")
+    ts = float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
+    if etype == "run_start":
+        if info.started is None:
+            info.started = ts
+            evidence = ev.get("evidence")
+            if isinstance(evidence, dict):
+                app, mode = evidence.get("app"), evidence.get("mode")
+                info.app = app if isinstance(app, str) else None
+                info.mode = mode if isinstance(mode, str) else None
+    elif etype == "flow_end":
+        status = ev.get("status")
+        key = status if status in ("passed", "failed") else "unfinished"
+        info.verdicts[key] += 1
+    elif etype == "failure":
+        info.verdicts["failures"] += 1
+    elif etype == "exception":
+        info.verdicts["exceptions"] += 1
+    elif etype == "summary":
+        info.ended = ts
+
+
+class RunLayout:
+    """Paths and housekeeping of one ``.autodev`` directory."""
+
+    def __init__(self, autodev_dir: Path | str) -> None:
+        self.autodev_dir = Path(autodev_dir)
+        self.runs_dir = self.autodev_dir / "runs"
+        self.latest_path = self.autodev_dir / "latest"
+        self.trace_path = self.autodev_dir / "trace.jsonl"
+
+    def run_dir(self, run_id: str) -> Path:
+        """``runs/<run_id>``; raises ValueError for an id that is not a safe name."""
+        if not is_safe_run_id(run_id):
+            raise ValueError(f"not a usable run id: {run_id!r}")
+        return self.runs_dir / run_id
+
+    def start_run(self, run_id: str) -> Path:
+        """Create ``runs/<run_id>`` and point ``latest`` at it; returns the run dir.
+
+        ``latest`` is replaced atomically, so a reader sees the old run or the new one,
+        never a missing pointer. Raises OSError only when neither a symlink nor a
+        pointer file can be written.
+        """
+        path = self.run_dir(run_id)
+        path.mkdir(parents=True, exist_ok=True)
+        self._point_latest(run_id)
+        return path
+
+    def _point_latest(self, run_id: str) -> None:
+        target = f"runs/{run_id}"
+        tmp = self.autodev_dir / f".latest.{os.getpid()}.tmp"
+        try:
+            _unlink(tmp)
+            os.symlink(target, tmp)
+            os.replace(tmp, self.latest_path)
+            return
+        except (OSError, NotImplementedError):
+            _unlink(tmp)
+        # Where links are not allowed (Windows without the privilege, some mounts).
+        tmp.write_text(target + "\n", encoding="utf-8")
+        try:
+            os.replace(tmp, self.latest_path)
+        except OSError:
+            _unlink(tmp)
+            raise
+
+    def latest_run_id(self) -> str | None:
+        """The run ``latest`` points at (symlink or pointer file), if it is a safe id."""
+        p = self.latest_path
+        try:
+            if p.is_symlink():
+                target = os.readlink(p)
+            elif p.is_file():
+                with open(p, encoding="utf-8", errors="replace") as fh:
+                    target = fh.read(_POINTER_MAX).strip()
+            else:
+                return None
+        except OSError:
+            return None
+        parts = [s for s in target.replace("\\", "/").split("/") if s]
+        if len(parts) < 2 or parts[-2] != "runs" or not is_safe_run_id(parts[-1]):
+            return None
+        return parts[-1]
+
+    def latest_run_dir(self) -> Path | None:
+        """The newest run's directory per ``latest``, or None (no pointer, or it dangles)."""
+        run_id = self.latest_run_id()
+        if run_id is None:
+            return None
+        path = self.runs_dir / run_id
+        return path if path.is_dir() else None
+
+    def _run_dirs(self) -> list[Path]:
+        try:
+            entries = list(self.runs_dir.iterdir())
+        except OSError:
+            return []
+        return [p for p in entries if is_safe_run_id(p.name) and p.is_dir()]
+
+    def _ordered(self) -> list[Path]:
+        """Run dirs, newest first."""
+        return sorted(self._run_dirs(), key=_order_key, reverse=True)
+
+    def list_runs(self) -> list[RunInfo]:
+        """Every run, newest first: the run dirs, or, when there are none (``per_run_dirs:
+        false``), the runs recorded in ``.autodev/trace.jsonl``."""
+        latest = self.latest_run_id()
+        result: list[RunInfo] = []
+        for d in self._ordered():
+            trace = d / "trace.jsonl"
+            found = [i for i in read_run_infos(trace) if i.run_id == d.name]
+            info = found[0] if found else RunInfo(d.name, d, None, verdicts=_empty_verdicts())
+            info = _copy(info)  # the cached one stays untouched
+            info.run_dir = d
+            info.trace = trace if trace.is_file() else None
+            info.artifacts = {
+                "summary": _existing(d / "summary.md"),
+                "ask": _existing(d / "ask.md"),
+                "trace": info.trace,
+            }
+            info.is_latest = d.name == latest
+            result.append(info)
+        if result:
+            return result
+        infos = [_copy(i) for i in read_run_infos(self.trace_path)]
+        for n, info in enumerate(reversed(infos)):
+            newest = n == 0
+            info.is_latest = newest
+            info.artifacts = {
+                "summary": _existing(self.autodev_dir / "summary.md") if newest else None,
+                "ask": _existing(self.autodev_dir / "ask.md") if newest else None,
+                "trace": self.trace_path,
+            }
+            result.append(info)
+        return result
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the ``keep`` newest run dirs (``retention.keep_runs``), never the
+        one ``latest`` points at. ``keep < 1`` keeps everything. Returns the removed ids;
+        a directory that cannot be removed is left alone."""
+        if keep < 1:
+            return []
+        latest = self.latest_run_id()
+        removed = []
+        for d in self._ordered()[keep:]:
+            if d.name == latest:
+                continue
+            try:
+                shutil.rmtree(d)
+            except OSError:
+                continue
+            removed.append(d.name)
+        return removed
+
+
+def _copy(info: RunInfo) -> RunInfo:
+    return replace(info, verdicts=dict(info.verdicts), artifacts=dict(info.artifacts))
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _first_ts(run_dir: Path) -> float:
+    """When a run began: its trace's first timestamp, else the directory's mtime."""
+    try:
+        with open(run_dir / "trace.jsonl", "rb") as fh:
+            first = fh.readline(65536)
+    except OSError:
+        first = b""
+    ev = parse_line(first) if first else None
+    ts = ev.get("ts") if ev else None
+    if isinstance(ts, (int, float)) and not isinstance(ts, bool):
+        return float(ts)
+    try:
+        return run_dir.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _order_key(run_dir: Path) -> tuple[str, float, str]:
+    # Ids of the same second tie on their stamp; the trace's first event breaks the tie.
+    name = run_dir.name
+    stamp = name[:16] if RUN_ID_RE.match(name) else ""
+    return (stamp, _first_ts(run_dir), name)

@@ -164,6 +164,8 @@ class FollowResult:
     events: list[Event]
     #: True when the file was replaced, truncated or rotated: earlier events are void.
     reset: bool = False
+    #: True when the poll stopped at ``max_read`` bytes and more data is waiting.
+    more: bool = False
 
 
 class TraceFollower:
@@ -172,14 +174,35 @@ class TraceFollower:
     A partial last line is kept for the next poll. If the file is replaced (new inode),
     truncated, or deleted, the next poll reports ``reset=True`` and starts over, so a
     reader can drop what it derived from the old file.
+
+    ``types`` prefilters lines by substring as :func:`iter_events` does. One poll reads at
+    most ``max_read`` bytes (``FollowResult.more`` then says to poll again), so following a
+    large file costs bounded memory.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        types: Iterable[str] | None = None,
+        max_read: int = 8 * _CHUNK,
+    ) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
+        self._markers = _type_markers(types) if types is not None else None
+        self._max_read = max(max_read, 1)
         self._offset = 0
         self._ino: int | None = None
         self._partial = b""
+        self._skipping = False  # inside a line longer than MAX_LINE_BYTES
+
+    @property
+    def offset(self) -> int:
+        """How far into the file the follower has read."""
+        return self._offset
+
+    def _restart(self) -> None:
+        self._offset, self._partial, self._skipping = 0, b"", False
 
     def poll(self) -> FollowResult:
         """Return the complete events appended since the last poll."""
@@ -188,35 +211,57 @@ class TraceFollower:
             st = os.stat(self.path)
         except OSError:
             if self._ino is not None:
-                self._ino, self._offset, self._partial = None, 0, b""
+                self._ino = None
+                self._restart()
                 return FollowResult([], reset=True)
             return FollowResult([])
         if self._ino is not None and (st.st_ino != self._ino or st.st_size < self._offset):
             reset = True
-            self._offset, self._partial = 0, b""
+            self._restart()
         self._ino = st.st_ino
         if st.st_size == self._offset:
             return FollowResult([], reset=reset)
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self._offset)
-                data = fh.read()
+                data = fh.read(self._max_read)
         except OSError:
             self.stats.skip("unreadable")
             return FollowResult([], reset=reset)
         self._offset += len(data)
-        data = self._partial + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            self._partial = data if len(data) <= MAX_LINE_BYTES else b""
-            return FollowResult([], reset=reset)
-        self._partial = data[cut + 1 :]
-        if len(self._partial) > MAX_LINE_BYTES:
-            self._partial = b""
+        more = self._offset < st.st_size
         events = []
-        for line in data[:cut].split(b"\n"):
-            if line.strip():
-                ev = parse_line(line, self.stats)
-                if ev is not None:
-                    events.append(ev)
-        return FollowResult(events, reset=reset)
+        markers = self._markers
+        for line in self._complete_lines(data):
+            if not line.strip():
+                continue
+            if markers is not None and not any(m in line for m in markers):
+                self.stats.lines += 1
+                continue
+            ev = parse_line(line, self.stats)
+            if ev is not None:
+                events.append(ev)
+        return FollowResult(events, reset=reset, more=more)
+
+    def _complete_lines(self, data: bytes) -> list[bytes]:
+        """Split ``data`` into the lines it completes; keep the unfinished rest."""
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        if self._skipping:
+            if not lines:
+                return []  # still inside the over-long line
+            lines.pop(0)
+            self.stats.lines += 1
+            self.stats.skip("too_long")
+            self._skipping = False
+        elif self._partial:
+            if lines:
+                lines[0] = self._partial + lines[0]
+            else:
+                rest = self._partial + rest
+        self._partial = b""
+        if len(rest) > MAX_LINE_BYTES:
+            self._skipping = True
+        else:
+            self._partial = rest
+        return lines

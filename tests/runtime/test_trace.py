@@ -110,3 +110,36 @@ def test_follower_resets_on_rotation_truncation_and_deletion(tmp_path: Path) -> 
     path.unlink()
     assert follower.poll().reset is True
     assert follower.poll().reset is False
+
+
+def test_follower_prefilters_types_and_reads_in_bounded_steps(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    kinds = ["run_start", "flow_start", "failure", "checkpoint", "exception", "flow_end"] * 50
+    path.write_bytes(b"".join(_line(_event(i, t)) for i, t in enumerate(kinds, 1)))
+    follower = TraceFollower(path, types={"failure", "exception"}, max_read=1000)
+    got: list[object] = []
+    polls = 0
+    while True:
+        result = follower.poll()
+        polls += 1
+        got += [e["event_type"] for e in result.events]
+        if not result.more:
+            break
+    assert got == ["failure", "exception"] * 50
+    assert polls > 10
+    assert follower.stats.events == 100
+    assert follower.offset == path.stat().st_size
+
+
+def test_follower_skips_an_over_long_line_across_polls(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(_line(_event(1)) + b"x" * (MAX_LINE_BYTES + 10) + b"\n" + _line(_event(2)))
+    follower = TraceFollower(path, max_read=MAX_LINE_BYTES // 2)
+    seqs: list[object] = []
+    while True:
+        result = follower.poll()
+        seqs += [e["seq"] for e in result.events]
+        if not result.more:
+            break
+    assert seqs == [1, 2]
+    assert follower.stats.skipped == {"too_long": 1}

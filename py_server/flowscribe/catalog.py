@@ -1,0 +1,485 @@
+"""``.autodev/flows.yaml`` -> :class:`Catalog`: the declared flows, each with its position.
+
+The runtime uses the catalog to silence disabled flows and enrich summaries; the language
+server reuses it for hovers, navigation and the "catalog checks" diagnostics, which is why
+every entry keeps its line/column and every problem names an exact position.
+
+Schema (the original description's)::
+
+    version: 1
+    defaults: {tags: [...], correlation_keys: [...], on_failure: ..., parent: ..., enabled: ...}
+    flows:
+      - id: "data/fetch/minute_candles"       # required, unique
+        enabled: true
+        description: "..."
+        parent: "premarket/prepare"
+        success: {criteria: ["rows >= 300"]}
+        failure_classes: ["DATA.EMPTY"]
+        correlation_keys: ["ticker", "date"]
+        code_refs: ["src/data/fetcher.py"]     # relative to the project root
+        tags: ["ticker"]
+        sla: {p95_ms: 800}
+        on_failure: generate_prompt
+
+Defaults apply to every entry: ``tags`` are added to the entry's own, ``correlation_keys``,
+``on_failure``, ``parent`` and ``enabled`` are used when the entry does not set them. The
+project root is the parent of the folder that holds flows.yaml.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._yamlpos import Path_, YamlDoc, format_path, load_yaml
+from .config import Problem
+
+__all__ = ["CATALOG_FILE", "Catalog", "FlowSpec", "load_catalog", "parse_catalog"]
+
+CATALOG_FILE = "flows.yaml"
+
+_TOP_KEYS = ("version", "defaults", "flows")
+_DEFAULT_KEYS = ("tags", "correlation_keys", "on_failure", "parent", "enabled")
+_FLOW_KEYS = ("id", "enabled", "description", "parent", "success", "failure_classes",
+              "correlation_keys", "code_refs", "tags", "sla", "on_failure")
+_SUCCESS_KEYS = ("criteria",)
+_SLA_KEYS = ("p95_ms",)
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """One catalog entry, defaults applied. Positions are 1-based (0: unknown).
+
+    ``line``/``column`` locate the list item (its ``-``), ``id_line``/``id_column`` the id
+    value, ``end_line``/``end_column`` the item's last character; ``parent_line`` and
+    ``parent_column`` the parent value when the entry sets one itself.
+    """
+
+    id: str
+    enabled: bool = True
+    description: str = ""
+    parent: str | None = None
+    success_criteria: list[str] = field(default_factory=list)
+    failure_classes: list[str] = field(default_factory=list)
+    correlation_keys: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    code_refs: list[str] = field(default_factory=list)
+    sla_p95_ms: float | None = None
+    on_failure: str | None = None
+    line: int = 0
+    column: int = 0
+    id_line: int = 0
+    id_column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    parent_line: int = 0
+    parent_column: int = 0
+
+
+@dataclass
+class Catalog:
+    """The flows of one flows.yaml, by id, plus every problem found reading it."""
+
+    path: Path | None = None
+    flows: dict[str, FlowSpec] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    version: int = 1
+    #: The project root code_refs are relative to (``None`` without a file).
+    root: Path | None = None
+
+    def get(self, flow_id: str) -> FlowSpec | None:
+        """The entry for ``flow_id``, or ``None`` if the catalog does not declare it."""
+        return self.flows.get(flow_id)
+
+    def __contains__(self, flow_id: object) -> bool:
+        return flow_id in self.flows
+
+    def __iter__(self) -> Iterator[FlowSpec]:
+        return iter(self.flows.values())
+
+    def __len__(self) -> int:
+        return len(self.flows)
+
+    def is_enabled(self, flow_id: str) -> bool:
+        """False only for a declared flow with ``enabled: false`` (unknown flows are on)."""
+        spec = self.flows.get(flow_id)
+        return spec is None or spec.enabled
+
+    def parent_chain(self, flow_id: str) -> list[str]:
+        """Ancestors of ``flow_id``, nearest first, excluding itself.
+
+        Stops after a parent the catalog does not declare (it is included) and before
+        repeating an id (a cycle).
+        """
+        chain: list[str] = []
+        seen = {flow_id}
+        spec = self.flows.get(flow_id)
+        while spec is not None and spec.parent is not None and spec.parent not in seen:
+            chain.append(spec.parent)
+            seen.add(spec.parent)
+            spec = self.flows.get(spec.parent)
+        return chain
+
+    def children(self, flow_id: str) -> list[str]:
+        """Ids of the declared flows whose parent is ``flow_id``, in file order."""
+        return [s.id for s in self.flows.values() if s.parent == flow_id]
+
+
+def load_catalog(path: Path, root: Path | None = None) -> Catalog:
+    """Read a flows.yaml; a missing file is an empty catalog with no problems. Never raises."""
+    path = Path(path)
+    root = Path(root) if root is not None else path.parent.parent
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Catalog(path=None, root=root)
+    except OSError as exc:
+        return Catalog(path=path, root=root, problems=[
+            Problem(_display(path, root), 0, 0, "", f"cannot read ({exc.strerror or exc})")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Catalog(path=path, root=root, problems=[
+            Problem(_display(path, root), 0, 0, "", f"not UTF-8 text (byte {exc.start})")])
+    return parse_catalog(text, path, root)
+
+
+def parse_catalog(text: str, path: Path, root: Path | None = None) -> Catalog:
+    """Parse flows.yaml text (e.g. an editor's unsaved buffer); never raises."""
+    path = Path(path)
+    root = Path(root) if root is not None else path.parent.parent
+    cat = Catalog(path=path, root=root)
+    _Parser(load_yaml(text), cat, _display(path, root)).run()
+    cat.problems.sort(key=lambda p: (p.line, p.column))
+    return cat
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_MISSING = object()
+
+
+class _Parser:
+    def __init__(self, doc: YamlDoc, cat: Catalog, file: str) -> None:
+        self.doc = doc
+        self.cat = cat
+        self.file = file
+        self.indexes: dict[str, int] = {}
+        for issue in doc.issues:
+            self.problem(issue.line, issue.column, format_path(issue.path), issue.message,
+                         issue.severity)
+
+    def problem(self, line: int, col: int, key: str, message: str, severity: str = "error"
+                ) -> None:
+        self.cat.problems.append(Problem(self.file, line, col, key, message, severity))
+
+    def bad(self, path: Path_, message: str, severity: str = "error", at_key: bool = False
+            ) -> None:
+        line, col = self.doc.key_pos(path) if at_key else self.doc.value_pos(path)
+        self.problem(line, col, format_path(path), message, severity)
+
+    def rejected(self, path: Path_) -> bool:
+        n = len(path)
+        return any(i.path[:n] == path and i.severity == "error" for i in self.doc.issues)
+
+    # -- typed getters -------------------------------------------------------------------
+    def section(self, data: Any, path: Path_, known: Sequence[str]) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            if not self.rejected(path):
+                self.bad(path, f"must be a mapping (got {_got(data)})")
+            return {}
+        for key in data:
+            if key not in known:
+                hint = difflib.get_close_matches(str(key), known, n=1)
+                tip = f"; did you mean '{hint[0]}'?" if hint else \
+                    f" (known: {', '.join(known)})"
+                self.bad((*path, str(key)), f"unknown key '{key}'{tip}", "warning",
+                         at_key=True)
+        return data
+
+    def get(self, sec: dict[str, Any], path: Path_, key: str) -> Any:
+        value = sec.get(key, _MISSING)
+        if value is None or (value is not _MISSING and self.rejected((*path, key))):
+            return _MISSING
+        return value
+
+    def strings(self, sec: dict[str, Any], path: Path_, key: str) -> list[str] | None:
+        """A list of strings (a lone string counts as one); ``None`` when absent or bad."""
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return None
+        if isinstance(v, str):
+            return [v]
+        if not isinstance(v, list):
+            self.bad((*path, key), f"must be a list of strings (got {_got(v)})")
+            return None
+        out = []
+        for i, item in enumerate(v):
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                out.append(str(item))
+            elif not self.rejected((*path, key, i)):
+                self.bad((*path, key, i), f"must be a string (got {_got(item)}); ignored")
+        return out
+
+    def string(self, sec: dict[str, Any], path: Path_, key: str) -> str | None:
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return None
+        if isinstance(v, str):
+            return v
+        self.bad((*path, key), f"must be a string (got {_got(v)})")
+        return None
+
+    def boolean(self, sec: dict[str, Any], path: Path_, key: str) -> bool | None:
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return None
+        if isinstance(v, bool):
+            return v
+        self.bad((*path, key), f"must be true or false (got {_got(v)})")
+        return None
+
+    # -- document ------------------------------------------------------------------------
+    def run(self) -> None:
+        data = self.doc.data
+        if not self.doc.parsed or data is None:
+            return
+        top = self.section(data, (), _TOP_KEYS)
+        version = self.get(top, (), "version")
+        if version is not _MISSING and version != 1:
+            self.bad(("version",), f"unsupported version {_got(version)} "
+                     "(this flowscribe reads 1)")
+        defaults = self.defaults(top.get("defaults"))
+        self.cat.defaults = defaults
+        flows = self.get(top, (), "flows")
+        if flows is _MISSING:
+            return
+        if not isinstance(flows, list):
+            self.bad(("flows",), f"must be a list of flow entries (got {_got(flows)})")
+            return
+        first_seen: dict[str, int] = {}
+        for i, entry in enumerate(flows):
+            spec = self.entry(entry, ("flows", i), defaults)
+            if spec is None:
+                continue
+            if spec.id in self.cat.flows:
+                self.bad(("flows", i, "id"), f"duplicate flow id '{spec.id}' (first defined "
+                         f"on line {first_seen[spec.id]}); this entry is ignored")
+                continue
+            first_seen[spec.id] = spec.id_line
+            self.indexes[spec.id] = i
+            self.cat.flows[spec.id] = spec
+        self.check_parents()
+
+    def defaults(self, data: Any) -> dict[str, Any]:
+        path: Path_ = ("defaults",)
+        sec = self.section(data, path, _DEFAULT_KEYS)
+        out: dict[str, Any] = {}
+        for key in ("tags", "correlation_keys"):
+            v = self.strings(sec, path, key)
+            if v is not None:
+                out[key] = v
+        for key in ("on_failure", "parent"):
+            s = self.string(sec, path, key)
+            if s is not None:
+                out[key] = s
+        b = self.boolean(sec, path, "enabled")
+        if b is not None:
+            out["enabled"] = b
+        return out
+
+    def entry(self, data: Any, path: Path_, defaults: dict[str, Any]) -> FlowSpec | None:
+        if not isinstance(data, dict):
+            if not self.rejected(path):
+                self.bad(path, f"a flow entry must be a mapping with an 'id' (got {_got(data)})")
+            return None
+        sec = self.section(data, path, _FLOW_KEYS)
+        fid = self.get(sec, path, "id")
+        if fid is _MISSING:
+            self.bad(path, "flow entry has no 'id'; ignored")
+            return None
+        if not isinstance(fid, str) or not fid.strip():
+            self.bad((*path, "id"), f"id must be a non-empty string (got {_got(fid)}); "
+                     "entry ignored")
+            return None
+        self.check_id(fid, (*path, "id"))
+
+        tags = list(defaults.get("tags", []))
+        for t in self.strings(sec, path, "tags") or []:
+            if t not in tags:
+                tags.append(t)
+        corr = self.strings(sec, path, "correlation_keys")
+        enabled = self.boolean(sec, path, "enabled")
+        parent = self.string(sec, path, "parent")
+        parent_line = parent_col = 0
+        if parent is not None:
+            parent_line, parent_col = self.doc.value_pos((*path, "parent"))
+        elif defaults.get("parent") not in (None, fid):
+            parent = defaults["parent"]
+
+        item_line, item_col = self.doc.items.get(path, (0, 0))
+        id_line, id_col = self.doc.value_pos((*path, "id"))
+        span = self.doc.values.get(path)
+        return FlowSpec(
+            id=fid,
+            enabled=enabled if enabled is not None else defaults.get("enabled", True),
+            description=self.string(sec, path, "description") or "",
+            parent=parent,
+            success_criteria=self.success(sec, path),
+            failure_classes=self.strings(sec, path, "failure_classes") or [],
+            correlation_keys=corr if corr is not None else
+            list(defaults.get("correlation_keys", [])),
+            tags=tags,
+            code_refs=self.code_refs(sec, path),
+            sla_p95_ms=self.sla(sec, path),
+            on_failure=self.string(sec, path, "on_failure") or defaults.get("on_failure"),
+            line=item_line or (span.line if span else 0),
+            column=item_col or (span.column if span else 0),
+            id_line=id_line,
+            id_column=id_col,
+            end_line=span.end_line if span else id_line,
+            end_column=span.end_column if span else id_col,
+            parent_line=parent_line,
+            parent_column=parent_col,
+        )
+
+    def check_id(self, fid: str, path: Path_) -> None:
+        if fid != fid.strip() or any(c.isspace() for c in fid):
+            self.bad(path, f"flow id {_got(fid)} contains whitespace", "warning")
+        elif "*" in fid or "?" in fid:
+            self.bad(path, f"flow id {_got(fid)} contains a wildcard; ids are literal "
+                     "(globs belong in ra.yaml filters)", "warning")
+        elif fid.startswith("/") or fid.endswith("/") or "//" in fid:
+            self.bad(path, f"flow id {_got(fid)} has an empty path segment", "warning")
+
+    def success(self, sec: dict[str, Any], path: Path_) -> list[str]:
+        v = self.get(sec, path, "success")
+        if v is _MISSING:
+            return []
+        sub: Path_ = (*path, "success")
+        if isinstance(v, (list, str)):  # `success: [..]` is a common shorthand; accept it
+            return self.strings(sec, path, "success") or []
+        body = self.section(v, sub, _SUCCESS_KEYS)
+        return self.strings(body, sub, "criteria") or []
+
+    def sla(self, sec: dict[str, Any], path: Path_) -> float | None:
+        v = self.get(sec, path, "sla")
+        if v is _MISSING:
+            return None
+        sub: Path_ = (*path, "sla")
+        body = self.section(v, sub, _SLA_KEYS)
+        ms = self.get(body, sub, "p95_ms")
+        if ms is _MISSING:
+            return None
+        if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms > 0:
+            return float(ms)
+        self.bad((*sub, "p95_ms"), f"must be a positive number of ms (got {_got(ms)})")
+        return None
+
+    def code_refs(self, sec: dict[str, Any], path: Path_) -> list[str]:
+        refs = self.strings(sec, path, "code_refs") or []
+        root = self.cat.root
+        if root is None:
+            return refs
+        raw = sec.get("code_refs")
+        for i, ref in enumerate(refs):
+            ref_path: Path_ = (*path, "code_refs", i) if isinstance(raw, list) else \
+                (*path, "code_refs")
+            why = _missing_ref(root, ref)
+            if why:
+                self.bad(ref_path, why, "warning")
+        return refs
+
+    def check_parents(self) -> None:
+        flows = self.cat.flows
+        for spec in flows.values():
+            if spec.parent is None:
+                continue
+            if spec.parent == spec.id:
+                self.problem(spec.parent_line, spec.parent_column,
+                             f"flows[{self.index(spec)}].parent",
+                             f"flow '{spec.id}' cannot be its own parent")
+            elif spec.parent not in flows:
+                hint = difflib.get_close_matches(spec.parent, list(flows), n=1)
+                tip = f"; did you mean '{hint[0]}'?" if hint else ""
+                line, col = (spec.parent_line, spec.parent_column) if spec.parent_line \
+                    else self.doc.value_pos(("defaults", "parent"))
+                key = f"flows[{self.index(spec)}].parent" if spec.parent_line \
+                    else "defaults.parent"
+                self.problem(line, col, key, f"unknown parent '{spec.parent}' "
+                             f"(not declared in this catalog){tip}", "warning")
+        reported: set[str] = set()
+        for spec in flows.values():
+            cycle = self.cycle_from(spec.id)
+            if not cycle or spec.id in reported:
+                continue
+            text = " -> ".join([*cycle, cycle[0]])
+            for member in cycle:
+                reported.add(member)
+                m = flows[member]
+                line, col = (m.parent_line, m.parent_column) if m.parent_line \
+                    else (m.id_line, m.id_column)
+                self.problem(line, col, f"flows[{self.index(m)}].parent",
+                             f"parent cycle: {text}")
+
+    def cycle_from(self, start: str) -> list[str]:
+        """The cycle that ``start`` is part of (list of ids), or ``[]``."""
+        flows = self.cat.flows
+        order: list[str] = []
+        seen: set[str] = set()
+        cur: str | None = start
+        while cur is not None and cur in flows and cur not in seen:
+            seen.add(cur)
+            order.append(cur)
+            cur = flows[cur].parent
+        if cur == start and len(order) > 1:
+            return order
+        return []
+
+    def index(self, spec: FlowSpec) -> int:
+        return self.indexes.get(spec.id, 0)
+
+
+def _missing_ref(root: Path, ref: str) -> str:
+    """Why ``ref`` does not point at an existing file in the project ('' if it does)."""
+    target = ref.strip()
+    if not target:
+        return "empty code_ref"
+    if "*" in target or "?" in target:
+        return ""  # a glob documents a family of files; nothing to check
+    # `path:line` and `path#L10` point into a file; check the file.
+    for sep in ("#", ":"):
+        head, _, tail = target.rpartition(sep)
+        if head and tail.lstrip("L").isdigit():
+            target = head
+            break
+    p = Path(target)
+    full = p if p.is_absolute() else root / p
+    try:
+        resolved = full.resolve()
+        inside = resolved == root.resolve() or root.resolve() in resolved.parents
+    except (OSError, RuntimeError):
+        return ""
+    if not inside:
+        return f"code_ref '{ref}' points outside the project"
+    if not full.exists():
+        return f"code_ref '{ref}' does not exist in the project"
+    return ""

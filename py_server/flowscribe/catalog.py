@@ -28,14 +28,13 @@ project root is the parent of the folder that holds flows.yaml.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._yamlpos import Path_, YamlDoc, format_path, load_yaml
-from .config import Problem
+from .config import Problem, did_you_mean
 
 __all__ = ["CATALOG_FILE", "Catalog", "FlowSpec", "load_catalog", "parse_catalog"]
 
@@ -206,8 +205,8 @@ class _Parser:
             return {}
         for key in data:
             if key not in known:
-                hint = difflib.get_close_matches(str(key), known, n=1)
-                tip = f"; did you mean '{hint[0]}'?" if hint else \
+                hint = did_you_mean(str(key), known)
+                tip = f"; did you mean '{hint}'?" if hint else \
                     f" (known: {', '.join(known)})"
                 self.bad((*path, str(key)), f"unknown key '{key}'{tip}", "warning",
                          at_key=True)
@@ -418,8 +417,8 @@ class _Parser:
                              f"flows[{self.index(spec)}].parent",
                              f"flow '{spec.id}' cannot be its own parent")
             elif spec.parent not in flows:
-                hint = difflib.get_close_matches(spec.parent, list(flows), n=1)
-                tip = f"; did you mean '{hint[0]}'?" if hint else ""
+                hint = did_you_mean(spec.parent, list(flows))
+                tip = f"; did you mean '{hint}'?" if hint else ""
                 line, col = (spec.parent_line, spec.parent_column) if spec.parent_line \
                     else self.doc.value_pos(("defaults", "parent"))
                 key = f"flows[{self.index(spec)}].parent" if spec.parent_line \

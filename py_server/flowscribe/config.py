@@ -26,7 +26,6 @@ must reach both the profile's and the filters' ``min_severity``.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,6 +51,7 @@ __all__ = [
     "Profile",
     "Retention",
     "Sink",
+    "did_you_mean",
     "load_config",
     "parse_config",
     "severity_rank",
@@ -76,6 +76,14 @@ _SEV_ALIASES = {"warning": "warn", "fatal": "critical", "err": "error"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _ENV_FILE = "environment"
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    """The closest of ``choices`` to a misspelt ``word``, if one is close enough."""
+    import difflib  # only needed when something is wrong
+
+    hits = difflib.get_close_matches(word, list(choices), n=1)
+    return hits[0] if hits else None
 
 
 def severity_rank(severity: str | None) -> int:
@@ -420,8 +428,8 @@ class _Reader:
         for key in data:
             if key not in known:
                 sub = (*path, str(key))
-                hint = difflib.get_close_matches(str(key), known, n=1)
-                tip = f"; did you mean '{hint[0]}'?" if hint else \
+                hint = did_you_mean(str(key), known)
+                tip = f"; did you mean '{hint}'?" if hint else \
                     f" (known: {', '.join(known)})"
                 self.bad(sub, f"unknown key '{key}'{tip}", "warning", at_key=True)
         return data

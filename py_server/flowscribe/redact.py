@@ -21,7 +21,6 @@ case (a small flat dict of ints and short strings) takes a fast path.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import math
@@ -103,12 +102,25 @@ def _pair_patterns(keys: Sequence[str]) -> list[str]:
     ]
 
 
-def _prefilter(keys: Sequence[str]) -> str:
-    """Literals one of which every secret shape contains: a cheap first test."""
-    lits = [re.escape(k) for k in keys]
-    lits += ["bearer", "basic", "digest", "token", "eyj", "://", "-----begin", "sk-", "sk_",
-             "rk_", "gh", "github_pat_", "akia", "asia", "xox", "aiza", "glpat-", "npm_"]
-    return "(?i:" + "|".join(sorted(set(lits), key=len, reverse=True)) + ")"
+def _prefilter(keys: Sequence[str]) -> re.Pattern[str]:
+    """A cheap first test, run on lowercased text: literals every secret shape contains.
+
+    Grouped by first character, which makes ``re`` several times faster than a flat
+    alternation (this runs on every string of every event).
+    """
+    lits = {"bearer", "basic", "digest", "token", "eyj", "://", "-----begin", "sk-", "sk_",
+            "rk_", "gh", "akia", "asia", "xox", "aiza", "glpat-", "npm_"}
+    for key in keys:
+        parts = [p for p in _SEPARATORS.split(key.lower()) if p]
+        lits.update(sep.join(parts) for sep in ("", "-", "_", ".", " "))
+    groups: dict[str, list[str]] = {}
+    for lit in lits:
+        groups.setdefault(lit[0], []).append(lit[1:])
+    alts = []
+    for first, rests in sorted(groups.items()):
+        rest = "|".join(re.escape(r) for r in sorted(rests, key=len, reverse=True))
+        alts.append(f"{re.escape(first)}(?:{rest})")
+    return re.compile("|".join(alts))
 
 
 class Redactor:
@@ -123,7 +135,7 @@ class Redactor:
         self._norm_keys = tuple(dict.fromkeys(_norm_key(k) for k in self.keys))
         shapes = [*_SHAPES, _SCHEME, _URL, *(_pair_patterns(self.keys) if self.keys else [])]
         self._shapes = re.compile("|".join(f"(?:{s})" for s in shapes))
-        self._maybe_secret = re.compile(_prefilter(self.keys)).search
+        self._prefilter_search = _prefilter(self.keys).search
         self._key_cache: dict[str, tuple[bool, str, int]] = {}
 
     # -- public API ----------------------------------------------------------------------
@@ -157,6 +169,9 @@ class Redactor:
             return s, n
         except Exception:
             return "<text could not be rendered>", 0
+
+    def _maybe_secret(self, s: str) -> bool:
+        return self._prefilter_search(s.lower()) is not None
 
     def is_secret_key(self, key: str) -> bool:
         """True when a value under ``key`` is redacted."""
@@ -209,8 +224,7 @@ class Redactor:
         ctx = _Ctx()
         if data is None:
             out: dict[str, Any] = {}
-        elif isinstance(data, Mapping) or (dataclasses.is_dataclass(data)
-                                           and not isinstance(data, type)):
+        elif isinstance(data, Mapping) or _is_dataclass(data):
             rendered = self._render(data, 0, ctx)
             out = rendered if isinstance(rendered, dict) else {"value": rendered}
         else:
@@ -250,7 +264,7 @@ class Redactor:
             return _enum_name(v) or (float(v) if math.isfinite(v) else _nonfinite(v))
         if isinstance(v, str):
             return _enum_name(v) or self._string(str.__str__(v), ctx)
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        if _is_dataclass(v):
             return self._container(v, depth, ctx, self._dataclass)
         return self._object(v, depth, ctx)
 
@@ -297,12 +311,12 @@ class Redactor:
 
     def _dataclass(self, v: Any, depth: int, ctx: _Ctx) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(v)[:MAX_ITEMS]:
+        for name in list(v.__dataclass_fields__)[:MAX_ITEMS]:
             try:
-                item = getattr(v, f.name)
+                item = getattr(v, name)
             except Exception:
                 item = "<unreadable>"
-            self._put(out, f.name, item, depth, ctx)
+            self._put(out, name, item, depth, ctx)
         return out
 
     def _object(self, v: Any, depth: int, ctx: _Ctx) -> Any:
@@ -473,6 +487,11 @@ def _fit_list(items: list[Any], budget: int) -> list[Any] | None:
         out.append(TRUNCATED)
         return out
     return out
+
+
+def _is_dataclass(v: Any) -> bool:
+    # Checked by attribute so that this module does not import `dataclasses` (~10 ms).
+    return not isinstance(v, type) and hasattr(type(v), "__dataclass_fields__")
 
 
 def _nonfinite(v: float) -> str:

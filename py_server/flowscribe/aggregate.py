@@ -16,7 +16,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Optional, Union
 
 __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
@@ -27,6 +27,7 @@ __all__ = [
     "MetricStats",
     "Quantiles",
     "RunAggregate",
+    "SlaTargets",
     "aggregate_events",
 ]
 
@@ -307,13 +308,21 @@ def _count_marker(value: Any, marker: str, depth: int = 0) -> int:
 
 REDACTED_MARKER = "[REDACTED]"
 
+#: Per-flow SLA p95 targets (ms): a mapping, or a function of the flow id.
+SlaTargets = Union[Mapping[str, float], Callable[[str], Optional[float]]]
+
+
+def _no_sla(flow_id: str) -> float | None:
+    return None
+
 
 class RunAggregate:
     """Streaming aggregates of one run. Feed every event of the run, in order, to :meth:`add`.
 
     ``latency_buckets_ms`` are the upper bounds of the duration buckets
-    (``performance.latency_buckets_ms``); ``sla_p95_ms`` maps flow ids to their p95
-    target in ms (the catalog's ``sla.p95_ms`` with ``performance.sla_overrides`` applied).
+    (``performance.latency_buckets_ms``); ``sla_p95_ms`` gives each flow id its p95
+    target in ms (the catalog's ``sla.p95_ms`` with ``performance.sla_overrides``
+    applied), as a mapping or a function returning None for "no target".
     The first event fixes :attr:`run_id` unless one is given; events of other runs are
     ignored and counted in :attr:`foreign_events`. Bad field types are tolerated: a trace
     is untrusted input.
@@ -322,11 +331,16 @@ class RunAggregate:
     def __init__(
         self,
         latency_buckets_ms: Sequence[float] = DEFAULT_LATENCY_BUCKETS_MS,
-        sla_p95_ms: Mapping[str, float] | None = None,
+        sla_p95_ms: SlaTargets | None = None,
         run_id: str | None = None,
     ) -> None:
         self.bucket_bounds_ms = tuple(sorted(float(b) for b in latency_buckets_ms))
-        self.sla_p95_ms: dict[str, float] = dict(sla_p95_ms or {})
+        if sla_p95_ms is None:
+            self._sla: Callable[[str], float | None] = _no_sla
+        elif callable(sla_p95_ms):
+            self._sla = sla_p95_ms
+        else:
+            self._sla = dict(sla_p95_ms).get
         self.run_id = run_id
         # Run header, from the first run_start.
         self.app: str | None = None
@@ -419,9 +433,7 @@ class RunAggregate:
         """The stats of ``flow_id``, created empty on first use."""
         stats = self.flows.get(flow_id)
         if stats is None:
-            stats = FlowStats(
-                flow_id, self.bucket_bounds_ms, sla_p95_ms=self.sla_p95_ms.get(flow_id)
-            )
+            stats = FlowStats(flow_id, self.bucket_bounds_ms, sla_p95_ms=self._sla(flow_id))
             self.flows[flow_id] = stats
         return stats
 
@@ -673,19 +685,19 @@ class RunAggregate:
 def aggregate_events(
     events: Iterable[Mapping[str, Any]],
     run_id: str | None = None,
-    latency_buckets_ms: Sequence[float] = DEFAULT_LATENCY_BUCKETS_MS,
-    sla_p95_ms: Mapping[str, float] | None = None,
     tail: int = 0,
+    factory: Callable[[str | None], RunAggregate] | None = None,
 ) -> tuple[RunAggregate, list[dict[str, Any]]]:
     """Aggregate one run out of a stream that may hold several (``.autodev/trace.jsonl``).
 
     With ``run_id`` None, the run is the last one to appear in the stream: whenever an
-    event of a run not seen before arrives, the aggregate starts over. Returns the
-    aggregate and the run's last ``tail`` events.
+    event of a run not seen before arrives, the aggregate starts over. ``factory(run_id)``
+    makes each aggregate (default: ``RunAggregate(run_id=run_id)``; pass one to set
+    buckets and SLA targets). Returns the aggregate and the run's last ``tail`` events.
     """
 
     def fresh(rid: str | None) -> RunAggregate:
-        return RunAggregate(latency_buckets_ms, sla_p95_ms, run_id=rid)
+        return factory(rid) if factory is not None else RunAggregate(run_id=rid)
 
     agg = fresh(run_id)
     last: deque[dict[str, Any]] = deque(maxlen=max(tail, 0))

@@ -1,0 +1,166 @@
+"""End-of-run artifacts: summary.md and ask.md, rendered from a run's aggregate.
+
+``write_run_artifacts`` is what the runtime calls when a session ends;
+``aggregate_for`` builds the aggregate a session feeds as it goes, and
+``aggregate_trace`` rebuilds one from a trace file (the CLI's ``summary``, the server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowscribe._warn import warn_once
+from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
+from flowscribe.artifacts.ask import render_ask
+from flowscribe.artifacts.summary import render_summary
+from flowscribe.trace import ReadStats, iter_events
+
+if TYPE_CHECKING:
+    from flowscribe.catalog import Catalog
+    from flowscribe.runs import RunLayout
+
+__all__ = [
+    "aggregate_for",
+    "aggregate_trace",
+    "render_ask",
+    "render_summary",
+    "should_write_ask",
+    "write_run_artifacts",
+    "write_text_atomic",
+]
+
+
+def _setting(config: Any, section: str, key: str, default: Any) -> Any:
+    try:
+        return getattr(getattr(config, section), key)
+    except AttributeError:
+        return default
+
+
+def aggregate_for(config: Any, catalog: Catalog | None, run_id: str | None = None) -> RunAggregate:
+    """An empty aggregate with the config's latency buckets and each flow's SLA p95
+    target: ``performance.sla_overrides`` first, then the catalog's ``sla.p95_ms``."""
+    buckets = _setting(config, "performance", "latency_buckets_ms", DEFAULT_LATENCY_BUCKETS_MS)
+    override = getattr(config, "sla_p95_ms", None)
+
+    def sla(flow_id: str) -> float | None:
+        if callable(override):
+            ms = override(flow_id)
+            if ms is not None:
+                return float(ms)
+        spec = catalog.get(flow_id) if catalog is not None else None
+        return spec.sla_p95_ms if spec is not None else None
+
+    return RunAggregate(buckets, sla, run_id=run_id)
+
+
+def aggregate_trace(
+    trace: Path,
+    config: Any,
+    catalog: Catalog | None,
+    run_id: str | None = None,
+) -> tuple[RunAggregate, list[dict[str, Any]]]:
+    """Aggregate one run of a trace file (``run_id``, else the last run in it) and return
+    it with its last ``trace_tail_events`` events. Bad lines are skipped and counted in
+    the aggregate's ``skipped_lines``."""
+    stats = ReadStats()
+    tail_n = int(_setting(config, "artifacts", "trace_tail_events", 50))
+    agg, tail = aggregate_events(
+        iter_events(trace, stats=stats),
+        run_id=run_id,
+        tail=tail_n,
+        factory=lambda rid: aggregate_for(config, catalog, rid),
+    )
+    agg.skipped_lines = stats.skipped_total
+    return agg, tail
+
+
+def should_write_ask(agg: RunAggregate, config: Any) -> bool:
+    """``artifacts.ask_md``: ``always``, ``on_failure`` (any failure, exception or failed
+    flow) or ``never``."""
+    mode = _setting(config, "artifacts", "ask_md", "on_failure")
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    return agg.has_failures
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``, so a reader
+    never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def write_run_artifacts(
+    agg: RunAggregate,
+    catalog: Catalog | None,
+    config: Any,
+    tail: Sequence[Mapping[str, Any]],
+    layout: RunLayout,
+) -> None:
+    """Write summary.md and ask.md for a finished run, then apply ``keep_runs``.
+
+    Each goes into ``runs/<run_id>/`` (with ``per_run_dirs``) and is copied to
+    ``.autodev/``; an artifact this run does not produce (``summary_md: false``, or
+    ``ask_md`` deciding against it) is removed from ``.autodev/`` so no stale copy of an
+    older run is mistaken for this one's. Never raises: trouble is one warning on stderr.
+    """
+    try:
+        _write(agg, catalog, config, tail, layout)
+    except Exception as exc:  # the host app must never see our failures
+        warn_once("artifacts", f"could not write the run's summary.md/ask.md: {exc}")
+
+
+def _write(
+    agg: RunAggregate,
+    catalog: Catalog | None,
+    config: Any,
+    tail: Sequence[Mapping[str, Any]],
+    layout: RunLayout,
+) -> None:
+    layout.autodev_dir.mkdir(parents=True, exist_ok=True)
+    run_dir: Path | None = None
+    if _setting(config, "artifacts", "per_run_dirs", True) and agg.run_id:
+        run_dir = layout.run_dir(agg.run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    outputs: list[tuple[str, str | None]] = [
+        (
+            "summary.md",
+            render_summary(agg, catalog, config)
+            if _setting(config, "artifacts", "summary_md", True)
+            else None,
+        ),
+        (
+            "ask.md",
+            render_ask(agg, catalog, config, tail) if should_write_ask(agg, config) else None,
+        ),
+    ]
+    for name, text in outputs:
+        if text is None:
+            _remove(layout.autodev_dir / name)
+            continue
+        if run_dir is not None:
+            write_text_atomic(run_dir / name, text)
+        write_text_atomic(layout.autodev_dir / name, text)
+    if run_dir is not None:
+        keep = _setting(config, "retention", "keep_runs", 20)
+        if isinstance(keep, int):
+            layout.prune(keep)

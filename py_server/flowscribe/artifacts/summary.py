@@ -1,0 +1,237 @@
+"""summary.md: the human overview of one run, rendered from a :class:`RunAggregate`.
+
+Sections: the run header and totals, first and latest failure, one table row per flow
+(verdicts, failure classes, p50/p95 against the SLA), latency buckets, unfinished and
+orphaned flow instances, and how the run compares with the catalog. Everything that came
+from the trace is escaped or put in code spans (see ``_markdown``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowscribe.artifacts._flowtree import catalog_ids, ordered_flows
+from flowscribe.artifacts._markdown import code, escape, fmt_ms, fmt_time, json_compact
+from flowscribe.artifacts._scrub import Scrubber
+
+if TYPE_CHECKING:
+    from flowscribe.aggregate import FailureInfo, FlowStats, RunAggregate
+    from flowscribe.catalog import Catalog
+
+__all__ = ["render_summary"]
+
+MAX_TABLE_FLOWS = 200
+MAX_LISTED = 30
+
+
+def render_summary(agg: RunAggregate, catalog: Catalog | None, config: Any = None) -> str:
+    """The summary.md text for a run. ``config`` supplies the privacy settings quoted
+    values are redacted with; the aggregate already carries buckets and SLA targets."""
+    scrub = Scrubber(config)
+    out: list[str] = []
+    title = f"# Run summary: {escape(agg.app)}" if agg.app else "# Run summary"
+    out += [title, ""]
+    out += _header(agg)
+    out += _failure_section("First failure", agg.first_failure, scrub)
+    if agg.last_failure is not None and agg.last_failure is not agg.first_failure:
+        out += _failure_section("Latest failure", agg.last_failure, scrub)
+    out += _flows_table(agg, catalog)
+    out += _buckets_table(agg, catalog)
+    out += _metrics(agg, catalog)
+    out += _open_instances(agg)
+    out += _catalog_section(agg, catalog)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _header(agg: RunAggregate) -> list[str]:
+    v = agg.verdicts()
+    started = sum(s.started for s in agg.flows.values())
+    ended = sum(s.ended for s in agg.flows.values())
+    if agg.ended_cleanly:
+        how = "ended cleanly"
+    else:
+        how = "no end-of-run summary in the trace (the run was killed, or is still going)"
+    lines = [
+        f"- **Run:** {code(agg.run_id or '?')}"
+        + (f" · mode {code(agg.mode)}" if agg.mode else "")
+        + (f" · tags {', '.join(code(t) for t in agg.tags)}" if agg.tags else ""),
+        f"- **Started:** {fmt_time(agg.started)} · **duration:** "
+        f"{fmt_ms(agg.duration_s * 1000 if agg.duration_s is not None else None)} · {how}",
+        f"- **Flow instances:** {started} started, {ended} ended: "
+        f"✓ {v['passed']} passed · ✗ {v['failed']} failed · "
+        f"{v['unfinished']} unfinished · {v['orphaned']} orphaned",
+        f"- **Failures:** {_n(v['failures'], 'failure event')}, {_n(v['exceptions'], 'exception')}",
+        f"- **Redacted values:** {agg.redacted}",
+    ]
+    if agg.git_sha or agg.python:
+        lines.append(
+            f"- **Code:** git {code(agg.git_sha or '-')} · Python {code(agg.python or '-')}"
+        )
+    if agg.skipped_lines:
+        lines.append(f"- **Unreadable trace lines skipped:** {agg.skipped_lines}")
+    if agg.foreign_events:
+        lines.append(f"- **Events of other runs ignored:** {agg.foreign_events}")
+    return [*lines, ""]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def failure_line(f: FailureInfo, scrub: Scrubber | None = None) -> str:
+    """One Markdown line naming a failure: class, flow, file:line, and with ``scrub``
+    the (redacted) reason."""
+    what = "exception" if f.event_type == "exception" else "failure"
+    exc = f" ({code(f.exception_type, 80)})" if f.exception_type else ""
+    reason = f": {escape(scrub.text(f.reason))}" if f.reason and scrub is not None else ""
+    return (
+        f"{code(f.error_class)}{exc} {what} in {code(f.flow_id or '?')} "
+        f"at {code(f.location)}{reason}"
+    )
+
+
+def _failure_section(title: str, f: FailureInfo | None, scrub: Scrubber) -> list[str]:
+    if f is None:
+        return [] if title != "First failure" else ["## Failures", "", "None recorded.", ""]
+    lines = [f"## {title}", "", f"- {failure_line(f, scrub)}"]
+    details = []
+    if f.function:
+        details.append(f"function {code(f.function)}")
+    if f.step:
+        details.append(f"step {code(f.step)}")
+    if f.event_id:
+        details.append(f"event {code(f.event_id)}")
+    details.append(fmt_time(f.ts))
+    lines.append(f"- {' · '.join(details)}")
+    if f.correlation:
+        lines.append(f"- correlation: {code(json_compact(scrub.data(f.correlation)))}")
+    if f.evidence:
+        lines.append(f"- evidence: {code(json_compact(scrub.data(f.evidence)))}")
+    return [*lines, ""]
+
+
+def _sla_cell(s: FlowStats) -> str:
+    if s.sla_p95_ms is None:
+        return "-"
+    ok = s.sla_ok
+    mark = "" if ok is None else (" ✓" if ok else " ✗ over")
+    return f"{fmt_ms(s.sla_p95_ms)}{mark}"
+
+
+def _classes_cell(s: FlowStats) -> str:
+    items = sorted(s.failures_by_class.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{code(c)} ×{n}" for c, n in items[:5]) or "-"
+
+
+def _flows_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
+    ids = ordered_flows(agg, catalog)
+    if not ids:
+        return ["## Flows", "", "No flow events were recorded.", ""]
+    orphans = agg.orphans_by_flow()
+    lines = [
+        "## Flows",
+        "",
+        "| flow | started | ended | ✓ passed | ✗ failed | unfinished | orphaned "
+        "| p50 | p95 | SLA p95 | failure classes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for fid in ids[:MAX_TABLE_FLOWS]:
+        s = agg.flows[fid]
+        lines.append(
+            f"| {code(fid, 120)} | {s.started} | {s.ended} | {s.passed} | {s.failed} "
+            f"| {s.unfinished} | {orphans.get(fid, 0)} | {fmt_ms(s.p50_ms)} "
+            f"| {fmt_ms(s.p95_ms)} | {_sla_cell(s)} | {_classes_cell(s)} |"
+        )
+    if len(ids) > MAX_TABLE_FLOWS:
+        lines.append(f"\n… and {len(ids) - MAX_TABLE_FLOWS} more flows.")
+    over = [fid for fid in ids if agg.flows[fid].sla_ok is False]
+    lines.append("")
+    if over:
+        lines.append("Over their SLA p95: " + ", ".join(code(f) for f in over) + ".")
+        lines.append("")
+    if any(not agg.flows[f].durations.exact for f in ids):
+        lines += ["Percentiles of large flows are estimated within 1 %.", ""]
+    return lines
+
+
+def _buckets_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
+    ids = [f for f in ordered_flows(agg, catalog) if agg.flows[f].durations.count]
+    if not ids:
+        return []
+    labels = agg.flows[ids[0]].bucket_labels()
+    lines = [
+        "## Latency buckets",
+        "",
+        "| flow | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    for fid in ids[:MAX_TABLE_FLOWS]:
+        counts = " | ".join(str(n) for n in agg.flows[fid].buckets)
+        lines.append(f"| {code(fid, 120)} | {counts} |")
+    return [*lines, ""]
+
+
+def _metrics(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
+    rows = []
+    for fid in ordered_flows(agg, catalog):
+        for name, m in list(agg.flows[fid].metrics.items())[:10]:
+            unit = f" {escape(m.unit, 20)}" if m.unit else ""
+            rows.append(
+                f"| {code(fid, 120)} | {code(name, 60)} | {m.count} | {m.min:g}{unit} "
+                f"| {(m.mean or 0):.4g}{unit} | {m.max:g}{unit} |"
+            )
+    if not rows:
+        return []
+    head = [
+        "## Metrics",
+        "",
+        "| flow | metric | count | min | mean | max |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    return [*head, *rows[:MAX_TABLE_FLOWS], ""]
+
+
+def _open_instances(agg: RunAggregate) -> list[str]:
+    orphans = agg.orphans()
+    if not agg.unfinished and not orphans:
+        return []
+    lines = ["## Unfinished and orphaned flows", ""]
+    for label, items, total in (
+        ("unfinished (ended with no success or failure)", agg.unfinished, agg.unfinished_total),
+        ("orphaned (still open when the run ended)", orphans, agg.orphan_count()),
+    ):
+        for info in items[:MAX_LISTED]:
+            where = f" started at {code(f'{info.file}:{info.line}')}" if info.file else ""
+            inst = f" instance {code(info.instance)}" if info.instance else ""
+            lines.append(f"- {code(info.flow_id)}{inst}: {label}{where}")
+        if total > min(len(items), MAX_LISTED):
+            lines.append(f"- … {total - min(len(items), MAX_LISTED)} more {label.split()[0]}")
+    return [*lines, ""]
+
+
+def _catalog_section(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
+    lines = ["## Catalog", ""]
+    if catalog is None or catalog.path is None:
+        lines.append("No flow catalog (.autodev/flows.yaml): every flow above is uncatalogued.")
+        return [*lines, ""]
+    enabled = catalog_ids(catalog, enabled_only=True)
+    never = agg.never_seen(enabled)
+    unknown = agg.unknown_flows(catalog_ids(catalog))
+    disabled = [fid for fid in catalog_ids(catalog) if fid not in enabled]
+
+    def listing(ids: list[str]) -> str:
+        shown = ", ".join(code(f) for f in ids[:MAX_LISTED])
+        return shown + (f" … and {len(ids) - MAX_LISTED} more" if len(ids) > MAX_LISTED else "")
+
+    if never:
+        lines.append(f"- Catalog flows never seen in this run: {listing(never)}")
+    if unknown:
+        lines.append(
+            f"- Flows missing from the catalog: {listing(unknown)} "
+            "(add them to .autodev/flows.yaml, or fix the id)"
+        )
+    if disabled:
+        lines.append(f"- Disabled in the catalog: {listing(disabled)}")
+    if len(lines) == 2:
+        lines.append("- Every catalog flow ran, and every flow that ran is in the catalog.")
+    return [*lines, ""]

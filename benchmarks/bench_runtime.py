@@ -1,0 +1,528 @@
+"""What a flowscribe marker costs the app that calls it, against a floor and its peers.
+
+Two tables, each against baselines measured in the same process:
+
+1. An enabled event written as a JSON line to a file. The floor is ``json.dumps`` of the
+   very dict flowscribe writes (read back from its trace) plus a buffered ``write``. Peers
+   do the same job: an event with the same evidence and correlation, inside an open
+   flow/action/span, written as one JSON line to a file through their documented file
+   output. Every figure includes getting the lines to the file: each repetition ends with
+   a flush (flowscribe and the floor buffer; the peers flush every event themselves).
+   Targets (issue 2): flowscribe <= 2x the floor, and below structlog, Eliot and the
+   OpenTelemetry SDK.
+2. A marker on a flow that is switched off: by the catalog (``enabled: false`` in
+   flows.yaml) and by a profile filter (ra.yaml). Target: under 0.3 µs per marker.
+
+Peers are optional (``pip install -e '.[bench]'``); a missing one is skipped with a note.
+
+Usage: python benchmarks/bench_runtime.py [--events N] [--calls N] [--reps N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import _table
+
+ENABLED_RATIO_TARGET = 2.0
+DISABLED_TARGET_NS = 300.0
+
+FLOW = "orders/submit"
+CORRELATION = {"ticker": "AAPL"}
+STEP = "validate"
+EVIDENCE = {"rows": 120, "source": "alpaca"}
+
+#: An event with every trace-format key, for when flowscribe itself cannot run (the floor
+#: then measures a dict of the documented shape instead of one read back from a trace).
+DOCUMENTED_EVENT: dict[str, Any] = {
+    "schema": 1, "id": "a1b2c3d4-42", "run_id": "20250101T093000-a1b2c3", "seq": 42,
+    "ts": 1735723800.123456, "event_type": "checkpoint", "flow_id": FLOW,
+    "instance": "a1b2c3d4-7", "parent": None, "parent_flow": None, "step": STEP,
+    "correlation": CORRELATION, "tags": [], "file": "benchmarks/bench_runtime.py",
+    "line": 120, "function": "run", "thread": "MainThread", "pid": 4242, "severity": "info",
+    "error_class": None, "reason": None, "evidence": EVIDENCE, "value": None, "unit": None,
+    "status": None, "duration_ms": None, "caused_by": None, "exception": None,
+}
+
+RA_YAML_ENABLED = """\
+version: 1
+enabled: true
+profile: all
+sinks:
+  - type: jsonl
+    path: .autodev/trace.jsonl
+artifacts:
+  summary_md: false
+  ask_md: never
+  per_run_dirs: false
+"""
+
+# One project for both switched-off cases: the catalog disables `debug/probe`, the
+# profile only lets `orders/**` through, so `scratch/probe` is filtered out.
+RA_YAML_FILTERED = """\
+version: 1
+enabled: true
+profile: narrow
+profiles:
+  narrow:
+    include_flows: ["orders/**"]
+    exclude_flows: []
+    include_tags: []
+    min_severity: info
+sinks:
+  - type: jsonl
+    path: .autodev/trace.jsonl
+artifacts:
+  summary_md: false
+  ask_md: never
+  per_run_dirs: false
+"""
+
+FLOWS_YAML_FILTERED = """\
+version: 1
+flows:
+  - id: "orders/submit"
+    enabled: true
+  - id: "debug/probe"
+    enabled: false
+"""
+
+
+class Case:
+    """One row: ``run(n)`` emits n events; ``sample`` is a line it wrote (for the reader)."""
+
+    def __init__(self, name: str, fields: str, run: Callable[[int], None],
+                 path: Path | None = None, close: Callable[[], None] | None = None) -> None:
+        self.name, self.fields, self.run, self.path = name, fields, run, path
+        self._close = close
+
+    def sample(self) -> str:
+        if self.path is None or not self.path.exists():
+            return ""
+        with self.path.open("rb") as fh:
+            fh.seek(max(0, self.path.stat().st_size - 4096))
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+        return lines[-2] if len(lines) > 1 else (lines[-1] if lines else "")
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+
+
+# --- the floor ---------------------------------------------------------------------------
+
+def floor_case(tmp: Path, event: dict[str, Any]) -> Case:
+    """json.dumps of the event flowscribe writes + a buffered write, flushed per repetition."""
+    path = tmp / "floor.jsonl"
+    fh = path.open("w", encoding="ascii")
+    dumps = json.dumps
+
+    def run(n: int) -> None:
+        write = fh.write
+        for _ in range(n):
+            write(dumps(event, separators=(",", ":")) + "\n")
+        fh.flush()
+
+    return Case("floor: json.dumps + buffered write", "the dict flowscribe writes", run,
+                path, fh.close)
+
+
+def encoder_case(tmp: Path, event: dict[str, Any]) -> Case:
+    """The same with a reused JSONEncoder (json.dumps builds one per call with separators)."""
+    path = tmp / "encoder.jsonl"
+    fh = path.open("w", encoding="ascii")
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+
+    def run(n: int) -> None:
+        write = fh.write
+        for _ in range(n):
+            write(encode(event) + "\n")
+        fh.flush()
+
+    return Case("(info) reused JSONEncoder + buffered write", "the dict flowscribe writes",
+                run, path, fh.close)
+
+
+# --- flowscribe ---------------------------------------------------------------------------
+
+def make_project(root: Path, ra_yaml: str, flows_yaml: str | None = None) -> Path:
+    """A project directory with .autodev/ra.yaml (and flows.yaml)."""
+    autodev = root / ".autodev"
+    autodev.mkdir(parents=True)
+    (autodev / "ra.yaml").write_text(ra_yaml, encoding="utf-8")
+    if flows_yaml is not None:
+        (autodev / "flows.yaml").write_text(flows_yaml, encoding="utf-8")
+    return root
+
+
+@contextlib.contextmanager
+def flowscribe_session(root: Path) -> Iterator[Any]:
+    """A flowscribe Session rooted at ``root`` (its config and catalog), ended on exit."""
+    from flowscribe.core import Session
+
+    old = Path.cwd()
+    os.chdir(root)  # the project root is where the session finds .autodev/
+    try:
+        session = Session(app_name="bench", mode="bench", root=str(root))
+        try:
+            yield session
+        finally:
+            session.end_session()
+    finally:
+        os.chdir(old)
+
+
+def flowscribe_case(session: Any, root: Path) -> Case:
+    def run(n: int) -> None:
+        with session.flow(FLOW, **CORRELATION) as f:
+            checkpoint = f.checkpoint
+            for _ in range(n):
+                checkpoint(STEP, **EVIDENCE)
+        session.flush()
+
+    return Case("flowscribe: f.checkpoint (JSONL sink)",
+                "all trace-format keys: ts, seq, ids, file:line, function, thread, pid",
+                run, root / ".autodev" / "trace.jsonl")
+
+
+# --- peers --------------------------------------------------------------------------------
+
+def structlog_case(tmp: Path, callsite: bool) -> Case:
+    import structlog
+
+    path = tmp / f"structlog-{int(callsite)}.jsonl"
+    fh = path.open("w", encoding="utf-8")
+    processors: list[Any] = [structlog.processors.add_log_level,
+                             structlog.processors.TimeStamper(fmt=None)]
+    if callsite:
+        p = structlog.processors.CallsiteParameter
+        processors.append(structlog.processors.CallsiteParameterAdder(
+            [p.PATHNAME, p.LINENO, p.FUNC_NAME, p.THREAD_NAME, p.PROCESS]))
+    processors.append(structlog.processors.JSONRenderer())
+    base = structlog.wrap_logger(
+        structlog.WriteLogger(fh), processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+
+    def run(n: int) -> None:
+        log = base.bind(flow_id=FLOW, instance="i-1", correlation=CORRELATION)
+        info = log.info
+        for _ in range(n):
+            info("checkpoint", step=STEP, **EVIDENCE)
+
+    if callsite:
+        return Case("structlog: bound logger, WriteLogger", "level, ts, file:line, "
+                    "function, thread, pid (CallsiteParameterAdder)", run, path, fh.close)
+    return Case("(info) structlog without callsite", "level, ts only (less than the others)",
+                run, path, fh.close)
+
+
+def eliot_case(tmp: Path, callsite: bool) -> Case:
+    """Eliot's file output; ``callsite`` adds what flowscribe records and Eliot does not."""
+    import eliot
+
+    path = tmp / f"eliot-{int(callsite)}.jsonl"
+    fh = path.open("wb")
+    dest = eliot.FileDestination(file=fh)
+    log_message = eliot.log_message
+    getframe, current_thread, getpid = sys._getframe, threading.current_thread, os.getpid
+
+    def log_with_callsite(message_type: str, **fields: Any) -> None:
+        # What a user has to add to get flowscribe's file:line/function/thread/pid: the
+        # same frame lookup structlog's CallsiteParameterAdder does.
+        code = getframe(1).f_code
+        log_message(message_type=message_type, file=code.co_filename,
+                    line=getframe(1).f_lineno, function=code.co_name,
+                    thread=current_thread().name, pid=getpid(), **fields)
+
+    def run(n: int) -> None:
+        log = log_with_callsite if callsite else log_message
+        # Eliot's destinations are global: only this case's file may receive messages.
+        eliot.add_destinations(dest)
+        try:
+            with eliot.start_action(action_type=FLOW, **CORRELATION):
+                for _ in range(n):
+                    log(message_type="checkpoint", step=STEP, **EVIDENCE)
+        finally:
+            eliot.remove_destination(dest)
+
+    if callsite:
+        return Case("Eliot: log_message + callsite fields, FileDestination",
+                    "ts, task uuid/level, file:line, function, thread, pid (added by caller)",
+                    run, path, fh.close)
+    return Case("(info) Eliot: log_message alone", "ts, task uuid/level only (no file:line, "
+                "thread, pid: fewer fields than flowscribe)", run, path, fh.close)
+
+
+def otel_case(tmp: Path) -> Case:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+
+    path = tmp / "otel.jsonl"
+    fh = path.open("w", encoding="utf-8")
+    provider = TracerProvider()  # not installed globally: nothing else sees it
+    provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(
+        out=fh, formatter=lambda span: span.to_json(indent=None) + "\n")))
+    tracer = provider.get_tracer("bench")
+    attrs = {"step": STEP, **EVIDENCE}
+
+    def run(n: int) -> None:
+        with tracer.start_as_current_span(FLOW, attributes=CORRELATION):
+            for _ in range(n):
+                with tracer.start_as_current_span("checkpoint", attributes=attrs):
+                    pass
+
+    return Case("OpenTelemetry SDK: span per event, SimpleSpanProcessor",
+                "span/trace ids, start/end ts, resource (no file:line)", run, path,
+                provider.shutdown)
+
+
+def stdlib_logging_case(tmp: Path) -> Case:
+    path = tmp / "logging.jsonl"
+
+    class JsonFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return json.dumps({
+                "ts": record.created, "level": record.levelname, "msg": record.getMessage(),
+                "file": record.pathname, "line": record.lineno, "function": record.funcName,
+                "thread": record.threadName, "pid": record.process,
+                **record.__dict__.get("fields", {}),
+            }, separators=(",", ":"))
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("flowscribe-bench")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    fields = {"flow_id": FLOW, "instance": "i-1", "correlation": CORRELATION, "step": STEP,
+              "evidence": EVIDENCE}
+
+    def run(n: int) -> None:
+        info = logger.info
+        for _ in range(n):
+            info("checkpoint", extra={"fields": fields})
+
+    def close() -> None:
+        logger.removeHandler(handler)
+        handler.close()
+
+    return Case("(info) stdlib logging + JSON formatter, FileHandler",
+                "level, ts, file:line, function, thread, pid", run, path, close)
+
+
+PEERS: list[tuple[str, str, Callable[[Path], Case]]] = [
+    ("structlog", "structlog", lambda tmp: structlog_case(tmp, callsite=True)),
+    ("structlog", "structlog (minimal)", lambda tmp: structlog_case(tmp, callsite=False)),
+    ("eliot", "Eliot", lambda tmp: eliot_case(tmp, callsite=True)),
+    ("eliot", "Eliot (own fields)", lambda tmp: eliot_case(tmp, callsite=False)),
+    ("opentelemetry.sdk", "OpenTelemetry SDK", otel_case),
+]
+
+
+def installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# --- switched-off markers ----------------------------------------------------------------
+
+class _NoOpFlow:
+    def checkpoint(self, step: str, **evidence: Any) -> None:
+        pass
+
+
+def disabled_cases(session: Any | None) -> list[tuple[str, Callable[[int], None], bool]]:
+    """(name, run, judged against the target) for the switched-off marker table."""
+    def empty_loop(n: int) -> None:
+        for _ in range(n):
+            pass
+
+    noop = _NoOpFlow()
+
+    def noop_call(n: int) -> None:
+        checkpoint = noop.checkpoint
+        for _ in range(n):
+            checkpoint(STEP, **EVIDENCE)
+
+    cases: list[tuple[str, Callable[[int], None], bool]] = [
+        ("baseline: empty loop", empty_loop, False),
+        ("baseline: no-op Python method, same arguments", noop_call, False),
+    ]
+    if session is None:
+        return cases
+
+    def marker_on(flow_id: str) -> Callable[[int], None]:
+        def run(n: int) -> None:
+            with session.flow(flow_id, **CORRELATION) as f:
+                checkpoint = f.checkpoint
+                for _ in range(n):
+                    checkpoint(STEP, **EVIDENCE)
+        return run
+
+    def flow_on(flow_id: str) -> Callable[[int], None]:
+        def run(n: int) -> None:
+            flow = session.flow
+            for _ in range(n):
+                with flow(flow_id, **CORRELATION):
+                    pass
+        return run
+
+    cases += [
+        ("flowscribe: f.checkpoint, flow disabled in flows.yaml", marker_on("debug/probe"),
+         True),
+        ("flowscribe: f.checkpoint, flow filtered out by profile",
+         marker_on("scratch/probe"), True),
+        ("(info) `with session.flow(...)` enter+exit, disabled flow", flow_on("debug/probe"),
+         False),
+        ("(info) `with session.flow(...)` enter+exit, filtered flow",
+         flow_on("scratch/probe"), False),
+    ]
+    return cases
+
+
+# --- main ---------------------------------------------------------------------------------
+
+def read_event(trace: Path) -> dict[str, Any] | None:
+    """The last checkpoint event of a trace, as written."""
+    if not trace.exists():
+        return None
+    found = None
+    with trace.open(encoding="utf-8") as fh:
+        for line in fh:
+            if '"event_type":"checkpoint"' in line:
+                found = line
+    return json.loads(found) if found else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000,
+                        help="events per repetition (enabled table)")
+    parser.add_argument("--calls", type=int, default=200_000,
+                        help="marker calls per repetition (switched-off table)")
+    parser.add_argument("--reps", type=int, default=9, help="timed repetitions per row")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    opts = parser.parse_args(argv)
+    if opts.quick:
+        opts.events, opts.calls, opts.reps = 200, 2_000, 2
+
+    notes = [f"enabled: {opts.events} events x {opts.reps} repetitions per row (+1 warm-up);"
+             f" switched off: {opts.calls} calls x {opts.reps}",
+             "median and 25th–75th percentile; CPU = whole-process CPU time per event "
+             "(counts background threads)"]
+    tmp = Path(tempfile.mkdtemp(prefix="flowscribe-bench-"))
+    try:
+        return _run(opts, tmp, notes)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
+    skipped: list[str] = []
+    fs_error = None
+    stack = contextlib.ExitStack()
+    session = session_off = None
+    try:
+        session = stack.enter_context(flowscribe_session(
+            make_project(tmp / "enabled", RA_YAML_ENABLED)))
+        session_off = stack.enter_context(flowscribe_session(
+            make_project(tmp / "filtered", RA_YAML_FILTERED, FLOWS_YAML_FILTERED)))
+    except Exception as exc:  # report, and still measure the floor and the peers
+        fs_error = f"flowscribe could not run: {type(exc).__name__}: {exc}"
+    with stack:
+        cases: list[Case] = []
+        event = None
+        if session is not None:
+            fs = flowscribe_case(session, tmp / "enabled")
+            fs.run(10)
+            event = read_event(tmp / "enabled" / ".autodev" / "trace.jsonl")
+        if event is None:
+            event = DOCUMENTED_EVENT
+            notes.append("floor uses a dict of the documented shape (no flowscribe trace)")
+        cases.append(floor_case(tmp, event))
+        cases.append(encoder_case(tmp, event))
+        if session is not None:
+            cases.append(fs)
+        for module, label, make in PEERS:
+            if installed(module):
+                cases.append(make(tmp))
+            elif label not in (s.split(":")[0] for s in skipped):
+                skipped.append(f"{label}: not installed (pip install -e '.[bench]'), skipped")
+        cases.append(stdlib_logging_case(tmp))
+        if fs_error:
+            notes.append(fs_error)
+        _table.print_header("flowscribe runtime: cost of a marker", notes + skipped)
+
+        results = {}
+        for case in cases:
+            results[case.name] = _table.measure(case.run, opts.events, opts.reps)
+        floor = results[cases[0].name].wall.median
+        rows = []
+        for case in cases:
+            t = results[case.name]
+            rows.append([case.name, _table.fmt(t.wall.median / 1000),
+                         f"{_table.fmt(t.wall.p25 / 1000)}–{_table.fmt(t.wall.p75 / 1000)}",
+                         _table.fmt(t.cpu.median / 1000),
+                         f"{t.wall.median / floor:.2f}x", case.fields])
+        print("## An enabled event, written as a JSON line to a file")
+        print()
+        _table.print_table(["writer", "µs/event", "spread", "CPU µs/event", "x floor",
+                            "what each line carries"], rows)
+        verdicts = []
+        if session is not None:
+            mine = results[fs.name].wall.median
+            ratio = mine / floor
+            verdicts.append(f"flowscribe / floor = {ratio:.2f}x -> target <= "
+                            f"{ENABLED_RATIO_TARGET:.0f}x "
+                            f"{'MET' if ratio <= ENABLED_RATIO_TARGET else 'MISSED'}")
+            for case in cases:
+                if case.name.startswith(("structlog:", "Eliot", "OpenTelemetry")):
+                    theirs = results[case.name].wall.median
+                    verdicts.append(
+                        f"flowscribe vs {case.name.split(':')[0]}: {mine / 1000:.2f} vs "
+                        f"{theirs / 1000:.2f} µs -> {'MET' if mine < theirs else 'MISSED'}")
+
+        print("## A marker on a switched-off flow")
+        print()
+        off_rows = []
+        for name, run, judged in disabled_cases(session_off):
+            t = _table.measure(run, opts.calls, opts.reps)
+            target = ""
+            if judged:
+                met = t.wall.median < DISABLED_TARGET_NS
+                target = f"< {DISABLED_TARGET_NS:.0f} ns: {'met' if met else 'MISSED'}"
+                verdicts.append(f"{name}: {t.wall.median:.0f} ns -> "
+                                f"{'MET' if met else 'MISSED'}")
+            off_rows.append([name, f"{t.wall.median:.0f}",
+                             f"{t.wall.p25:.0f}–{t.wall.p75:.0f}", target])
+        _table.print_table(["case", "ns/call", "spread", "target"], off_rows)
+
+        print("## One line each writer wrote")
+        print()
+        for case in cases:
+            line = case.sample()
+            print(f"- {case.name}: `{line[:300]}{'…' if len(line) > 300 else ''}`")
+        print()
+        for v in verdicts:
+            print(v)
+        for case in cases:
+            case.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m flowscribe``: the ``flowscribe`` command."""
+
+import sys
+
+from flowscribe.cli import main
+
+sys.exit(main())

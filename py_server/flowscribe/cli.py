@@ -1,0 +1,500 @@
+"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``lsp``.
+
+Every command works on a project root (``-C DIR``, default: the current directory) and its
+``.autodev`` folder. Errors are one line on stderr and a non-zero exit status:
+1 for a failed command, 2 for a command line that does not parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+__all__ = ["main"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+INIT_FILES = ("ra.yaml", "flows.yaml", "copilot_init.md")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BLOCK = 1 << 16
+
+
+class CliError(Exception):
+    """A command failed; the message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the command's --help has the rest.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+
+def _root(args: argparse.Namespace) -> Path:
+    root = Path(args.root).expanduser()
+    if not root.is_dir():
+        raise CliError(f"no such directory: {root}")
+    return root.resolve()
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(config, catalog) of the project; their problems are warnings, not errors."""
+    from flowscribe.catalog import CATALOG_FILE, load_catalog
+    from flowscribe.config import load_config
+
+    root = _root(args)
+    config, problems = load_config(root)
+    catalog = load_catalog(config.autodev_dir / CATALOG_FILE, root)
+    for problem in [*problems, *catalog.problems]:
+        if problem.severity == "error":
+            print(f"flowscribe: warning: {problem}", file=sys.stderr)
+    return config, catalog
+
+
+def _shared_trace(config: Any) -> Path:
+    """The trace shared by all runs: the jsonl sink's file, else .autodev/trace.jsonl."""
+    for sink in getattr(config, "sinks", ()):
+        if sink.type == "jsonl" and sink.path:
+            return Path(config.resolve(sink.path))
+    return Path(config.autodev_dir) / "trace.jsonl"
+
+
+def _resolve_run(config: Any, run: str | None) -> tuple[Path, str | None]:
+    """The trace file and run id a RUN argument names: a run id (or a unique prefix of
+    one), a run directory, or a trace file; None means the latest run."""
+    from flowscribe.runs import RunLayout, is_safe_run_id, read_run_infos
+
+    layout = RunLayout(config.autodev_dir)
+    shared = _shared_trace(config)
+    if run is None:
+        latest = layout.latest_run_dir()
+        if latest is not None and (latest / "trace.jsonl").is_file():
+            return latest / "trace.jsonl", latest.name
+        if shared.is_file():
+            return shared, None
+        raise CliError(f"no runs yet in {layout.autodev_dir} (run an app that uses flowscribe)")
+    path = Path(run).expanduser()
+    if path.is_dir():
+        trace = path / "trace.jsonl"
+        if not trace.is_file():
+            raise CliError(f"no trace.jsonl in {path}")
+        return trace, None
+    if path.is_file():
+        return path, None
+    if is_safe_run_id(run):
+        dirs = [d for d in _listdir(layout.runs_dir) if d.name.startswith(run) and d.is_dir()]
+        exact = [d for d in dirs if d.name == run]
+        if exact or len(dirs) == 1:
+            d = (exact or dirs)[0]
+            if (d / "trace.jsonl").is_file():
+                return d / "trace.jsonl", d.name
+            raise CliError(f"run {d.name} has no trace.jsonl")
+        if len(dirs) > 1:
+            raise CliError(f"{run!r} matches {len(dirs)} runs; give more of the id")
+        ids = [i.run_id for i in read_run_infos(shared) if i.run_id.startswith(run)]
+        if run in ids or len(ids) == 1:
+            return shared, run if run in ids else ids[0]
+        if len(ids) > 1:
+            raise CliError(f"{run!r} matches {len(ids)} runs; give more of the id")
+    raise CliError(f"no run, run directory or trace file named {run!r} (see: flowscribe runs)")
+
+
+def _listdir(path: Path) -> list[Path]:
+    try:
+        return sorted(path.iterdir())
+    except OSError:
+        return []
+
+
+# -- init -----------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    root = _root(args)
+    autodev = root / ".autodev"
+    targets = [autodev / name for name in INIT_FILES]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:
+        names = ", ".join(str(t.relative_to(root)) for t in existing)
+        raise CliError(f"{names} already exist; use --force to overwrite")
+    from flowscribe.artifacts import write_text_atomic
+
+    try:
+        autodev.mkdir(parents=True, exist_ok=True)
+        for t in targets:
+            write_text_atomic(t, (TEMPLATES / t.name).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot write {autodev}: {exc.strerror or exc}") from exc
+    for t in targets:
+        print(f"wrote {t.relative_to(root)}")
+    print(
+        "Next: declare your flows in .autodev/flows.yaml and list their domains in the "
+        "ra.yaml profile. Generated files to git-ignore: .autodev/runs/, .autodev/latest, "
+        ".autodev/trace.jsonl*, .autodev/summary.md, .autodev/ask.md"
+    )
+    return 0
+
+
+# -- summary --------------------------------------------------------------------------------
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from flowscribe.artifacts import aggregate_trace, render_ask, render_summary, write_text_atomic
+
+    config, catalog = _load(args)
+    trace, run_id = _resolve_run(config, args.run)
+    agg, tail = aggregate_trace(trace, config, catalog, run_id)
+    if agg.events == 0:
+        raise CliError(f"no readable events in {trace}")
+    if args.ask:
+        name, text = "ask.md", render_ask(agg, catalog, config, tail)
+    else:
+        name, text = "summary.md", render_summary(agg, catalog, config)
+    if args.write:
+        target = trace.parent / name
+        try:
+            write_text_atomic(target, text)
+        except OSError as exc:
+            raise CliError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        print(f"wrote {target}", file=sys.stderr)
+    sys.stdout.write(text)
+    return 0
+
+
+# -- tail -----------------------------------------------------------------------------------
+
+
+def _defang(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` whose strings cannot drive the terminal (no control chars)."""
+    if isinstance(value, str):
+        return _CONTROL.sub("?", value)
+    if depth > 6:
+        return value
+    if isinstance(value, dict):
+        return {_defang(k, depth + 1): _defang(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_defang(v, depth + 1) for v in value]
+    return value
+
+
+def format_line(ev: dict[str, Any], color: bool) -> str:
+    """One human line for an event (the console sink's format, flow starts included)."""
+    from flowscribe.sinks.console import format_event
+
+    safe = _defang(ev)
+    line = format_event(safe, color)
+    if line is None:  # the console sink leaves flow starts out; tail shows what it is asked
+        stamp = time.strftime("%H:%M:%S", time.localtime(_num(safe.get("ts"))))
+        corr = safe.get("correlation") or {}
+        keys = " ".join(f"{k}={v}" for k, v in corr.items()) if isinstance(corr, dict) else ""
+        line = f"{stamp} {'START':<6} {safe.get('flow_id') or ''} {keys}".rstrip()
+    return line
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _matcher(args: argparse.Namespace) -> Callable[[dict[str, Any]], bool]:
+    from flowscribe.patterns import matches
+    from flowscribe.trace import EVENT_TYPES
+
+    types: set[str] = set()
+    for t in args.type or []:
+        types.update(x.strip() for x in t.split(",") if x.strip())
+    unknown = sorted(types - EVENT_TYPES)
+    if unknown:
+        raise CliError(
+            f"unknown event type {', '.join(unknown)} (one of: {', '.join(sorted(EVENT_TYPES))})"
+        )
+    flow = args.flow
+
+    def keep(ev: dict[str, Any]) -> bool:
+        if types and ev.get("event_type") not in types:
+            return False
+        if flow is not None:
+            fid = ev.get("flow_id")
+            return isinstance(fid, str) and matches(flow, fid)
+        return True
+
+    return keep
+
+
+def last_events(path: Path, n: int, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The last ``n`` events of a trace that ``keep`` accepts, oldest first, read from the
+    end of the file backwards (a large trace costs only its tail). A last line still
+    being written is left out."""
+    from flowscribe.trace import MAX_LINE_BYTES, parse_line
+
+    found: list[dict[str, Any]] = []
+    if n <= 0:
+        return found
+    with open(path, "rb") as fh:
+        pos = fh.seek(0, os.SEEK_END)
+        head = b""  # the start of a line that began before ``pos``
+        drop_last = True  # the bytes after the last newline are an unfinished line
+        while pos > 0 and len(found) < n:
+            size = min(_BLOCK, pos)
+            pos -= size
+            fh.seek(pos)
+            parts = (fh.read(size) + head).split(b"\n")
+            head = parts[0]
+            lines = parts[1:]
+            if drop_last and lines:
+                lines.pop()
+                drop_last = False
+            if len(head) > MAX_LINE_BYTES:  # junk: skip to the line before it
+                head, drop_last = b"", True
+            for line in reversed(lines):
+                ev = parse_line(line) if line.strip() else None
+                if ev is not None and keep(ev):
+                    found.append(ev)
+                    if len(found) >= n:
+                        break
+        if pos == 0 and head and not drop_last and len(found) < n:
+            ev = parse_line(head)
+            if ev is not None and keep(ev):
+                found.append(ev)
+    found.reverse()
+    return found
+
+
+def _wants_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    config, _ = _load(args)
+    if args.lines < 0:
+        raise CliError("-n must be 0 or more")
+    keep = _matcher(args)
+    color = _wants_color(args.color)
+    if args.run is not None:
+        trace, run_id = _resolve_run(config, args.run)
+    else:
+        # The shared trace spans runs, so following it carries on into the next run.
+        trace, run_id = _shared_trace(config), None
+        if not trace.is_file():
+            trace, run_id = _resolve_run(config, None)
+    if run_id is not None:
+        base = keep
+
+        def keep(ev: dict[str, Any]) -> bool:
+            return ev.get("run_id") == run_id and base(ev)
+
+    out = sys.stdout
+    if not args.follow:
+        try:
+            events = last_events(trace, args.lines, keep)
+        except OSError as exc:
+            raise CliError(f"cannot read {trace}: {exc.strerror or exc}") from exc
+        for ev in events:
+            out.write(format_line(ev, color) + "\n")
+        return 0
+    return _follow(trace, args, keep, color)
+
+
+def _follow(
+    trace: Path, args: argparse.Namespace, keep: Callable[[dict[str, Any]], bool], color: bool
+) -> int:
+    from flowscribe.trace import TraceFollower
+
+    follower = TraceFollower(trace)
+    # Catch up first, keeping only the last N, then print what is appended as it comes.
+    recent: deque[dict[str, Any]] = deque(maxlen=args.lines)
+    while True:
+        result = follower.poll()
+        recent.extend(ev for ev in result.events if keep(ev))
+        if not result.more:
+            break
+    _emit(recent, color)
+    try:
+        while True:
+            result = follower.poll()
+            if result.reset:
+                print(f"-- {trace.name} was rotated or replaced; reading it anew --")
+            _emit((ev for ev in result.events if keep(ev)), color)
+            if not result.more:
+                time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _emit(events: Iterable[dict[str, Any]], color: bool) -> None:
+    lines = [format_line(ev, color) for ev in events]
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+
+# -- runs -----------------------------------------------------------------------------------
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts is not None else "-"
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from flowscribe.runs import RunLayout
+
+    config, _ = _load(args)
+    runs = RunLayout(config.autodev_dir).list_runs()
+    if args.json:
+        doc = [
+            {
+                "runId": r.run_id,
+                "started": r.started,
+                "ended": r.ended,
+                "app": r.app,
+                "mode": r.mode,
+                "verdicts": r.verdicts,
+                "artifacts": {k: str(v) if v else None for k, v in r.artifacts.items()},
+                "latest": r.is_latest,
+            }
+            for r in runs
+        ]
+        print(json.dumps(doc, indent=2))
+        return 0
+    if not runs:
+        print(f"no runs in {config.autodev_dir}", file=sys.stderr)
+        return 0
+    head = ("", "RUN", "STARTED", "TOOK", "APP", "MODE", "PASS", "FAIL", "UNFIN", "FAILURES", "EXC")
+    rows = [head]
+    for r in runs:
+        took = f"{r.ended - r.started:.1f}s" if r.started is not None and r.ended else "-"
+        v = r.verdicts
+        rows.append(
+            (
+                "*" if r.is_latest else "",
+                r.run_id,
+                _when(r.started),
+                took if r.ended else "running/killed" if r.started else "-",
+                _defang(r.app or "-"),
+                _defang(r.mode or "-"),
+                *(str(v.get(k, 0)) for k in ("passed", "failed", "unfinished", "failures")),
+                str(v.get("exceptions", 0)),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+# -- lsp ------------------------------------------------------------------------------------
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from flowscribe_lsp.server import run  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        raise CliError(
+            f"the language server cannot start ({exc}); install it with: "
+            "pip install 'flowscribe[lsp]'"
+        ) from exc
+    run()
+    return 0
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("flowscribe")
+    except Exception:  # not installed as a distribution (e.g. run from a source tree)
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (its --help is the command reference)."""
+    p = _Parser(prog="flowscribe", description="Flow-first runtime tracing: artifacts and runs.")
+    p.add_argument("--version", action="version", version=f"flowscribe {_version()}")
+    p.add_argument(
+        "-C", "--root", default=".", metavar="DIR", help="project root (default: current dir)"
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    s = sub.add_parser("init", help="write .autodev/ra.yaml, flows.yaml and copilot_init.md")
+    s.add_argument("--force", action="store_true", help="overwrite existing files")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("summary", help="render a run's summary.md from its trace")
+    s.add_argument(
+        "run",
+        nargs="?",
+        metavar="RUN",
+        help="run id, run dir or trace file (default: the latest run)",
+    )
+    s.add_argument("--ask", action="store_true", help="render ask.md instead")
+    s.add_argument("--write", action="store_true", help="also write it next to the trace")
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("tail", help="print the last events of the trace, human-readably")
+    s.add_argument(
+        "-n", "--lines", type=int, default=20, metavar="N", help="how many events (default 20)"
+    )
+    s.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
+    s.add_argument("--flow", metavar="GLOB", help="only flows matching GLOB (`*`, `**`)")
+    s.add_argument(
+        "--type",
+        action="append",
+        metavar="T",
+        help="only events of type T (repeat, or comma-separate)",
+    )
+    s.add_argument("--run", metavar="RUN", help="only this run (id, run dir or trace file)")
+    s.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    s.add_argument("--interval", type=float, default=0.25, help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_tail)
+
+    s = sub.add_parser("runs", help="list runs, newest first")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("lsp", help="start the language server on stdio")
+    s.set_defaults(func=cmd_lsp)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"flowscribe: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`flowscribe tail | head`): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"flowscribe: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug of ours: still one line, and a non-zero exit
+        print(f"flowscribe: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

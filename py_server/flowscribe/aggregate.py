@@ -335,6 +335,8 @@ class RunAggregate:
         run_id: str | None = None,
     ) -> None:
         self.bucket_bounds_ms = tuple(sorted(float(b) for b in latency_buckets_ms))
+        #: The SLA targets as given (to make another aggregate like this one).
+        self.sla_p95_ms = sla_p95_ms
         if sla_p95_ms is None:
             self._sla: Callable[[str], float | None] = _no_sla
         elif callable(sla_p95_ms):

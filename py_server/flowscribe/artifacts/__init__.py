@@ -116,7 +116,7 @@ def write_run_artifacts(
     tail: Sequence[Mapping[str, Any]],
     layout: RunLayout,
 ) -> None:
-    """Write summary.md and ask.md for a finished run, then apply ``keep_runs``.
+    """Write summary.md and ask.md for a finished run.
 
     Each goes into ``runs/<run_id>/`` (with ``per_run_dirs``) and is copied to
     ``.autodev/``; an artifact this run does not produce (``summary_md: false``, or
@@ -160,7 +160,3 @@ def _write(
         if run_dir is not None:
             write_text_atomic(run_dir / name, text)
         write_text_atomic(layout.autodev_dir / name, text)
-    if run_dir is not None:
-        keep = _setting(config, "retention", "keep_runs", 20)
-        if isinstance(keep, int):
-            layout.prune(keep)

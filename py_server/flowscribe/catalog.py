@@ -177,6 +177,7 @@ class _Parser:
         self.doc = doc
         self.cat = cat
         self.file = file
+        self.rejected_paths = {i.path for i in doc.issues if i.severity == "error"}
         self.indexes: dict[str, int] = {}
         for issue in doc.issues:
             self.problem(issue.line, issue.column, format_path(issue.path), issue.message,
@@ -192,8 +193,7 @@ class _Parser:
         self.problem(line, col, format_path(path), message, severity)
 
     def rejected(self, path: Path_) -> bool:
-        n = len(path)
-        return any(i.path[:n] == path and i.severity == "error" for i in self.doc.issues)
+        return path in self.rejected_paths
 
     # -- typed getters -------------------------------------------------------------------
     def section(self, data: Any, path: Path_, known: Sequence[str]) -> dict[str, Any]:

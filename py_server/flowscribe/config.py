@@ -399,6 +399,7 @@ class _Reader:
     def __init__(self, doc: YamlDoc, file: str) -> None:
         self.doc = doc
         self.file = file
+        self.rejected_paths = {i.path for i in doc.issues if i.severity == "error"}
         self.problems: list[Problem] = []
         for issue in doc.issues:
             self.problems.append(Problem(file, issue.line, issue.column,
@@ -414,8 +415,7 @@ class _Reader:
 
     def _rejected(self, path: Path_) -> bool:
         """True when the YAML layer already reported this node (e.g. a !!python tag)."""
-        n = len(path)
-        return any(i.path[:n] == path and i.severity == "error" for i in self.doc.issues)
+        return path in self.rejected_paths
 
     # -- typed getters: return the default on any problem --------------------------------
     def section(self, data: Any, path: Path_, known: Sequence[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,9 +176,11 @@ class TraceFollower:
     truncated, or deleted, the next poll reports ``reset=True`` and starts over, so a
     reader can drop what it derived from the old file.
 
-    ``types`` prefilters lines by substring as :func:`iter_events` does. One poll reads at
-    most ``max_read`` bytes (``FollowResult.more`` then says to poll again), so following a
-    large file costs bounded memory.
+    ``types`` limits the result to those event types. Lines are then found by searching
+    the data for their ``"event_type":"<type>"`` key (keys have a fixed order, so it is
+    on every line): only matching lines are cut out and parsed, which makes following a
+    large trace for its failures cheap. One poll reads at most ``max_read`` bytes
+    (``FollowResult.more`` then says to poll again), so following costs bounded memory.
     """
 
     def __init__(
@@ -189,7 +192,12 @@ class TraceFollower:
     ) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
-        self._markers = _type_markers(types) if types is not None else None
+        self._types = frozenset(types) if types is not None else None
+        self._type_re = (
+            re.compile(b"|".join(re.escape(m) for m in _type_markers(sorted(self._types))))
+            if self._types
+            else None
+        )
         self._max_read = max(max_read, 1)
         self._offset = 0
         self._ino: int | None = None
@@ -230,38 +238,78 @@ class TraceFollower:
             return FollowResult([], reset=reset)
         self._offset += len(data)
         more = self._offset < st.st_size
+        first, lo, hi = self._complete(data)
+        if self._types is None:
+            lines = [first] if first is not None else []
+            if hi > lo:
+                lines += data[lo:hi].split(b"\n")
+        else:
+            lines = self._matching_lines(first, data, lo, hi)
         events = []
-        markers = self._markers
-        for line in self._complete_lines(data):
+        for line in lines:
             if not line.strip():
                 continue
-            if markers is not None and not any(m in line for m in markers):
-                self.stats.lines += 1
-                continue
             ev = parse_line(line, self.stats)
-            if ev is not None:
-                events.append(ev)
+            if ev is None:
+                continue
+            if self._types is not None and ev["event_type"] not in self._types:
+                self.stats.events -= 1  # the key matched inside a value, not the event's
+                continue
+            events.append(ev)
         return FollowResult(events, reset=reset, more=more)
 
-    def _complete_lines(self, data: bytes) -> list[bytes]:
-        """Split ``data`` into the lines it completes; keep the unfinished rest."""
-        lines = data.split(b"\n")
-        rest = lines.pop()
-        if self._skipping:
-            if not lines:
-                return []  # still inside the over-long line
-            lines.pop(0)
+    def _matching_lines(self, first: bytes | None, data: bytes, lo: int, hi: int) -> list[bytes]:
+        """The complete lines (``first``, then ``data[lo:hi]``) holding a wanted type key,
+        each once; the others are counted, never copied or parsed."""
+        pattern = self._type_re
+        assert pattern is not None
+        found = []
+        if first is not None:
+            if pattern.search(first):
+                found.append(first)
+            else:
+                self.stats.lines += 1
+        if hi <= lo:
+            return found
+        end = -1
+        matched = 0
+        for m in pattern.finditer(data, lo, hi):
+            if m.start() < end:
+                continue  # a second hit on a line already taken
+            nl = data.rfind(b"\n", lo, m.start())
+            start = lo if nl < 0 else nl + 1
+            end = data.find(b"\n", m.end(), hi)
+            if end < 0:
+                end = hi
+            found.append(data[start:end])
+            matched += 1
+        # parse_line counts the lines it is given; count the ones left unparsed.
+        self.stats.lines += data.count(b"\n", lo, hi) + 1 - matched
+        return found
+
+    def _complete(self, data: bytes) -> tuple[bytes | None, int, int]:
+        """Split new ``data`` into the complete lines it finishes: the line that the kept
+        partial line continues (or None), and the range ``data[lo:hi]`` of whole lines
+        (newline-separated, no final newline). The unfinished rest is kept."""
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if not self._skipping:
+                self._partial += data
+                if len(self._partial) > MAX_LINE_BYTES:
+                    self._partial, self._skipping = b"", True
+            return None, 0, 0
+        nl = data.find(b"\n")
+        first: bytes | None = None
+        if self._skipping:  # the over-long line ends at the first newline
             self.stats.lines += 1
             self.stats.skip("too_long")
             self._skipping = False
-        elif self._partial:
-            if lines:
-                lines[0] = self._partial + lines[0]
-            else:
-                rest = self._partial + rest
+        else:
+            first = self._partial + data[:nl]
+        rest = data[cut + 1 :]
         self._partial = b""
         if len(rest) > MAX_LINE_BYTES:
             self._skipping = True
         else:
             self._partial = rest
-        return lines
+        return first, nl + 1, cut

@@ -143,3 +143,12 @@ def test_follower_skips_an_over_long_line_across_polls(tmp_path: Path) -> None:
             break
     assert seqs == [1, 2]
     assert follower.stats.skipped == {"too_long": 1}
+
+
+def test_follower_type_filter_ignores_the_key_inside_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    sneaky = _event(1, "checkpoint", evidence={"event_type": "failure"})
+    path.write_bytes(_line(sneaky) + _line(_event(2, "failure")))
+    follower = TraceFollower(path, types={"failure"})
+    assert [e["seq"] for e in follower.poll().events] == [2]
+    assert follower.stats.events == 1

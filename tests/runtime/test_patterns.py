@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowscribe.patterns import compile_patterns, glob_to_regex, is_glob, matches, matches_any
@@ -75,18 +75,21 @@ segment = st.text(alphabet="abcxyz_.-", min_size=1, max_size=4)
 flow_ids = st.lists(segment, min_size=1, max_size=5).map("/".join)
 
 
+@settings(deadline=None)
 @given(flow_ids)
 def test_double_star_matches_every_id_and_an_id_matches_itself(flow_id: str) -> None:
     assert matches("**", flow_id)
     assert matches(flow_id, flow_id)
 
 
+@settings(deadline=None)
 @given(st.lists(segment, min_size=1, max_size=4), st.lists(segment, max_size=3))
 def test_prefix_double_star_matches_any_descendant(prefix: list[str], rest: list[str]) -> None:
     pattern = "/".join(prefix) + "/**"
     assert matches(pattern, "/".join(prefix + rest))
 
 
+@settings(deadline=None)
 @given(flow_ids)
 def test_single_star_matches_exactly_the_segment_count(flow_id: str) -> None:
     n = flow_id.count("/") + 1

@@ -295,7 +295,7 @@ def evidence_with_secrets(draw: st.DrawFn) -> tuple[dict[Any, Any], list[str]]:
     return base, secrets
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(evidence_with_secrets(), st.sampled_from([64, 200, 2048, 100_000]), st.booleans())
 def test_property_no_secret_escapes_output_is_json_and_within_limit(
     case: tuple[dict[Any, Any], list[str]], limit: int, raw: bool
@@ -313,7 +313,7 @@ def test_property_no_secret_escapes_output_is_json_and_within_limit(
     assert n >= 0
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(nested(scalars), st.sampled_from([64, 500, 2048]))
 def test_property_anything_renders(data: Any, limit: int) -> None:
     r = Redactor(DEFAULT_REDACT_KEYS, payload_limit=limit, allow_raw_payloads=False)
@@ -321,7 +321,7 @@ def test_property_anything_renders(data: Any, limit: int) -> None:
     assert len(compact(out)) <= limit
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=80), st.text(max_size=80),
        st.sampled_from(["Bearer {s}", "password={s}", "{{'api_key': '{s}'}}",
                         "https://u:{s}@h/", "Token {s}"]))
@@ -332,6 +332,7 @@ def test_property_secret_shapes_in_free_text(before: str, after: str, shape: str
     assert secret not in out and n >= 1
 
 
+@settings(deadline=None)
 @given(st.dictionaries(safe_keys, st.one_of(st.integers(), st.booleans(), st.none(),
                                             st.text(alphabet="bcdfgh 0123", max_size=30)),
                        max_size=8))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
 
 from flowscribe.catalog import Catalog, load_catalog, parse_catalog
 
@@ -318,3 +323,32 @@ def test_flows_not_a_list_and_empty_document(tmp_path: Path) -> None:
     assert cat.problems[0].key == "flows"
     cat = parse_catalog("", tmp_path / ".autodev" / "flows.yaml")
     assert cat.flows == {} and cat.problems == []
+
+
+# -- the JSON Schema the editor validates flows.yaml with -------------------------------------
+
+def flows_schema() -> dict[str, Any]:
+    import flowscribe
+
+    path = Path(flowscribe.__file__).parent / "schema" / "flows.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_schema_accepts_the_original_and_rejects_what_the_loader_rejects() -> None:
+    schema = flows_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    assert list(validator.iter_errors(yaml.safe_load(ORIGINAL))) == []
+    for bad in ("flows: [{description: no id}]", "flows: [{id: a, colour: red}]",
+                "flows: [{id: a, enabled: nope}]", "flows: [{id: a, sla: {p95_ms: -1}}]",
+                "owner: me", "flows: [{id: 'a b'}]"):
+        assert list(validator.iter_errors(yaml.safe_load(bad))), bad
+
+
+def test_schema_knows_every_key_the_loader_reads() -> None:
+    from flowscribe import catalog as c
+
+    schema = flows_schema()
+    assert set(schema["properties"]) == set(c._TOP_KEYS)
+    assert set(schema["properties"]["defaults"]["properties"]) == set(c._DEFAULT_KEYS)
+    assert set(schema["properties"]["flows"]["items"]["properties"]) == set(c._FLOW_KEYS)

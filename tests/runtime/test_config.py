@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 
 from flowscribe.config import (
     DEFAULT_REDACT_KEYS,
@@ -423,3 +427,37 @@ def test_custom_autodev_dir(tmp_path: Path) -> None:
 def test_problem_str_without_position() -> None:
     assert str(Problem("a.yaml", 0, 0, "", "cannot read")) == "a.yaml: cannot read"
     assert str(Problem("a.yaml", 3, 4, "k", "bad")) == "a.yaml:3:4: k: bad"
+
+
+# -- the JSON Schema the editor validates ra.yaml with ---------------------------------------
+
+def ra_schema() -> dict[str, Any]:
+    import flowscribe
+
+    path = Path(flowscribe.__file__).parent / "schema" / "ra.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_schema_accepts_the_example_and_rejects_what_the_loader_rejects() -> None:
+    schema = ra_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    assert list(validator.iter_errors(yaml.safe_load(EXAMPLE))) == []
+    for bad in ("artifacts: {ask_md: sometimes}", "artifact: {}", "sinks: [{type: kafka}]",
+                "privacy: {payload_limit: 10}", "filters: {min_severity: loud}",
+                "enabled: 'yes please'", "retention: {keep_runs: 0}"):
+        assert list(validator.iter_errors(yaml.safe_load(bad))), bad
+
+
+def test_schema_knows_every_key_the_loader_reads() -> None:
+    from flowscribe import config as c
+
+    props = ra_schema()["properties"]
+    assert set(props) == set(c._TOP_KEYS)
+    sections = {"artifacts": c._ARTIFACT_KEYS, "privacy": c._PRIVACY_KEYS,
+                "filters": c._FILTER_KEYS, "performance": c._PERF_KEYS,
+                "retention": c._RETENTION_KEYS}
+    for name, keys in sections.items():
+        assert set(props[name]["properties"]) == set(keys), name
+    profile = ra_schema()["definitions"]["profile"]["properties"]
+    assert set(profile) == set(c._PROFILE_KEYS)

@@ -1,0 +1,43 @@
+// Bundles the extension into dist/extension.js (and, with --tests, the unit tests into out/test/).
+// Usage: node esbuild.mjs [--production] [--tests] [--watch]
+import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const tests = process.argv.includes('--tests');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: watch ? 'info' : 'warning',
+};
+
+const options = tests
+  ? {
+      ...common,
+      // Unit tests cover the editor-free modules only: importing 'vscode' there is a build error.
+      entryPoints: readdirSync('test/unit')
+        .filter((f) => f.endsWith('.test.ts'))
+        .map((f) => `test/unit/${f}`),
+      outdir: 'out/test',
+      sourcemap: 'inline',
+    }
+  : {
+      ...common,
+      entryPoints: ['src/extension.ts'],
+      outfile: 'dist/extension.js',
+      external: ['vscode'],
+      minify: production,
+      sourcemap: !production,
+      sourcesContent: false,
+    };
+
+if (watch) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+} else {
+  await esbuild.build(options);
+}

@@ -1,0 +1,250 @@
+/**
+ * Starts, restarts and stops the bundled language server (`<python> -I bundled/tool/lsp_server.py`,
+ * which puts bundled/libs first on sys.path), and relays its custom requests and notifications.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as vscode from 'vscode';
+import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+} from 'vscode-languageclient/node';
+import { Commands, DISPLAY_NAME, NAME } from './constants';
+import { errorText, log } from './log';
+import type { RunsChangedParams } from './protocol';
+import { Methods } from './protocol';
+import type { Interpreter } from './python';
+import { resolveInterpreter } from './python';
+import { serverSettings } from './settings';
+
+export type ServerState = 'starting' | 'running' | 'stopped' | 'noPython';
+
+const ENTRY_SCRIPT = 'bundled/tool/lsp_server.py';
+const STOP_TIMEOUT_MS = 3000;
+
+export class FlowscribeServer implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private current: ServerState = 'stopped';
+  private interpreter: Interpreter | undefined;
+  /** Start/stop steps run one after the other, never interleaved. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly runsChangedEmitter = new vscode.EventEmitter<RunsChangedParams>();
+  private readonly clientDisposables: vscode.Disposable[] = [];
+
+  /** Fires on every state change (the views and the status bar follow it). */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires on the server's `flowscribe/runsChanged` notification. */
+  readonly onRunsChanged = this.runsChangedEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.OutputChannel,
+  ) {}
+
+  get state(): ServerState {
+    return this.current;
+  }
+
+  get python(): Interpreter | undefined {
+    return this.interpreter;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  /**
+   * Sends a custom request once any pending start has finished. Resolves to undefined when the
+   * server is not running or the request fails (logged): callers show an empty state.
+   */
+  async request<R>(method: string, params: object, token?: vscode.CancellationToken): Promise<R | undefined> {
+    await this.queue;
+    const client = this.client;
+    if (!client || !client.isRunning()) {
+      return undefined;
+    }
+    const t0 = Date.now();
+    try {
+      const result = await client.sendRequest<R>(method, params, token);
+      log.debug(`${method} answered in ${Date.now() - t0} ms`);
+      return result;
+    } catch (err) {
+      if (!token?.isCancellationRequested) {
+        log.warn(`${method} failed: ${errorText(err)}`);
+      }
+      return undefined;
+    }
+  }
+
+  /** Pushes the current settings to a running server. */
+  async sendSettings(): Promise<void> {
+    const client = this.client;
+    if (client?.isRunning()) {
+      await client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { [NAME]: serverSettings(vscode.workspace.workspaceFolders?.[0]) },
+      });
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+    this.runsChangedEmitter.dispose();
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(step, step);
+    this.queue = next.catch((err: unknown) => log.error(`server: ${errorText(err)}`));
+    return this.queue;
+  }
+
+  private setState(state: ServerState): void {
+    if (state !== this.current) {
+      this.current = state;
+      log.debug(`server state: ${state}`);
+      this.stateEmitter.fire(state);
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    const t0 = Date.now();
+    this.setState('starting');
+    const script = this.context.asAbsolutePath(ENTRY_SCRIPT);
+    if (!fs.existsSync(script)) {
+      log.error(`The bundled server is missing (${script}); the extension was built without bundled/. Run scripts/bundle_python.py.`);
+      this.setState('stopped');
+      return;
+    }
+    const { interpreter, refused } = await resolveInterpreter();
+    this.interpreter = interpreter;
+    if (!interpreter) {
+      this.setState('noPython');
+      void this.notifyNoPython(refused.length > 0);
+      return;
+    }
+    const fromSetting = refused.find((r) => r.candidate.source === 'setting');
+    if (fromSetting && interpreter.source !== 'setting') {
+      void this.notifySettingIgnored(fromSetting.candidate.command, fromSetting.why, interpreter.command);
+    }
+
+    const serverOptions: ServerOptions = {
+      command: interpreter.command,
+      // -I: ignore PYTHONPATH, user site-packages and the current directory, so the workspace
+      // cannot shadow the bundled libraries (the entry script puts bundled/libs first).
+      args: ['-I', script],
+      options: {
+        cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
+        env: { ...process.env, PYTHONUTF8: '1', PYTHONIOENCODING: 'utf-8' },
+      },
+    };
+    const client = new LanguageClient(NAME, DISPLAY_NAME, serverOptions, this.clientOptions());
+    this.client = client;
+    this.clientDisposables.push(
+      client.onNotification(Methods.runsChanged, (params: RunsChangedParams) => this.runsChangedEmitter.fire(params)),
+      client.onDidChangeState((e) => {
+        if (e.newState === State.Stopped && this.client === client) {
+          this.setState('stopped');
+        } else if (e.newState === State.Running && this.client === client) {
+          this.setState('running');
+        }
+      }),
+    );
+    log.info(`Starting the server: ${interpreter.command} -I ${script}`);
+    try {
+      await client.start();
+      this.setState('running');
+      log.info(`Server running (Python ${interpreter.version}) ${Date.now() - t0} ms after the start was asked for.`);
+    } catch (err) {
+      log.error(`The server did not start: ${errorText(err)}`);
+      this.setState('stopped');
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.clientDisposables.splice(0).forEach((d) => {
+      d.dispose();
+    });
+    if (client) {
+      try {
+        if (client.isRunning()) {
+          await client.stop(STOP_TIMEOUT_MS);
+        }
+        await client.dispose(STOP_TIMEOUT_MS);
+      } catch (err) {
+        log.warn(`Stopping the server: ${errorText(err)}`);
+      }
+    }
+    this.setState('stopped');
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const settings = serverSettings(folder);
+    const artifacts = settings.artifactsDir.replace(/^\.\/+/, '').replace(/\/+$/, '');
+    return {
+      documentSelector: [
+        { scheme: 'file', language: 'python' },
+        { scheme: 'file', pattern: '**/{ra,flows}.yaml' },
+      ],
+      initializationOptions: settings,
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      synchronize: {
+        // The server also watches the artifacts itself; these events make a new run show at once.
+        fileEvents: [
+          vscode.workspace.createFileSystemWatcher('**/{ra,flows}.yaml'),
+          vscode.workspace.createFileSystemWatcher(`**/${artifacts}/{latest,trace.jsonl,summary.md,ask.md}`),
+          vscode.workspace.createFileSystemWatcher(`**/${artifacts}/runs/*/{trace.jsonl,summary.md,ask.md}`),
+        ],
+      },
+      initializationFailedHandler: (err) => {
+        log.error(`The server failed to initialize: ${errorText(err)}`);
+        return false;
+      },
+    };
+  }
+
+  private async notifyNoPython(triedSome: boolean): Promise<void> {
+    const pick = 'Select Interpreter';
+    const showLog = 'Show Log';
+    const detail = triedSome ? ' None of the interpreters found works (see the log).' : ' None was found.';
+    const answer = await vscode.window.showErrorMessage(
+      `flowscribe needs Python 3.9 or newer to run its language server.${detail} Failures, lenses and the Flows view stay empty until you pick one; ask.md and the run artifacts still open.`,
+      pick,
+      showLog,
+    );
+    if (answer === pick) {
+      await vscode.commands.executeCommand(Commands.selectInterpreter);
+    } else if (answer === showLog) {
+      log.show();
+    }
+  }
+
+  private async notifySettingIgnored(configured: string, why: string, used: string): Promise<void> {
+    const pick = 'Select Interpreter';
+    const answer = await vscode.window.showWarningMessage(
+      `flowscribe.python.interpreter (${configured}) is not usable: ${why}. Using ${used} instead.`,
+      pick,
+    );
+    if (answer === pick) {
+      await vscode.commands.executeCommand(Commands.selectInterpreter);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RunInfo, RunVerdicts } from '../../src/common/protocol';
+import {
+  formatRunTime,
+  latestRun,
+  runAccessibleLabel,
+  runDate,
+  runDescription,
+  runVerdict,
+  sortRunsNewestFirst,
+} from '../../src/common/verdicts';
+
+function v(over: Partial<RunVerdicts>): RunVerdicts {
+  return { passed: 0, failed: 0, unfinished: 0, failures: 0, exceptions: 0, ...over };
+}
+
+function run(runId: string, started: RunInfo['started'], verdicts: Partial<RunVerdicts> = {}): RunInfo {
+  return {
+    runId,
+    started,
+    ended: null,
+    app: 'trading_app',
+    mode: 'dev',
+    verdicts: v(verdicts),
+    artifacts: { summary: null, ask: null, trace: null },
+    workspaceFolder: 'file:///ws',
+  };
+}
+
+describe('runVerdict (the status bar text)', () => {
+  it('counts failures and exceptions first', () => {
+    assert.deepEqual(runVerdict(v({ passed: 3, failed: 2, failures: 2 })), { kind: 'failed', text: '✗ 2 failures' });
+    assert.equal(runVerdict(v({ failures: 1 })).text, '✗ 1 failure');
+    assert.equal(runVerdict(v({ failures: 2, exceptions: 1 })).text, '✗ 2 failures, 1 exception');
+    assert.equal(runVerdict(v({ exceptions: 3 })).text, '✗ 3 exceptions');
+  });
+
+  it('falls back to failed flows, unfinished, passed, nothing', () => {
+    assert.equal(runVerdict(v({ failed: 1 })).text, '✗ 1 failed flow');
+    assert.deepEqual(runVerdict(v({ passed: 4, unfinished: 1 })), { kind: 'unfinished', text: '⚠ 1 unfinished' });
+    assert.deepEqual(runVerdict(v({ passed: 5 })), { kind: 'passed', text: '✓ 5 passed' });
+    assert.equal(runVerdict(v({})).kind, 'empty');
+  });
+});
+
+describe('run times and order', () => {
+  it('reads Unix seconds and ISO strings', () => {
+    assert.equal(runDate(1764079387)?.getTime(), 1764079387000);
+    assert.equal(runDate('2026-11-25T14:03:07Z')?.toISOString(), '2026-11-25T14:03:07.000Z');
+    assert.equal(runDate(null), undefined);
+    assert.equal(runDate('not a date'), undefined);
+  });
+
+  it('shows the time for today and the date otherwise', () => {
+    const now = new Date(2026, 10, 25, 18, 0, 0);
+    assert.equal(formatRunTime(new Date(2026, 10, 25, 14, 3, 7), now), '14:03:07');
+    assert.equal(formatRunTime(new Date(2026, 10, 24, 9, 5, 0), now), '2026-11-24 09:05');
+  });
+
+  it('sorts newest first, runs without a time last', () => {
+    const runs = [run('old', 100), run('none', null), run('new', 300), run('mid', '1970-01-01T00:03:20Z')];
+    assert.deepEqual(sortRunsNewestFirst(runs).map((r) => r.runId), ['new', 'mid', 'old', 'none']);
+    assert.equal(latestRun(runs)?.runId, 'new');
+    assert.equal(latestRun([]), undefined);
+  });
+});
+
+describe('run descriptions', () => {
+  const now = new Date(2026, 10, 25, 18, 0, 0);
+  const started = new Date(2026, 10, 25, 14, 3, 7).getTime() / 1000;
+
+  it('shows the verdict, the flow counts and the start time', () => {
+    const r = run('20261125-140307-ab12', started, { passed: 3, failed: 2, failures: 2 });
+    assert.equal(runDescription(r, now), '✗ 2 failures · 3 passed, 2 failed · 14:03:07');
+    assert.equal(runAccessibleLabel(r, now), 'run 20261125-140307-ab12, 2 failures, 3 passed, 2 failed, 14:03:07');
+  });
+
+  it('does not repeat the count of an all-passed run', () => {
+    assert.equal(runDescription(run('r', started, { passed: 5 }), now), '✓ 5 passed · 14:03:07');
+  });
+});

@@ -425,33 +425,35 @@ class _Parser:
                     else "defaults.parent"
                 self.problem(line, col, key, f"unknown parent '{spec.parent}' "
                              f"(not declared in this catalog){tip}", "warning")
-        reported: set[str] = set()
-        for spec in flows.values():
-            cycle = self.cycle_from(spec.id)
-            if not cycle or spec.id in reported:
-                continue
+        for cycle in self.cycles():
             text = " -> ".join([*cycle, cycle[0]])
             for member in cycle:
-                reported.add(member)
                 m = flows[member]
                 line, col = (m.parent_line, m.parent_column) if m.parent_line \
                     else (m.id_line, m.id_column)
                 self.problem(line, col, f"flows[{self.index(m)}].parent",
                              f"parent cycle: {text}")
 
-    def cycle_from(self, start: str) -> list[str]:
-        """The cycle that ``start`` is part of (list of ids), or ``[]``."""
+    def cycles(self) -> list[list[str]]:
+        """Every parent cycle of two or more flows, each once, in one linear pass."""
         flows = self.cat.flows
-        order: list[str] = []
-        seen: set[str] = set()
-        cur: str | None = start
-        while cur is not None and cur in flows and cur not in seen:
-            seen.add(cur)
-            order.append(cur)
-            cur = flows[cur].parent
-        if cur == start and len(order) > 1:
-            return order
-        return []
+        done: set[str] = set()
+        found: list[list[str]] = []
+        for start in flows:
+            path: list[str] = []
+            on_path: dict[str, int] = {}
+            cur: str | None = start
+            while cur is not None and cur in flows and cur not in done:
+                if cur in on_path:
+                    cycle = path[on_path[cur]:]
+                    if len(cycle) > 1:
+                        found.append(cycle)
+                    break
+                on_path[cur] = len(path)
+                path.append(cur)
+                cur = flows[cur].parent
+            done.update(path)
+        return found
 
     def index(self, spec: FlowSpec) -> int:
         return self.indexes.get(spec.id, 0)

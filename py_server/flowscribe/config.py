@@ -541,9 +541,10 @@ class _Reader:
             if not self._rejected(path):
                 self.bad(path, f"must be a mapping of profile names (got {_got(data)})")
             return out
-        d = Profile()
         for name, body in data.items():
             sub: Path_ = (*path, str(name))
+            # Redefining a built-in profile changes only the keys given.
+            d = out.get(str(name), Profile())
             sec = self.section(body, sub, _PROFILE_KEYS)
             out[str(name)] = Profile(
                 include_flows=self.strings(sec, sub, "include_flows", d.include_flows),

@@ -461,3 +461,14 @@ def test_schema_knows_every_key_the_loader_reads() -> None:
         assert set(props[name]["properties"]) == set(keys), name
     profile = ra_schema()["definitions"]["profile"]["properties"]
     assert set(profile) == set(c._PROFILE_KEYS)
+
+
+def test_redefining_a_builtin_profile_changes_only_the_given_keys(tmp_path: Path) -> None:
+    cfg, problems = load(tmp_path, """\
+        profile: critical
+        profiles:
+          critical: {min_severity: warn}
+        """)
+    assert problems == []
+    assert cfg.profiles["critical"].include_flows == ("data/**", "indicators/**", "orders/**")
+    assert cfg.profiles["critical"].min_severity == "warn"

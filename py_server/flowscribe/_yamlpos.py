@@ -267,14 +267,25 @@ class _Builder:
         import yaml
 
         span = _span(node)
-        if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False) \
-                or not node.value:
+        if isinstance(node, yaml.ScalarNode):
+            return self._trim_block_scalar(node, span)
+        if getattr(node, "flow_style", False) or not node.value:
             return span
         last = node.value[-1]
         if isinstance(last, tuple):
             last = last[1]
         end = self._end_adjusted(last)
         return Span(span.line, span.column, end.end_line, end.end_column)
+
+    def _trim_block_scalar(self, node: yaml.Node, span: Span) -> Span:
+        """A ``|``/``>`` scalar ends at its last non-blank line, not before the next key."""
+        end = node.end_mark
+        if end.column != 0 or end.line <= node.start_mark.line:
+            return span
+        idx = min(end.line, len(self.lines)) - 1
+        while idx > node.start_mark.line and not self.lines[idx].strip():
+            idx -= 1
+        return Span(span.line, span.column, idx + 1, len(self.lines[idx]) + 1)
 
     def _item_start(self, node: yaml.Node) -> tuple[int, int]:
         """Position of the ``-`` that introduces a block sequence item (else the node's)."""

@@ -125,3 +125,10 @@ def test_importing_does_not_import_yaml() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_block_scalar_ends_at_its_last_text_line() -> None:
+    text = "flows:\n  - id: a\n    description: |\n      one\n      two\n\n  - id: b\n"
+    doc = load_yaml(text)
+    item = doc.values[("flows", 0)]
+    assert (item.end_line, item.end_column) == (5, 10)

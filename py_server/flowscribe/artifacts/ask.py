@@ -95,7 +95,7 @@ def render_ask(
         used = sum(len(x) + 1 for x in fixed) + len(action)
         if used <= ASK_MAX_CHARS * 0.6:
             break
-    room = ASK_MAX_CHARS - used - 100
+    room = ASK_MAX_CHARS - used - 600  # the data sections' headings, notes and fences
     evidence = _evidence(issues, min(room // 2, MAX_EVIDENCE_BLOCKS * MAX_EVIDENCE_CHARS), scrub)
     excerpt = _tail(tail, room - len(evidence), _tail_limit(config, len(tail)), scrub)
     # Whole sections only: a cut inside a fence would let what follows escape it.
@@ -104,7 +104,7 @@ def render_ask(
     for section in [*fixed, evidence, excerpt]:
         if not section:
             continue
-        if total + len(section) + 1 > ASK_MAX_CHARS - 100:
+        if total + len(section) + 1 > ASK_MAX_CHARS - 100:  # the 100: room for this note
             out.append("(a section was left out here: ask.md is capped in size)\n")
             continue
         out.append(section)

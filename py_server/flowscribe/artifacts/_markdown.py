@@ -15,7 +15,9 @@ from typing import Any
 
 __all__ = ["clip", "code", "escape", "fence", "fmt_ms", "fmt_time", "json_compact"]
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+# What could start markup that matters: HTML, links and images, code spans, table cells,
+# emphasis. Newlines (new blocks) are replaced before escaping.
+_SPECIAL = re.compile(r"([\\`*\[\]<>!|])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _TICKS = re.compile(r"`+")
 TRUNCATED = "… (truncated)"

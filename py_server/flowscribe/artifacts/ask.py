@@ -25,7 +25,7 @@ from flowscribe.artifacts._markdown import (
     json_compact,
 )
 from flowscribe.artifacts._scrub import Scrubber
-from flowscribe.artifacts.summary import failure_line
+from flowscribe.artifacts.summary import failure_line, plural
 
 if TYPE_CHECKING:
     from flowscribe.aggregate import FailureInfo, Issue, RunAggregate
@@ -153,7 +153,7 @@ def _run_header(agg: RunAggregate) -> str:
         f"- git: {code(agg.git_sha or '-')} · Python: {code(agg.python or '-')}",
         f"- verdicts: ✓ {v['passed']} passed · ✗ {v['failed']} failed · "
         f"{v['unfinished']} unfinished · {v['orphaned']} orphaned · "
-        f"{v['failures']} failure events · {v['exceptions']} exceptions",
+        f"{plural(v['failures'], 'failure event')} · {plural(v['exceptions'], 'exception')}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -60,7 +60,8 @@ def _header(agg: RunAggregate) -> list[str]:
         f"- **Flow instances:** {started} started, {ended} ended: "
         f"✓ {v['passed']} passed · ✗ {v['failed']} failed · "
         f"{v['unfinished']} unfinished · {v['orphaned']} orphaned",
-        f"- **Failures:** {_n(v['failures'], 'failure event')}, {_n(v['exceptions'], 'exception')}",
+        f"- **Failures:** {plural(v['failures'], 'failure event')}, "
+        f"{plural(v['exceptions'], 'exception')}",
         f"- **Redacted values:** {agg.redacted}",
     ]
     if agg.git_sha or agg.python:
@@ -74,7 +75,8 @@ def _header(agg: RunAggregate) -> list[str]:
     return [*lines, ""]
 
 
-def _n(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``1 exception``, ``2 exceptions``."""
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 

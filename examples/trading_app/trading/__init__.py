@@ -1,0 +1,1 @@
+"""The example trading app's modules: one per flow of .autodev/flows.yaml."""

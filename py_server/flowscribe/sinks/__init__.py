@@ -1,0 +1,37 @@
+"""Where events go: console (for people), JSONL (the trace), SQLite (for queries).
+
+A sink receives batches of ``(event, line)`` from the writer's flusher thread. Sink
+modules are imported only when a session's config asks for them, so ``import flowscribe``
+pays for none of them.
+"""
+
+from __future__ import annotations
+
+from .._writer import Sink
+
+__all__ = ["SINK_TYPES", "Sink", "make_sink"]
+
+SINK_TYPES = ("console", "jsonl", "sqlite")
+
+
+def make_sink(kind: str, path: str | None = None, max_bytes: int = 0) -> Sink:
+    """Build the sink of a config entry; ``path`` is absolute (resolved by the session).
+
+    ``max_bytes`` > 0 rotates a JSONL file at that size. Raises ValueError for an unknown
+    type or a missing path; the session reports it once and goes on without that sink.
+    """
+    if kind == "console":
+        from .console import ConsoleSink
+
+        return ConsoleSink()
+    if kind in ("jsonl", "sqlite") and not path:
+        raise ValueError(f"the {kind} sink needs a path")
+    if kind == "jsonl":
+        from .jsonl import JsonlSink
+
+        return JsonlSink(str(path), max_bytes=max_bytes)
+    if kind == "sqlite":
+        from .sqlite import SqliteSink
+
+        return SqliteSink(str(path))
+    raise ValueError(f"unknown sink type {kind!r} (expected one of {', '.join(SINK_TYPES)})")

@@ -1,0 +1,33 @@
+"""The JSONL sink: the trace file itself, one event per line (``docs/trace-format.md``).
+
+Lines arrive encoded (ASCII JSON, no newline); a batch becomes one ``os.write`` of whole
+lines, so concurrent writers never interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .._writer import AppendFile, Item, Sink
+
+__all__ = ["JsonlSink"]
+
+
+class JsonlSink(Sink):
+    """Appends each batch to ``path`` in whole lines; rotates at ``max_bytes`` (0: never)."""
+
+    name = "jsonl"
+
+    def __init__(self, path: str, max_bytes: int = 0) -> None:
+        self.file = AppendFile(path, max_bytes=max_bytes)
+
+    @property
+    def path(self) -> str:
+        return self.file.path
+
+    def write(self, batch: Sequence[Item]) -> None:
+        if batch:
+            self.file.write(("\n".join([line for _, line in batch]) + "\n").encode())
+
+    def close(self) -> None:
+        self.file.close()

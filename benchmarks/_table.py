@@ -13,7 +13,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -67,33 +67,32 @@ class Timing:
 
 
 def measure(
-    run: Callable[[int], None],
+    runs: Mapping[str, Callable[[int], None]],
     ops: int,
     reps: int,
     warmup: int = 1,
-    setup: Callable[[], object] | None = None,
-) -> Timing:
-    """Time ``run(ops)`` ``reps`` times after ``warmup`` untimed runs; nanoseconds per op.
+) -> dict[str, Timing]:
+    """Time each ``run(ops)`` ``reps`` times after ``warmup`` untimed runs; ns per op.
 
-    ``setup`` (untimed) runs before every run, warm-up included, so each repetition starts
-    from the same state (a fresh file, an emptied buffer).
+    Repetitions are interleaved (one of each run, then the next round), so that a burst of
+    load from a neighbour on a shared machine falls on every row alike instead of on
+    whichever row happened to be running; the median then discards the disturbed rounds.
     """
     for _ in range(warmup):
-        if setup is not None:
-            setup()
-        run(ops)
-    wall, cpu = [], []
+        for run in runs.values():
+            run(ops)
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(reps):
-        if setup is not None:
-            setup()
-        c0 = time.process_time_ns()
-        t0 = time.perf_counter_ns()
-        run(ops)
-        t1 = time.perf_counter_ns()
-        c1 = time.process_time_ns()
-        wall.append((t1 - t0) / ops)
-        cpu.append((c1 - c0) / ops)
-    return Timing(stats(wall), stats(cpu))
+        for name, run in runs.items():
+            c0 = time.process_time_ns()
+            t0 = time.perf_counter_ns()
+            run(ops)
+            t1 = time.perf_counter_ns()
+            c1 = time.process_time_ns()
+            wall[name].append((t1 - t0) / ops)
+            cpu[name].append((c1 - c0) / ops)
+    return {name: Timing(stats(wall[name]), stats(cpu[name])) for name in runs}
 
 
 def fmt(v: float) -> str:

@@ -5,7 +5,7 @@
 #
 # Idempotent and cached outside the repo: a re-run on an installed machine takes about a
 # second. The cache folder is ${FLOWSCRIBE_E2E_CACHE:-$HOME/.cache/flowscribe-e2e}; the
-# tests look there too. See docs/testing.md and ../shared/vscode-e2e.md.
+# tests read its tools.json (written last) to find the tools. See docs/testing.md and ../shared/vscode-e2e.md.
 set -euo pipefail
 
 CODE_SERVER_VERSION=4.139.1   # bundles VS Code 1.139.1: keep engines.vscode at or below it
@@ -67,6 +67,12 @@ case $cs_version in
   "$CODE_SERVER_VERSION "*) ;;
   *) echo "setup-e2e: code-server did not start under Node $NODE_MAJOR: '$cs_version'" >&2; exit 1 ;;
 esac
+
+# What tests/e2e reads to find the tools; written last, so it exists only after a full setup.
+cat > "$cache/tools.json" <<JSON
+{"node": "$node_bin/node", "code_server": "$cs_entry", "chromium": "/usr/bin/chromium",
+ "code_server_version": "$CODE_SERVER_VERSION"}
+JSON
 
 say "ready"
 printf '  chromium     %s (%s)\n' /usr/bin/chromium "$(/usr/bin/chromium --version 2>/dev/null || echo '?')"

@@ -1,0 +1,95 @@
+"""The example app as the end-to-end tests use it: copy it, run it, read what it recorded.
+
+What it recorded is read with the runtime's own readers (flowscribe.runs, flowscribe.trace,
+flowscribe.catalog): the tests compare what the editor shows with the real artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowscribe.catalog import Catalog, load_catalog
+from flowscribe.runs import RunLayout
+from flowscribe.trace import iter_events
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trading_app"
+
+# Made by running the app; a copy starts without them, like a fresh checkout.
+GENERATED = ("runs", "latest", "trace.jsonl*", "trace.db*", "summary.md", "ask.md",
+             "__pycache__")
+
+
+@dataclass(frozen=True)
+class RecordedFailure:
+    """A failure or exception event of the latest run, inside the workspace."""
+
+    flow_id: str
+    error_class: str
+    file: str   # POSIX, relative to the workspace
+    line: int
+
+
+def copy_example(target: Path) -> Path:
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(*GENERATED))
+    return target
+
+
+def run_app(workspace: Path, fixed: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the example app in `workspace` with the repo's Python, as a user would.
+
+    `fixed` runs it with the fix for its DATA.EMPTY failure (TRADING_APP_FIXED=1).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RA_", "TRADING_APP_"))}
+    if fixed:
+        env["TRADING_APP_FIXED"] = "1"
+    # The example fails on purpose (that is what the editor shows): its exit status is not ours.
+    return subprocess.run([sys.executable, "app.py"], cwd=workspace, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def latest_run_id(workspace: Path) -> str:
+    run_id = RunLayout(workspace / ".autodev").latest_run_id()
+    assert run_id, f"no latest run under {workspace / '.autodev'}"
+    return run_id
+
+
+def recorded_failures(workspace: Path) -> list[RecordedFailure]:
+    """The latest run's failures and exceptions recorded at a file inside the workspace."""
+    run_dir = RunLayout(workspace / ".autodev").latest_run_dir()
+    assert run_dir is not None, f"no latest run under {workspace / '.autodev'}"
+    found: list[RecordedFailure] = []
+    for ev in iter_events(run_dir / "trace.jsonl", types=("failure", "exception")):
+        file, line = ev.get("file"), ev.get("line")
+        if not file or not line or Path(file).is_absolute():
+            continue
+        found.append(RecordedFailure(ev.get("flow_id") or "", ev.get("error_class") or "",
+                                     file, int(line)))
+    return found
+
+
+def catalog(workspace: Path) -> Catalog:
+    return load_catalog(workspace / ".autodev" / "flows.yaml")
+
+
+def flow_id_in_code(workspace: Path, flow_id: str) -> tuple[str, int] | None:
+    """Where the code names `flow_id` as a string literal: (relative file, 1-based line)."""
+    literal = re.compile(r"""(["'])""" + re.escape(flow_id) + r"\1")
+    for path in sorted(workspace.rglob("*.py")):
+        if ".autodev" in path.parts:
+            continue
+        for number, text in enumerate(path.read_text().splitlines(), start=1):
+            if literal.search(text):
+                return path.relative_to(workspace).as_posix(), number
+    return None
+
+
+def indentation_column(workspace: Path, file: str, line: int) -> int:
+    """The 1-based column where the text of `line` starts (a diagnostic's range starts there)."""
+    text = (workspace / file).read_text().splitlines()[line - 1]
+    return len(text) - len(text.lstrip()) + 1

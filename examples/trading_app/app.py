@@ -48,9 +48,10 @@ def process_ticker(ticker: str, fixed: bool) -> str:
         if not candles:
             return "no data"
         ema = indicators.compute_ema(ticker, candles)  # a child flow of the fetch
+        rsi = indicators.compute_rsi(ticker, candles)  # disabled in flows.yaml: no events
 
     with flowscribe.flow("agent/decision/evaluate", ticker=ticker) as decide:
-        decision = agent.evaluate(decide, candles, ema)
+        decision = agent.evaluate(decide, candles, ema, rsi)
         if decision.action == "hold":
             return f"hold (score {decision.score:.2f})"
         ack = broker.submit_order(ticker, decision)  # a child flow of the decision

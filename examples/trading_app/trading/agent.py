@@ -18,13 +18,15 @@ class Decision:
     price: float
 
 
-def evaluate(flow: Flow | NullFlow, candles: Sequence[Candle], ema: float) -> Decision:
+def evaluate(
+    flow: Flow | NullFlow, candles: Sequence[Candle], ema: float, rsi: float
+) -> Decision:
     """Compare the EMA of the closes with the day's open; the score scales the move by
     the day's range."""
     day_open = candles[0].open
     high = max(c.high for c in candles)
     low = min(c.low for c in candles)
-    flow.checkpoint("inputs", open=round(day_open, 4), ema=round(ema, 4), rows=len(candles))
+    flow.checkpoint("inputs", open=round(day_open, 4), ema=round(ema, 4), rsi=round(rsi, 1))
     # A halted ticker trades at one price all day: high == low divides by zero here.
     score = abs(ema - day_open) / (high - low)
     move = (ema - day_open) / day_open

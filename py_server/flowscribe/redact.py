@@ -67,11 +67,20 @@ _SHAPES = (
     r"|glpat-[A-Za-z0-9_-]{20,}"
     r"|npm_[A-Za-z0-9]{30,})",
 )
-# A bearer-style credential must contain a digit, so "Bearer token expired" stays.
-_SCHEME = (r"(?P<scheme>\b(?i:bearer|basic|digest|token)[ \t]+)"
-           r"(?=[A-Za-z._~+/-]*[0-9])[A-Za-z0-9._~+/-]{8,}=*")
+# A credential after an auth scheme must look like one (a digit, or mixed case as base64
+# has), so prose such as "Bearer token expired" or "Basic Authentication" stays readable.
+# (Every lookahead here is one character class then one character: linear, no nested
+# quantifiers, so hostile input cannot make the search quadratic.)
+_CREDENTIAL = (r"(?:(?=[A-Za-z._~+/-]*[0-9])|(?=[a-z0-9._~+/-]*[A-Z])(?=[A-Z0-9._~+/-]*[a-z]))"
+               r"[A-Za-z0-9._~+/-]{8,}=*")
+_SCHEME_WORD = r"(?i:bearer|basic|digest|token)[ \t]+"
+_SCHEME = rf"(?P<scheme>\b{_SCHEME_WORD}){_CREDENTIAL}"
 _URL = r"(?P<url>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)"
 _WORD = "[A-Za-z0-9_.-]"
+# An unquoted `key: value` is often prose ("token: expired"), so its value is taken for a
+# secret only if it has a digit or symbol, or is a long run of letters.
+_HEADER_VALUE = (r"(?=[A-Za-z.]*[0-9+/_~=@#$%^*-]|[A-Za-z]{12})"
+                 r"[^\s,;&'\"}\])]{4,}")
 
 
 def _norm_key(key: str) -> str:
@@ -90,15 +99,23 @@ def _key_regex(key: str) -> str:
 def _pair_patterns(keys: Sequence[str]) -> list[str]:
     """``key=value`` / ``"key": value`` / ``Key: t0ken`` for the configured keys."""
     alt = "|".join(_key_regex(k) for k in sorted(keys, key=len, reverse=True))
-    name = f"(?<!{_WORD}){_WORD}*(?i:{alt}){_WORD}*"
+
+    def name(n: int) -> str:
+        # A whole word that contains a key: the first lookahead finds the key, the second
+        # takes the word atomically (a backreference to a lookahead), so a long word full
+        # of keys ("tokentoken...") costs linear time, not quadratic backtracking.
+        return (f"(?<!{_WORD})(?=[A-Za-z0-9_.-]*?(?i:{alt}))"
+                f"(?=(?P<w{n}>{_WORD}*(?:[ ]{_WORD}+)?))(?P=w{n})")
+
+    scheme = f"(?:{_SCHEME_WORD})?"  # `Authorization=Bearer x`: the credential goes too
     return [
         # key=value, key = "value"
-        rf"(?P<kv>{name}[ \t]*=[ \t]*)(?:\"[^\"]*\"|'[^']*'|[^\s,;&]+)",
+        rf"(?P<kv>{name(1)}[ \t]*=[ \t]*)(?:\"[^\"]*\"|'[^']*'|{scheme}[^\s,;&]+)",
         # 'key': value  /  "key": "value"   (dict reprs, JSON)
-        rf"(?P<qk>(?P<q>[\"']){name}(?P=q)[ \t]*:[ \t]*)"
-        r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,}\]]+)",
-        # Header: t0ken (unquoted; only token-looking values with a digit)
-        rf"(?P<hk>{name}:[ \t]*)(?=[A-Za-z+/_.~=-]*[0-9])[A-Za-z0-9+/_.~=-]{{8,}}",
+        rf"(?P<qk>(?P<q>[\"']){name(2)}(?P=q)[ \t]*:[ \t]*)"
+        rf"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|{scheme}[^\s,}}\]]+)",
+        # Header: value (unquoted)
+        rf"(?P<hk>{name(3)}:[ \t]*)(?:{_SCHEME_WORD}{_CREDENTIAL}|{_HEADER_VALUE})",
     ]
 
 

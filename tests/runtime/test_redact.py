@@ -102,7 +102,11 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI
 @pytest.mark.parametrize(
     ("text", "secret", "kept"),
     [
-        ("Authorization: Bearer abc.DEF-123_xyz", "abc.DEF-123_xyz", "Authorization: Bearer "),
+        ("Authorization: Bearer abc.DEF-123_xyz", "abc.DEF-123_xyz", "Authorization: "),
+        ("Authorization=Bearer abc123def456", "abc123def456", "Authorization="),
+        ("sent Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "sent Basic "),
+        ("invalid password: hunter2", "hunter2", "invalid password: "),
+        ("Set-Cookie: session=abc123; Path=/", "abc123", "; Path=/"),
         (f"token {JWT} rejected", JWT[20:], "rejected"),
         ("login failed password=hunter2 for bob", "hunter2", "password=" + REDACTED),
         ("db_password = 'correct horse'", "correct horse", "db_password = "),
@@ -125,8 +129,9 @@ def test_secret_shapes_are_scrubbed(r: Redactor, text: str, secret: str, kept: s
     assert secret not in compact(ev) and n2 >= 1
 
 
-@pytest.mark.parametrize("text", ["Bearer token expired", "token: expired",
-                                  "no ack in 1s", "rows >= 300", "basic checks passed"])
+@pytest.mark.parametrize("text", ["Bearer token expired", "token: expired", "auth: failed.",
+                                  "no ack in 1s", "rows >= 300", "basic checks passed",
+                                  "Basic Authentication failed"])
 def test_ordinary_text_is_left_alone(r: Redactor, text: str) -> None:
     assert r.text(text) == (text, 0)
 
@@ -339,3 +344,14 @@ def test_property_secret_shapes_in_free_text(before: str, after: str, shape: str
 def test_property_plain_small_evidence_is_kept_exactly(data: dict[str, Any]) -> None:
     r = Redactor(DEFAULT_REDACT_KEYS, payload_limit=2048, allow_raw_payloads=False)
     assert r.evidence(data) == (data, 0)
+
+
+@pytest.mark.parametrize("hostile", ["tokentoken" * 3000, "password_" * 3000,
+                                     "Bearer " + "a" * 30000, "api key " * 3000,
+                                     "eyJ" * 10000, "http://a:" * 3000])
+def test_hostile_text_is_scanned_in_one_pass(hostile: str) -> None:
+    # Regression guard: these made earlier patterns backtrack quadratically (seconds per
+    # call); every pattern is now linear, so this runs in milliseconds.
+    r = Redactor(DEFAULT_REDACT_KEYS, payload_limit=10**6, allow_raw_payloads=True)
+    out, _ = r.text(hostile)
+    assert out == hostile  # nothing in these is a credential

@@ -67,11 +67,11 @@ _SHAPES = (
     r"|glpat-[A-Za-z0-9_-]{20,}"
     r"|npm_[A-Za-z0-9]{30,})",
 )
-# A credential after an auth scheme must look like one (a digit, or mixed case as base64
-# has), so prose such as "Bearer token expired" or "Basic Authentication" stays readable.
-# (Every lookahead here is one character class then one character: linear, no nested
-# quantifiers, so hostile input cannot make the search quadratic.)
-_CREDENTIAL = (r"(?:(?=[A-Za-z._~+/-]*[0-9])|(?=[a-z0-9._~+/-]*[A-Z])(?=[A-Z0-9._~+/-]*[a-z]))"
+# A credential after an auth scheme must look like one (a digit, or a capital after a small
+# letter as base64 has), so prose such as "Bearer token expired" or "Basic Authentication"
+# stays readable. (Each lookahead runs character classes that cannot overlap, so hostile
+# input cannot make the search backtrack quadratically.)
+_CREDENTIAL = (r"(?=[A-Za-z._~+/-]*[0-9]|[A-Z0-9._~+/-]*[a-z][a-z0-9._~+/-]*[A-Z])"
                r"[A-Za-z0-9._~+/-]{8,}=*")
 _SCHEME_WORD = r"(?i:bearer|basic|digest|token)[ \t]+"
 _SCHEME = rf"(?P<scheme>\b{_SCHEME_WORD}){_CREDENTIAL}"

@@ -42,9 +42,15 @@ _root = ""
 _root_real = ""
 #: code object -> what it resolves to, or None for flowscribe's own code.
 _code_cache: dict[CodeType, CodeInfo | None] = {}
-#: filename -> (display path, inside the project and not a dependency), or None if ours.
+#: filename -> (display path, user code rather than the stdlib or an installed package),
+#: or None for flowscribe's own files.
 _file_cache: dict[str, tuple[str, bool] | None] = {}
 _encode: Callable[[str], str] | None = None
+#: Where the interpreter keeps the standard library and installed packages.
+_LIBRARY_DIRS = tuple(
+    {os.path.normcase(os.path.join(os.path.abspath(p), "lib") + os.sep)
+     for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+)
 
 
 def set_root(root: str) -> None:
@@ -72,12 +78,19 @@ def _relative(path: str, root: str) -> str | None:
     return None
 
 
+def _is_library(path: str) -> bool:
+    if "site-packages" in path or "dist-packages" in path:
+        return True
+    return os.path.normcase(path).startswith(_LIBRARY_DIRS)
+
+
 def _resolve_file(filename: str) -> tuple[str, bool] | None:
     if filename.startswith("<"):  # <string>, <stdin>, <frozen ...>
-        return filename, False
+        return filename, not filename.startswith("<frozen")
     path = os.path.abspath(filename)
     if path.startswith(_PACKAGE_DIR):
         return None
+    user_code = not _is_library(path)
     rel = _relative(path, _root)
     if rel is None:
         real = os.path.realpath(path)
@@ -85,9 +98,8 @@ def _resolve_file(filename: str) -> tuple[str, bool] | None:
             return None
         rel = _relative(real, _root_real)
     if rel is None:
-        return path.replace(os.sep, "/"), False
-    in_project = "site-packages/" not in rel and "dist-packages/" not in rel
-    return rel, in_project
+        return path.replace(os.sep, "/"), user_code
+    return rel, user_code
 
 
 def _file_info(filename: str) -> tuple[str, bool] | None:
@@ -156,9 +168,9 @@ def traceback_frames(
 ) -> tuple[list[dict[str, object]], Site]:
     """The frames of a traceback (outermost first, ours left out) and the raising site.
 
-    The raising site is the innermost frame inside the project (not a dependency), so an
-    error raised deep in a library is placed on the user's line that called into it; if no
-    frame is in the project, the innermost frame at all.
+    The raising site is the innermost frame of user code (not the standard library, not
+    an installed package), so an error raised deep in a library is placed on the user's
+    line that called into it; if there is none, the innermost frame at all.
     """
     frames: list[dict[str, object]] = []
     site: Site = NO_SITE

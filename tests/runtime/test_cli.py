@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import run_python, write_catalog
+from _project import run_python, write_catalog
 
 from flowscribe.cli import last_events, main
 from flowscribe.config import load_config

@@ -48,6 +48,8 @@ REPR_CAP = 200
 MIN_LIMIT = 64
 
 _KEY_CACHE_MAX = 4096
+#: Lists up to this long (of plain scalars) stay on the fast path.
+_FLAT_SEQ_MAX = 32
 _ENC = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 _encode = _ENC.encode
 
@@ -230,11 +232,42 @@ class Redactor:
             elif t is float and math.isfinite(v):
                 out[key] = v
                 bound += 26
+            elif (t is list or t is tuple) and len(v) <= _FLAT_SEQ_MAX:
+                seq = self._flat_seq(v)  # shapes, column names: common and cheap
+                if seq is None:
+                    return None
+                out[key] = seq[0]
+                n += seq[1]
+                bound += seq[2]
             else:
                 return None
         if bound > self.payload_limit:
             return self._limit(out), n
         return out, n
+
+    def _flat_seq(self, v: Sequence[Any]) -> tuple[list[Any], int, int] | None:
+        """A short list of plain scalars as (copy, secrets hidden, size bound), else None."""
+        out: list[Any] = []
+        n = 0
+        bound = 2
+        cap = self._str_cap
+        for x in v:
+            t = type(x)
+            if t is int or t is bool or x is None:
+                bound += 24
+            elif t is str:
+                if len(x) >= 6 and self._maybe_secret(x):
+                    x, hits = self._shapes.subn(self._replace, x)
+                    n += hits
+                if cap is not None and len(x) > cap:
+                    x = x[:cap] + TRUNCATED
+                bound += (6 if x.isascii() else 12) * len(x) + 3
+            elif t is float and math.isfinite(x):
+                bound += 26
+            else:
+                return None
+            out.append(x)
+        return out, n, bound
 
     # -- slow path -----------------------------------------------------------------------
     def _slow(self, data: Any) -> tuple[dict[str, Any], int]:

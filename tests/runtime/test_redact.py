@@ -355,3 +355,11 @@ def test_hostile_text_is_scanned_in_one_pass(hostile: str) -> None:
     r = Redactor(DEFAULT_REDACT_KEYS, payload_limit=10**6, allow_raw_payloads=True)
     out, _ = r.text(hostile)
     assert out == hostile  # nothing in these is a credential
+
+
+def test_short_lists_of_scalars_are_copied_and_scrubbed(r: Redactor) -> None:
+    out, n = r.evidence({"shape": (300, 5), "notes": ["ok", "password=hunter2"],
+                         "rows": [{"token": "t-1"}]})
+    assert out == {"shape": [300, 5], "notes": ["ok", "password=" + REDACTED],
+                   "rows": [{"token": REDACTED}]}
+    assert n == 2

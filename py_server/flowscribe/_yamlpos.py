@@ -75,6 +75,22 @@ class YamlDoc:
     #: False when the text is not YAML at all (``issues`` then holds the syntax error).
     parsed: bool = False
 
+    def locate(self, path: Path_, at_key: bool = False) -> Span:
+        """The span of the value (or key) at ``path``.
+
+        For a path the document does not have, the start of its nearest known ancestor,
+        as an empty span; ``Span(0, 0, 0, 0)`` if nothing is known.
+        """
+        span = self.keys.get(path) if at_key else None
+        if span is None:
+            span = self.values.get(path)
+        if span is not None:
+            return span
+        near = self._nearest(self.values, path)
+        if near is None:
+            return Span(0, 0, 0, 0)
+        return Span(near.line, near.column, near.line, near.column)
+
     def value_pos(self, path: Path_) -> tuple[int, int]:
         """(line, column) of the value at ``path``, else of its nearest known ancestor."""
         span = self._nearest(self.values, path)

@@ -189,8 +189,9 @@ class _Parser:
 
     def bad(self, path: Path_, message: str, severity: str = "error", at_key: bool = False
             ) -> None:
-        line, col = self.doc.key_pos(path) if at_key else self.doc.value_pos(path)
-        self.problem(line, col, format_path(path), message, severity)
+        span = self.doc.locate(path, at_key)
+        self.cat.problems.append(Problem(self.file, span.line, span.column, format_path(path),
+                                         message, severity, span.end_line, span.end_column))
 
     def rejected(self, path: Path_) -> bool:
         return path in self.rejected_paths
@@ -409,30 +410,28 @@ class _Parser:
 
     def check_parents(self) -> None:
         flows = self.cat.flows
+        default_parent = self.cat.defaults.get("parent")
+        if isinstance(default_parent, str) and default_parent not in flows:
+            self.bad(("defaults", "parent"), self.unknown_parent(default_parent), "warning")
         for spec in flows.values():
-            if spec.parent is None:
-                continue
+            if spec.parent is None or not spec.parent_line:
+                continue  # no parent, or the default's (reported once, above)
+            where: Path_ = ("flows", self.index(spec), "parent")
             if spec.parent == spec.id:
-                self.problem(spec.parent_line, spec.parent_column,
-                             f"flows[{self.index(spec)}].parent",
-                             f"flow '{spec.id}' cannot be its own parent")
+                self.bad(where, f"flow '{spec.id}' cannot be its own parent")
             elif spec.parent not in flows:
-                hint = did_you_mean(spec.parent, list(flows))
-                tip = f"; did you mean '{hint}'?" if hint else ""
-                line, col = (spec.parent_line, spec.parent_column) if spec.parent_line \
-                    else self.doc.value_pos(("defaults", "parent"))
-                key = f"flows[{self.index(spec)}].parent" if spec.parent_line \
-                    else "defaults.parent"
-                self.problem(line, col, key, f"unknown parent '{spec.parent}' "
-                             f"(not declared in this catalog){tip}", "warning")
+                self.bad(where, self.unknown_parent(spec.parent), "warning")
         for cycle in self.cycles():
             text = " -> ".join([*cycle, cycle[0]])
             for member in cycle:
                 m = flows[member]
-                line, col = (m.parent_line, m.parent_column) if m.parent_line \
-                    else (m.id_line, m.id_column)
-                self.problem(line, col, f"flows[{self.index(m)}].parent",
-                             f"parent cycle: {text}")
+                field = "parent" if m.parent_line else "id"
+                self.bad(("flows", self.index(m), field), f"parent cycle: {text}")
+
+    def unknown_parent(self, parent: str) -> str:
+        hint = did_you_mean(parent, list(self.cat.flows))
+        tip = f"; did you mean '{hint}'?" if hint else ""
+        return f"unknown parent '{parent}' (not declared in this catalog){tip}"
 
     def cycles(self) -> list[list[str]]:
         """Every parent cycle of two or more flows, each once, in one linear pass."""

@@ -107,6 +107,9 @@ class Problem:
     key: str
     message: str
     severity: str = "error"
+    #: End of the offending text (exclusive), when known; 0 otherwise.
+    end_line: int = 0
+    end_column: int = 0
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
@@ -409,9 +412,9 @@ class _Reader:
     # -- reporting ---------------------------------------------------------------------
     def bad(self, path: Path_, message: str, severity: str = "error", at_key: bool = False
             ) -> None:
-        line, col = self.doc.key_pos(path) if at_key else self.doc.value_pos(path)
-        self.problems.append(Problem(self.file, line, col, format_path(path), message,
-                                     severity))
+        span = self.doc.locate(path, at_key)
+        self.problems.append(Problem(self.file, span.line, span.column, format_path(path),
+                                     message, severity, span.end_line, span.end_column))
 
     def _rejected(self, path: Path_) -> bool:
         """True when the YAML layer already reported this node (e.g. a !!python tag)."""

@@ -352,3 +352,20 @@ def test_schema_knows_every_key_the_loader_reads() -> None:
     assert set(schema["properties"]) == set(c._TOP_KEYS)
     assert set(schema["properties"]["defaults"]["properties"]) == set(c._DEFAULT_KEYS)
     assert set(schema["properties"]["flows"]["items"]["properties"]) == set(c._FLOW_KEYS)
+
+
+def test_problems_carry_the_end_of_the_offending_value(tmp_path: Path) -> None:
+    cat = load_catalog(project(tmp_path, "flows:\n  - id: a\n    parent: nowhere\n"))
+    (p,) = cat.problems
+    assert (p.line, p.column, p.end_line, p.end_column) == (3, 13, 3, 20)
+
+
+def test_unknown_default_parent_is_reported_once(tmp_path: Path) -> None:
+    cat = load_catalog(project(tmp_path, """\
+        defaults: {parent: root}
+        flows:
+          - id: a
+          - id: b
+        """))
+    assert [(p.line, p.key) for p in cat.problems] == [(1, "defaults.parent")]
+    assert cat.flows["a"].parent == "root"

@@ -472,3 +472,9 @@ def test_redefining_a_builtin_profile_changes_only_the_given_keys(tmp_path: Path
     assert problems == []
     assert cfg.profiles["critical"].include_flows == ("data/**", "indicators/**", "orders/**")
     assert cfg.profiles["critical"].min_severity == "warn"
+
+
+def test_problems_carry_the_end_of_the_offending_value(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, "artifacts:\n  ask_md: sometimes\n  bogus: 1\n")
+    spans = {p.key: (p.line, p.column, p.end_line, p.end_column) for p in problems}
+    assert spans == {"artifacts.ask_md": (2, 11, 2, 20), "artifacts.bogus": (3, 3, 3, 8)}

@@ -1,0 +1,159 @@
+"""Text the features look at: open documents (their current buffer) or files on disk.
+
+Marker scans of open documents are cached per version (and re-parse only the top-level
+blocks an edit touched, see :class:`~flowscribe_lsp.markers.MarkerScanner`), so lenses,
+hovers and completion on a large file cost a lookup. Closed files are read from disk,
+cached by mtime. Columns inside the server are code points; :func:`position` converts to
+the client's position encoding (UTF-16 unless negotiated otherwise).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from lsprotocol import types as lsp
+
+from .markers import MarkerScan, MarkerScanner
+from .paths import path_to_uri, uri_to_path
+
+if TYPE_CHECKING:
+    from .server import FlowscribeServer
+
+__all__ = ["Documents", "char_index", "position", "range_of"]
+
+_DISK_CACHE = 256
+
+
+def position(lines: Sequence[str], line: int, col: int, utf16: bool = True) -> lsp.Position:
+    """A client position for a code-point column (UTF-16 code units unless ``utf16``
+    is False, i.e. the client negotiated UTF-32)."""
+    if utf16 and 0 <= line < len(lines):
+        text = lines[line]
+        if not text.isascii():
+            prefix = text[:col]
+            col = len(prefix) + sum(1 for ch in prefix if ord(ch) > 0xFFFF)
+    return lsp.Position(line=max(line, 0), character=max(col, 0))
+
+
+def range_of(lines: Sequence[str], line: int, start: int, end: int, utf16: bool = True
+             ) -> lsp.Range:
+    return lsp.Range(start=position(lines, line, start, utf16),
+                     end=position(lines, line, end, utf16))
+
+
+class Documents:
+    """Open buffers and files on disk, with cached marker scans."""
+
+    def __init__(self, server: FlowscribeServer) -> None:
+        self.server = server
+        self._scanners: dict[str, MarkerScanner] = {}
+        self._scans: dict[str, tuple[int | None, MarkerScan]] = {}
+        self._disk: OrderedDict[Path, tuple[tuple[int, int], list[str]]] = OrderedDict()
+
+    @property
+    def utf16(self) -> bool:
+        try:
+            enc = self.server.workspace.position_encoding
+        except RuntimeError:
+            return True
+        return enc not in (lsp.PositionEncodingKind.Utf32, "utf-32")
+
+    def is_open(self, uri: str) -> bool:
+        try:
+            return unquote(uri) in self.server.workspace.text_documents
+        except RuntimeError:
+            return False
+
+    def open_uris(self) -> list[str]:
+        try:
+            return list(self.server.workspace.text_documents)
+        except RuntimeError:
+            return []
+
+    def open_buffers(self) -> dict[Path, tuple[int, str]]:
+        """Paths of open documents -> (version, text)."""
+        out = {}
+        for uri in self.open_uris():
+            path = uri_to_path(uri)
+            if path is not None:
+                doc = self.server.workspace.get_text_document(uri)
+                out[path] = (doc.version or 0, doc.source)
+        return out
+
+    def lines(self, uri: str) -> list[str] | None:
+        """Lines (without line ends) of an open document, else of the file on disk."""
+        if self.is_open(uri):
+            doc = self.server.workspace.get_text_document(uri)
+            return [ln.rstrip("\r\n") for ln in doc.lines]
+        path = uri_to_path(uri)
+        return self.disk_lines(path) if path is not None else None
+
+    def disk_lines(self, path: Path) -> list[str] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        sig = (st.st_mtime_ns, st.st_size)
+        hit = self._disk.get(path)
+        if hit is not None and hit[0] == sig:
+            self._disk.move_to_end(path)
+            return hit[1]
+        if st.st_size > 8 << 20:
+            return None
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+        self._disk[path] = (sig, lines)
+        if len(self._disk) > _DISK_CACHE:
+            self._disk.popitem(last=False)
+        return lines
+
+    def text_lines(self, path: Path) -> list[str] | None:
+        """Lines of ``path``: the open buffer's if open."""
+        return self.lines(path_to_uri(path))
+
+    def markers(self, uri: str) -> MarkerScan | None:
+        """The marker scan of an open Python document, cached per version."""
+        if not uri.endswith(".py") or not self.is_open(uri):
+            return None
+        doc = self.server.workspace.get_text_document(uri)
+        hit = self._scans.get(uri)
+        if hit is not None and hit[0] == doc.version:
+            return hit[1]
+        scanner = self._scanners.get(uri)
+        if scanner is None or scanner.names != self.server.settings.markers:
+            scanner = self._scanners[uri] = MarkerScanner(self.server.settings.markers)
+        scan = scanner.scan(doc.source)
+        self._scans[uri] = (doc.version, scan)
+        return scan
+
+    def forget(self, uri: str) -> None:
+        """Drop caches of a closed document."""
+        self._scanners.pop(uri, None)
+        self._scans.pop(uri, None)
+
+    def reset(self) -> None:
+        """Drop every cache (marker names changed)."""
+        self._scanners.clear()
+        self._scans.clear()
+        self._disk.clear()
+
+
+def char_index(lines: Sequence[str], pos: lsp.Position, utf16: bool = True) -> int:
+    """The code-point column of a client position (inverse of :func:`position`)."""
+    if not utf16 or not 0 <= pos.line < len(lines):
+        return pos.character
+    text = lines[pos.line]
+    if text.isascii():
+        return pos.character
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= pos.character:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)

@@ -1,0 +1,1 @@
+"""One LSP feature per module, each over the server's shared index."""

@@ -1,0 +1,298 @@
+"""``textDocument/publishDiagnostics``: the latest run's failures where they happened.
+
+Each failure site of the latest run (see :class:`~flowscribe_lsp.trace_index.Finding`) is
+a diagnostic at its recorded line, spanning the line's text without its indentation.
+Source ``flowscribe.trace``; code = the error class; severity from the event (warn ->
+Warning, error/critical -> Error); repeats folded ("x3"); related information for the
+flow's start, the ``caused_by`` event and the exception's frames inside the workspace;
+``data`` = ``{runId, eventId, flowId, instance}`` so a client can open the event.
+
+While a file is edited, the diagnostics move with their lines (we follow the document's
+content changes) until the next run replaces them; when the recorded line's text no
+longer matches what was there when the run's results arrived, the diagnostic says it is
+stale instead of pointing confidently at the wrong code.
+
+This module also owns publishing: one notification per file carries both sources
+(``flowscribe.trace`` and the catalog checks' ``flowscribe.catalog``), and only files
+whose diagnostics changed are sent. Files outside the workspace folders never are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+
+from ..documents import range_of
+from ..paths import path_to_uri, uri_to_path
+from ..trace_index import Finding, Loc
+
+if TYPE_CHECKING:
+    from ..index import Project
+    from ..server import FlowscribeServer
+
+__all__ = ["SOURCE_CATALOG", "SOURCE_TRACE", "Diagnostics", "shift_line"]
+
+SOURCE_TRACE = "flowscribe.trace"
+SOURCE_CATALOG = "flowscribe.catalog"
+MAX_RELATED_FRAMES = 10
+_SEVERITY = {
+    "critical": lsp.DiagnosticSeverity.Error,
+    "error": lsp.DiagnosticSeverity.Error,
+    "warn": lsp.DiagnosticSeverity.Warning,
+    "warning": lsp.DiagnosticSeverity.Warning,
+    "info": lsp.DiagnosticSeverity.Information,
+    "debug": lsp.DiagnosticSeverity.Hint,
+}
+
+
+@dataclass
+class _Tracked:
+    """Where a finding's line is now, in the edited document."""
+
+    line: int  # 0-based
+    indent: int
+    anchor: str | None  # the line's text (stripped) when the run's results arrived
+
+
+def shift_line(line: int, indent: int, change: lsp.Range, added_lines: int) -> int:
+    """Where the content of ``line`` (indented by ``indent``) is after ``change`` replaced
+    ``change`` with text of ``added_lines`` newlines."""
+    s, e = change.start, change.end
+    if e.line < line or (e.line == line and e.character <= indent):
+        # The edit ends before the line's content: the content moves with what follows.
+        return line + s.line + added_lines - e.line
+    if s.line >= line:
+        return line  # the edit starts on or after the line: its start stays put
+    # The edit swallowed the start of the line: it survives (if at all) where the edit ends.
+    return s.line + added_lines
+
+
+class Diagnostics:
+    """Runtime diagnostics, line tracking, and publishing for every source."""
+
+    def __init__(self, server: FlowscribeServer) -> None:
+        self.server = server
+        self._published: dict[str, list[lsp.Diagnostic]] = {}
+        #: project artifacts dir -> file -> that project's findings in the file
+        self._sites: dict[Path, dict[Path, list[Finding]]] = {}
+        self._tracks: dict[Path, dict[tuple[Any, ...], _Tracked]] = {}
+        self._unplaced: dict[Path, int] = {}
+
+    def reset(self) -> None:
+        """Forget runs (the index was rebuilt); published diagnostics are cleared by the
+        next :meth:`publish`."""
+        self._sites.clear()
+        self._tracks.clear()
+
+    # -- runs ---------------------------------------------------------------------------
+    def on_run(self, project: Project, new_run: bool) -> None:
+        """The project's latest run changed: place its findings, then publish."""
+        old = self._sites.pop(project.autodev, {})
+        if new_run:
+            for gone in old:
+                self._tracks.pop(gone, None)
+        placed: dict[Path, list[Finding]] = {}
+        unplaced = 0
+        for finding in project.run.findings:
+            path = project.resolve(finding.file)
+            if path is None or not self.server.index.in_workspace(path):
+                unplaced += finding.count
+                continue
+            placed.setdefault(path, []).append(finding)
+        for path, findings in placed.items():
+            tracks = self._tracks.setdefault(path, {})
+            lines = None
+            for f in findings:
+                if f.key in tracks:
+                    continue
+                if lines is None:
+                    lines = self.server.documents.disk_lines(path) or []
+                text = lines[f.line - 1] if f.line - 1 < len(lines) else None
+                indent = len(text) - len(text.lstrip()) if text is not None else 0
+                tracks[f.key] = _Tracked(f.line - 1, indent,
+                                         text.strip() if text is not None else None)
+        self._sites[project.autodev] = placed
+        if unplaced and unplaced != self._unplaced.get(project.autodev):
+            self.server.log(
+                f"{project.autodev}: {unplaced} failure(s) point at files that are missing or "
+                "outside the workspace folders; not shown", lsp.MessageType.Info)
+        self._unplaced[project.autodev] = unplaced
+        self.publish()
+
+    def on_change(self, params: lsp.DidChangeTextDocumentParams) -> None:
+        """Move tracked lines with an edit."""
+        path = uri_to_path(params.text_document.uri)
+        tracks = self._tracks.get(path) if path is not None else None
+        if not tracks:
+            return
+        for change in params.content_changes:
+            if not isinstance(change, lsp.TextDocumentContentChangePartial):
+                continue  # whole text replaced: lines stay, the stale check tells
+            added = change.text.count("\n")
+            for t in tracks.values():
+                t.line = max(0, shift_line(t.line, t.indent, change.range, added))
+        lines = self.server.documents.lines(params.text_document.uri) or []
+        for t in tracks.values():
+            if t.line < len(lines):
+                text = lines[t.line]
+                t.indent = len(text) - len(text.lstrip())
+
+    # -- building -----------------------------------------------------------------------
+    def runtime_for(self, path: Path) -> list[lsp.Diagnostic]:
+        settings = self.server.settings
+        out: list[lsp.Diagnostic] = []
+        found = [f for sites in self._sites.values() for f in sites.get(path, ())]
+        if not found:
+            return out
+        lines = self.server.documents.text_lines(path)
+        if not lines:
+            return out
+        related_ok = self._related_supported()
+        tracks = self._tracks.get(path, {})
+        for f in found:
+            if f.event_type == "failure" and not settings.severity_shown(f.severity):
+                continue
+            track = tracks.get(f.key) or _Tracked(f.line - 1, 0, None)
+            out.append(self._diagnostic(path, f, track, lines, related_ok))
+        return out
+
+    def _diagnostic(self, path: Path, f: Finding, track: _Tracked, lines: list[str],
+                    related_ok: bool) -> lsp.Diagnostic:
+        ln = track.line
+        stale = False
+        if ln >= len(lines):
+            ln, stale = len(lines) - 1, True
+        text = lines[ln]
+        if track.anchor is not None and text.strip() != track.anchor:
+            stale = True
+        start = len(text) - len(text.lstrip())
+        end = len(text.rstrip())
+        if end <= start:
+            start, end = 0, len(text)
+        severity = (lsp.DiagnosticSeverity.Error if f.event_type == "exception"
+                    else _SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Error))
+        return lsp.Diagnostic(
+            range=range_of(lines, ln, start, end, self.server.documents.utf16),
+            message=_message(f, stale),
+            severity=severity,
+            code=f.error_class,
+            source=SOURCE_TRACE,
+            related_information=self._related(path, f) if related_ok else None,
+            data={"runId": f.run_id, "eventId": f.event_id, "flowId": f.flow_id,
+                  "instance": f.instance, "count": f.count, "stale": stale,
+                  "recordedLine": f.line},
+        )
+
+    def _related_supported(self) -> bool:
+        try:
+            td = self.server.client_capabilities.text_document
+        except (AttributeError, RuntimeError):
+            return False
+        pd = td.publish_diagnostics if td is not None else None
+        return bool(pd and pd.related_information)
+
+    def _related(self, path: Path, f: Finding) -> list[lsp.DiagnosticRelatedInformation] | None:
+        project = self.server.index.project_for(path)
+        if project is None:
+            return None
+        out = []
+
+        def add(loc: Loc | None, message: str) -> None:
+            if loc is None:
+                return
+            target = project.resolve(loc.file)
+            if target is None or not self.server.index.in_workspace(target):
+                return
+            lines = self.server.documents.disk_lines(target) or []
+            ln = loc.line - 1
+            text = lines[ln] if 0 <= ln < len(lines) else ""
+            start = len(text) - len(text.lstrip())
+            out.append(lsp.DiagnosticRelatedInformation(
+                location=lsp.Location(uri=path_to_uri(target),
+                                      range=range_of(lines, ln, start, len(text.rstrip()))),
+                message=message))
+
+        add(f.flow_start, f"flow {f.flow_id} started here")
+        if f.caused_by:
+            add(f.cause, f"caused by {f.cause.label if f.cause else 'event'} ({f.caused_by})")
+        frames = [fr for fr in f.frames if not (fr.file == f.file and fr.line == f.line)]
+        for fr in frames[-MAX_RELATED_FRAMES:]:
+            add(fr, f"in {fr.label}()")
+        return out or None
+
+    def catalog_for(self, path: Path) -> list[lsp.Diagnostic]:
+        checks = self.server.catalog_checks
+        project = self.server.index.project_of_file(path)
+        if project is not None:
+            return (checks.for_catalog(project) if path == project.flows_yaml
+                    else checks.for_config(project))
+        if path.suffix == ".py":
+            return checks.for_python(path)
+        return []
+
+    def compute(self, path: Path) -> list[lsp.Diagnostic]:
+        if not self.server.settings.diagnostics_enabled:
+            return []
+        if not self.server.index.in_workspace(path):
+            return []
+        return self.runtime_for(path) + self.catalog_for(path)
+
+    # -- publishing ---------------------------------------------------------------------
+    def targets(self) -> set[Path]:
+        """Every file that may have a diagnostic now."""
+        out: set[Path] = set()
+        for sites in self._sites.values():
+            out.update(sites)
+        for project in self.server.index.projects():
+            out.update((project.flows_yaml, project.ra_yaml))
+        for folder in self.server.index.folders.values():
+            out.update(folder.code)
+        for uri in self.server.documents.open_uris():
+            p = uri_to_path(uri)
+            if p is not None and p.suffix == ".py":
+                out.add(p)
+        return out
+
+    def publish(self, uris: Iterable[str] | None = None) -> None:
+        """Publish what changed: for ``uris``, or for every file (``None``)."""
+        if uris is None:
+            paths = self.targets()
+            paths.update(p for u in self._published if (p := uri_to_path(u)) is not None)
+        else:
+            paths = {p for u in uris if (p := uri_to_path(u)) is not None}
+        for path in paths:
+            uri = path_to_uri(path)
+            none: list[lsp.Diagnostic] = []
+            diags = self.server.guard(f"diagnostics for {path}", self.compute, path, default=none)
+            if diags == self._published.get(uri, []):
+                continue
+            if diags:
+                self._published[uri] = diags
+            else:
+                self._published.pop(uri, None)
+            self.server.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+
+
+def _message(f: Finding, stale: bool) -> str:
+    if f.event_type == "exception":
+        what = f"raised {f.exception_type}" if f.exception_type else "raised an exception"
+        head = f"{f.flow_id} {what}: {f.error_class}"
+    else:
+        head = f"{f.flow_id} failed: {f.error_class}"
+    if f.reason:
+        head += f" — {f.reason}"
+    if f.count > 1:
+        head += f" (x{f.count})"
+    parts = [head]
+    if f.evidence:
+        parts.append(f"evidence: {f.evidence}")
+    if f.caused_by and f.cause is None:
+        parts.append(f"caused by event {f.caused_by}")
+    if stale:
+        parts.append(f"stale: line {f.line} has changed since run {f.run_id}")
+    return "\n".join(parts)

@@ -1,0 +1,115 @@
+"""``textDocument/codeLens``: each flow marker shows that flow's latest outcome.
+
+``orders/submit  ✓ 12  ✗ 2  p95 840 ms (SLA 1000)  last: EXTERNAL.TIMEOUT`` above
+``with session.flow("orders/submit")``, or ``no runs yet``. Clicking a lens runs
+``flowscribe.revealFlow`` with ``[flowId]``, a command the client implements (the VS Code
+extension reveals the flow in its sidebar). Lenses come from the cached marker scan and
+the latest run's snapshot, so they cost a lookup; when a run changes, the server asks the
+client to refresh them (``workspace/codeLens/refresh``), at most twice a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from ..documents import range_of
+from ..paths import uri_to_path
+
+if TYPE_CHECKING:
+    from ..index import Project
+    from ..server import FlowscribeServer
+
+__all__ = ["REVEAL_COMMAND", "Lenses", "outcome_text"]
+
+REVEAL_COMMAND = "flowscribe.revealFlow"
+REFRESH_EVERY_S = 0.5
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.0f}" if ms >= 10 else f"{ms:.1f}".rstrip("0").rstrip(".")
+
+
+def outcome_text(project: Project | None, flow_id: str) -> str:
+    """The lens text after the flow id: counts, p95 vs SLA, last failure class."""
+    if project is None or project.run.run_id is None:
+        return "no runs yet"
+    outcomes = project.run.outcomes
+    if outcomes is None:
+        return "reading trace…"
+    out = outcomes.get(flow_id)
+    if out is None:
+        return "not in the latest run"
+    parts = [f"✓ {out.passed}", f"✗ {out.failed}"]
+    if out.unfinished:
+        parts.append(f"{out.unfinished} unfinished")
+    sla = project.sla_ms(flow_id)
+    if out.p95_ms is not None:
+        p95 = f"p95 {fmt_ms(out.p95_ms)} ms"
+        if sla is not None:
+            p95 += f" (SLA {fmt_ms(sla)})"
+        parts.append(p95)
+    if out.last_failure is not None:
+        parts.append(f"last: {out.last_failure.error_class}")
+    return "  ".join(parts)
+
+
+class Lenses:
+    """Code lenses over marker calls."""
+
+    def __init__(self, server: FlowscribeServer) -> None:
+        self.server = server
+        self._refresh_pending = False
+        server.handle(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))(
+            self.code_lens)
+
+    def code_lens(self, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+        return self.server.guard("code lenses", self._lenses, params.text_document.uri,
+                                 default=[])
+
+    def _lenses(self, uri: str) -> list[lsp.CodeLens]:
+        if not self.server.settings.lenses_enabled:
+            return []
+        path = uri_to_path(uri)
+        scan = self.server.documents.markers(uri)
+        if path is None or scan is None or not scan.markers:
+            return []
+        project = self.server.index.project_for(path)
+        lines = self.server.documents.lines(uri) or []
+        utf16 = self.server.documents.utf16
+        texts: dict[str, str] = {}
+        out = []
+        for m in scan.markers:
+            text = texts.get(m.flow_id)
+            if text is None:
+                text = texts[m.flow_id] = f"{m.flow_id}  {outcome_text(project, m.flow_id)}"
+            out.append(lsp.CodeLens(
+                range=range_of(lines, m.call_line, m.call_col, m.call_col, utf16),
+                command=lsp.Command(title=text, command=REVEAL_COMMAND, arguments=[m.flow_id])))
+        return out
+
+    def refresh(self) -> None:
+        """Ask the client to re-request lenses (coalesced; only if it supports it)."""
+        if self._refresh_pending or not self._supported():
+            return
+        self._refresh_pending = True
+        try:
+            asyncio.get_running_loop().call_later(REFRESH_EVERY_S, self._send)
+        except RuntimeError:
+            self._refresh_pending = False
+
+    def _send(self) -> None:
+        self._refresh_pending = False
+        with contextlib.suppress(Exception):  # the client went away
+            self.server.workspace_code_lens_refresh(None)
+
+    def _supported(self) -> bool:
+        try:
+            ws = self.server.client_capabilities.workspace
+        except (AttributeError, RuntimeError):
+            return False
+        cl = ws.code_lens if ws is not None else None
+        return bool(cl and cl.refresh_support)

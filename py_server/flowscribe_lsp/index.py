@@ -1,0 +1,254 @@
+"""The server's model of the workspace: folders, the projects in them, and what each knows.
+
+A *folder* is a workspace folder the client opened (multi-root: several). A *project* is
+a directory holding an artifacts folder (``.autodev`` by default): the folder itself,
+and any project nested a few levels below it (an app in a subdirectory of the repo the
+user opened). Each project has its catalog (``flows.yaml``), its config problems
+(``ra.yaml``) and its latest run (:class:`~flowscribe_lsp.trace_index.TraceIndex`); each
+folder has the markers of its Python code (:class:`~flowscribe_lsp.code_index.CodeIndex`).
+
+Threading: ``TraceIndex`` and ``CodeIndex`` objects are only touched by the index worker
+thread; everything else here (``run``, ``code``, ``catalog`` ...) is replaced, never
+mutated, on the server's event loop, so request handlers read consistent snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from flowscribe.catalog import Catalog, FlowSpec, load_catalog, parse_catalog
+from flowscribe.config import Config, Problem, load_config, parse_config
+
+from .code_index import IGNORED_DIRS, CodeIndex
+from .markers import Marker
+from .paths import inside, path_to_uri, real
+from .trace_index import RunSnapshot, TraceIndex
+
+__all__ = ["Folder", "Project", "WorkspaceIndex"]
+
+#: How deep below a workspace folder nested projects are looked for.
+PROJECT_DEPTH = 3
+
+
+@dataclass
+class Project:
+    """One artifacts folder and the project root that holds it."""
+
+    folder: Folder
+    root: Path
+    autodev: Path
+    trace: TraceIndex
+    run: RunSnapshot = field(default_factory=RunSnapshot)
+    catalog: Catalog = field(default_factory=Catalog)
+    config: Config | None = None
+    config_problems: tuple[Problem, ...] = ()
+    #: (mtime_ns, size) or an open buffer's version, per file, to reload on change only.
+    seen: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def flows_yaml(self) -> Path:
+        return self.autodev / "flows.yaml"
+
+    @property
+    def ra_yaml(self) -> Path:
+        return self.autodev / "ra.yaml"
+
+    @property
+    def has_catalog(self) -> bool:
+        return self.catalog.path is not None
+
+    def sla_ms(self, flow_id: str) -> float | None:
+        """The p95 target: ra.yaml's override wins over the catalog's ``sla``."""
+        if self.config is not None:
+            over = self.config.sla_p95_ms(flow_id)
+            if over is not None:
+                return over
+        spec = self.catalog.get(flow_id)
+        return spec.sla_p95_ms if spec is not None else None
+
+    def resolve(self, file: str) -> Path | None:
+        """The local file a trace's ``file`` field names, if it exists (symlinks resolved).
+
+        Relative names are relative to the project root; when the run recorded another
+        root (``run_start.evidence.root``), that is tried too.
+        """
+        if not file or "\x00" in file:
+            return None
+        p = Path(file)
+        candidates = [p] if p.is_absolute() else [self.root / p]
+        if not p.is_absolute() and self.run.root:
+            candidates.append(Path(self.run.root) / p)
+        for c in candidates:
+            try:
+                if c.is_file():
+                    return real(c)
+            except (OSError, ValueError):
+                continue
+        return None
+
+
+@dataclass
+class Folder:
+    """A workspace folder."""
+
+    uri: str
+    path: Path
+    code_index: CodeIndex
+    projects: list[Project] = field(default_factory=list)
+    #: Markers of the folder's files on disk (open documents are layered on by the server).
+    code: Mapping[Path, tuple[Marker, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    code_ready: bool = False
+
+
+class WorkspaceIndex:
+    """Every folder and project; the server's shared index."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, Folder] = {}
+        self._roots: tuple[Path, ...] = ()
+
+    # -- shape --------------------------------------------------------------------------
+    def build(self, folders: list[tuple[str, Path]], artifacts_dir: str,
+              markers: tuple[str, ...]) -> None:
+        """(Re)create folders and discover their projects (file system walk: worker)."""
+        built: dict[str, Folder] = {}
+        for uri, path in folders:
+            path = real(path)
+            adirs = discover(path, artifacts_dir)
+            folder = Folder(uri, path, CodeIndex(path, markers, skip=adirs))
+            for adir in adirs:
+                folder.projects.append(self._project(folder, adir))
+            built[uri] = folder
+        self.folders = built
+        self._roots = tuple(f.path for f in built.values())
+
+    @staticmethod
+    def _project(folder: Folder, autodev: Path) -> Project:
+        return Project(folder=folder, root=autodev.parent, autodev=autodev,
+                       trace=TraceIndex(autodev))
+
+    def add_projects(self, folder: Folder, artifacts_dir: str) -> list[Project]:
+        """Projects that appeared in ``folder`` since it was built (worker)."""
+        known = {p.autodev for p in folder.projects}
+        return [self._project(folder, a) for a in discover(folder.path, artifacts_dir)
+                if a not in known and a.is_dir()]
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        return self._roots
+
+    def projects(self) -> Iterator[Project]:
+        for folder in self.folders.values():
+            yield from folder.projects
+
+    def folder_for(self, path: Path) -> Folder | None:
+        best = None
+        for folder in self.folders.values():
+            if inside(path, (folder.path,)) and (
+                    best is None or len(folder.path.parts) > len(best.path.parts)):
+                best = folder
+        return best
+
+    def project_for(self, path: Path) -> Project | None:
+        """The project whose root is the deepest one holding ``path``."""
+        best = None
+        for project in self.projects():
+            if inside(path, (project.root,)) and (
+                    best is None or len(project.root.parts) > len(best.root.parts)):
+                best = project
+        return best
+
+    def project_of_file(self, path: Path) -> Project | None:
+        """The project whose flows.yaml or ra.yaml is ``path``."""
+        for project in self.projects():
+            if path in (project.flows_yaml, project.ra_yaml):
+                return project
+        return None
+
+    def in_workspace(self, path: Path) -> bool:
+        return inside(path, self._roots)
+
+
+def discover(folder: Path, artifacts_dir: str) -> list[Path]:
+    """Artifacts folders of ``folder``: its own (always, even before it exists: a first
+    run creates it) and those of projects nested up to :data:`PROJECT_DEPTH` levels."""
+    adir = Path(artifacts_dir)
+    if adir.is_absolute():
+        return [adir]
+    own = folder / adir
+    found = [own]
+    if len(adir.parts) != 1:
+        return found
+    name = adir.name
+
+    def walk(d: Path, depth: int) -> None:
+        if depth > PROJECT_DEPTH:
+            return
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
+            if not e.is_dir(follow_symlinks=False):
+                continue
+            if e.name == name:
+                if Path(e.path) != own:
+                    found.append(Path(e.path))
+                continue
+            if e.name in IGNORED_DIRS or e.name.startswith("."):
+                continue
+            walk(Path(e.path), depth + 1)
+
+    walk(folder, 1)
+    return found
+
+
+def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str]]) -> bool:
+    """Reload flows.yaml and ra.yaml if they changed on disk or in an open buffer.
+
+    ``open_text`` maps open documents' paths to (version, text). True if anything changed.
+    """
+    changed = False
+    cat_sig = _signature(project.flows_yaml, open_text)
+    if project.seen.get("catalog") != cat_sig:
+        project.seen["catalog"] = cat_sig
+        buf = open_text.get(project.flows_yaml)
+        project.catalog = (parse_catalog(buf[1], project.flows_yaml, project.root)
+                           if buf is not None else load_catalog(project.flows_yaml, project.root))
+        changed = True
+    cfg_sig = _signature(project.ra_yaml, open_text)
+    if project.seen.get("config") != cfg_sig:
+        project.seen["config"] = cfg_sig
+        buf = open_text.get(project.ra_yaml)
+        if buf is not None:
+            cfg, problems = parse_config(buf[1], project.ra_yaml, project.root, {},
+                                         project.autodev)
+        else:
+            cfg, problems = load_config(project.root, {}, project.autodev)
+        project.config, project.config_problems = cfg, tuple(problems)
+        changed = True
+    return changed
+
+
+def _signature(path: Path, open_text: Mapping[Path, tuple[int, str]]) -> object:
+    buf = open_text.get(path)
+    if buf is not None:
+        return ("open", buf[0], len(buf[1]))
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def flow_spec(project: Project | None, flow_id: str) -> FlowSpec | None:
+    return project.catalog.get(flow_id) if project is not None else None
+
+
+def uri_of(path: Path) -> str:
+    return path_to_uri(path)

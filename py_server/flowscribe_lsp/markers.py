@@ -1,0 +1,276 @@
+"""Flow marker calls in Python source: where the code names a flow.
+
+A marker is a call of one of the configured names (``start_flow``, ``flow``, ``traced``
+by default) whose flow id is a string literal: ``session.flow("orders/submit")``,
+``@flowscribe.traced("indicators/ema/compute")``, ``start_flow(flow_id="x")``. Files are
+parsed with :mod:`ast`; while a file has a syntax error (mid-edit), a tolerant regex scan
+keeps lenses and checks working.
+
+Columns here are code points (Python string indexes); the server converts them to the
+client's position encoding.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["Marker", "MarkerScan", "MarkerScanner", "completion_prefix", "scan_source", "string_at"]
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One marker call with a literal flow id. Lines and columns are 0-based."""
+
+    flow_id: str
+    name: str
+    #: The call (``session.flow(...)``): where lenses go.
+    call_line: int
+    call_col: int
+    #: The id's string literal, quotes included.
+    line: int
+    start: int
+    end: int
+    #: The id's characters inside the quotes, when the literal is a plain one-line
+    #: ``"..."``/``'...'`` (so an edit can replace exactly the id); else the literal.
+    value_start: int
+    value_end: int
+
+    def contains(self, line: int, character: int) -> bool:
+        """True if the position is on the id literal."""
+        return line == self.line and self.start <= character <= self.end
+
+
+@dataclass(frozen=True)
+class MarkerScan:
+    """The markers of one text."""
+
+    markers: tuple[Marker, ...]
+    #: True when the text did not parse and the tolerant scan found these.
+    tolerant: bool = False
+    syntax_error: str | None = None
+
+    def at(self, line: int, character: int) -> Marker | None:
+        """The marker whose id literal covers the position."""
+        for m in self.markers:
+            if m.contains(line, character):
+                return m
+        return None
+
+
+def scan_source(text: str, names: Sequence[str]) -> MarkerScan:
+    """Find the marker calls in ``text`` (one-off; see :class:`MarkerScanner`)."""
+    return MarkerScanner(names).scan(text)
+
+
+class MarkerScanner:
+    """Scans successive versions of texts, re-parsing only the top-level blocks that changed.
+
+    A module is cut into top-level blocks (a ``def`` with its decorators, a statement),
+    and each block is parsed with :mod:`ast` on its own and cached by its text, so after an
+    edit only the edited block is parsed again: a 10,000-line file costs one full parse
+    when it is opened, then a few milliseconds per edit. A block that does not parse alone
+    is merged with the blocks after it (the cut was wrong, e.g. inside a string); one that
+    still does not parse has a real syntax error and gets the tolerant scan.
+    """
+
+    MAX_MERGE = 8
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        self._cache: dict[str, tuple[tuple[Marker, ...], str | None]] = {}
+
+    def scan(self, text: str) -> MarkerScan:
+        """The markers of ``text``; never raises."""
+        names = self.names
+        if not names or not any(n in text for n in names):
+            self._cache = {}
+            return MarkerScan(())
+        lines = text.splitlines(keepends=True)
+        blocks = _blocks(lines)
+        cache = self._cache
+        fresh: dict[str, tuple[tuple[Marker, ...], str | None]] = {}
+        found: list[Marker] = []
+        error: str | None = None
+        i = 0
+        while i < len(blocks):
+            start, end = blocks[i]
+            chunk = "".join(lines[start:end])
+            i += 1
+            if not any(n in chunk for n in names):
+                continue
+            hit = cache.get(chunk) or fresh.get(chunk)
+            if hit is None:
+                hit = _parse_block(chunk, names)
+                merged = 0
+                while hit[1] is not None and i < len(blocks) and merged < self.MAX_MERGE:
+                    end = blocks[i][1]
+                    chunk = "".join(lines[start:end])
+                    i += 1
+                    merged += 1
+                    hit = _parse_block(chunk, names)
+            fresh[chunk] = hit
+            markers, err = hit
+            if err is not None and error is None:
+                error = f"{err} (near line {start + 1})"
+            found.extend(_shift(m, start) for m in markers) if start else found.extend(markers)
+        self._cache = fresh
+        return MarkerScan(tuple(found), tolerant=error is not None, syntax_error=error)
+
+
+def _parse_block(chunk: str, names: tuple[str, ...]) -> tuple[tuple[Marker, ...], str | None]:
+    try:
+        tree = ast.parse(chunk)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return _tolerant(chunk, names), str(getattr(exc, "msg", exc))
+    return _from_ast(tree, chunk, frozenset(names)), None
+
+
+def _shift(m: Marker, by: int) -> Marker:
+    return Marker(m.flow_id, m.name, m.call_line + by, m.call_col, m.line + by, m.start,
+                  m.end, m.value_start, m.value_end)
+
+
+_TRIPLE = re.compile(r"\"\"\"|'''")
+_CONTINUES = ("else", "elif", "except", "finally", "case")
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """Cut a module into top-level blocks: ``[start, end)`` line ranges.
+
+    A block starts at a line that begins in column 0 with code, unless the previous
+    line leaves a decorator, a bracket-closing line, an ``else``-like clause, or a
+    triple-quoted string open. Heuristic on purpose: :class:`MarkerScanner` checks
+    every block with ``ast`` and merges blocks when the cut was wrong.
+    """
+    blocks: list[tuple[int, int]] = []
+    start = 0
+    in_string: str | None = None
+    attach = False  # the next column-0 line belongs to the current block (decorators)
+    for n, line in enumerate(lines):
+        if in_string is None and n > start and line[:1] not in ("", " ", "\t", "\n", "\r",
+                                                                  "#", ")", "]", "}"):
+            word = line.split(None, 1)[0].rstrip(":") if line.strip() else ""
+            if not attach and word not in _CONTINUES:
+                blocks.append((start, n))
+                start = n
+        if in_string is None:
+            attach = line.startswith("@") or (attach and not line.strip())
+        for q in _TRIPLE.findall(line):
+            if in_string is None:
+                in_string = q
+            elif in_string == q:
+                in_string = None
+    blocks.append((start, len(lines)))
+    return blocks
+
+
+def _from_ast(tree: ast.AST, text: str, names: frozenset[str]) -> tuple[Marker, ...]:
+    lines: list[str] | None = None
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else (
+            func.attr if isinstance(func, ast.Attribute) else None)
+        if name not in names:
+            continue
+        arg: ast.expr | None = node.args[0] if node.args else None
+        if arg is None:
+            arg = next((k.value for k in node.keywords if k.arg == "flow_id"), None)
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)) or not arg.value:
+            continue
+        if lines is None:
+            lines = text.splitlines()
+        line = arg.lineno - 1
+        start = _col(lines, line, arg.col_offset)
+        end_line = (arg.end_lineno or arg.lineno) - 1
+        end = _col(lines, line, arg.end_col_offset) if end_line == line else len(
+            lines[line] if line < len(lines) else "")
+        vs, ve = _value_span(lines[line] if line < len(lines) else "", start, end, arg.value)
+        found.append(Marker(arg.value, name, node.lineno - 1,
+                            _col(lines, node.lineno - 1, node.col_offset),
+                            line, start, end, vs, ve))
+    found.sort(key=lambda m: (m.line, m.start))
+    return tuple(found)
+
+
+def _col(lines: list[str], line: int, byte_col: int | None) -> int:
+    """ast columns count UTF-8 bytes; convert to code points."""
+    if byte_col is None or line >= len(lines):
+        return 0
+    s = lines[line]
+    if s.isascii():
+        return byte_col
+    return len(s.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _value_span(line: str, start: int, end: int, value: str) -> tuple[int, int]:
+    lit = line[start:end]
+    if len(lit) >= 2 and lit[0] == lit[-1] and lit[0] in "'\"" and lit[1:-1] == value:
+        return start + 1, end - 1
+    return start, end
+
+
+@lru_cache(maxsize=16)
+def _tolerant_re(names: tuple[str, ...]) -> re.Pattern[str]:
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"(?<![\w])(?P<name>{alt})\s*\(\s*(?:flow_id\s*=\s*)?(?P<q>['\"])(?P<id>[^'\"\\\n]+)(?P=q)"
+    )
+
+
+def _tolerant(text: str, names: tuple[str, ...]) -> tuple[Marker, ...]:
+    starts = [0]
+    starts += [m.end() for m in re.finditer("\n", text)]
+    found = []
+    for m in _tolerant_re(names).finditer(text):
+        call_line = bisect_right(starts, m.start("name")) - 1
+        call_col = m.start("name") - starts[call_line]
+        before = text[starts[call_line]:m.start("name")]
+        if "#" in before:
+            continue  # most likely a comment
+        line = bisect_right(starts, m.start("q")) - 1
+        start = m.start("q") - starts[line]
+        end = m.end() - starts[line]
+        found.append(Marker(m.group("id"), m.group("name"), call_line, call_col,
+                            line, start, end, start + 1, end - 1))
+    return tuple(found)
+
+
+@lru_cache(maxsize=16)
+def _prefix_re(names: tuple[str, ...]) -> re.Pattern[str]:
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"(?<![\w])(?:{alt})\s*\(\s*(?:flow_id\s*=\s*)?(?P<q>['\"])(?P<typed>[^'\"\\]*)$")
+
+
+def completion_prefix(line_text: str, character: int, names: Sequence[str]
+                      ) -> tuple[int, str] | None:
+    """If the cursor sits inside a marker call's flow-id string, ``(column of the id's
+    first character, what is typed so far)``."""
+    if not names:
+        return None
+    m = _prefix_re(tuple(names)).search(line_text[:character])
+    if m is None:
+        return None
+    return m.start("typed"), m.group("typed")
+
+
+_STRING = re.compile(r"""(?P<q>['"])(?P<s>[^'"\\\n]*)(?P=q)""")
+
+
+def string_at(line_text: str, character: int) -> tuple[str, int, int] | None:
+    """The simple string literal covering ``character`` on a line: (value, start, end),
+    quotes included in the span."""
+    for m in _STRING.finditer(line_text):
+        if m.start() <= character <= m.end():
+            return m.group("s"), m.start(), m.end()
+        if m.start() > character:
+            break
+    return None

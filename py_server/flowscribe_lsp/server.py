@@ -1,0 +1,430 @@
+"""The flowscribe language server: lifecycle, the index worker and the refresh loop.
+
+Three kinds of work, kept apart so that cheap requests never wait on indexing:
+
+* **Requests** (hover, lenses, completion ...) run on the event loop and read snapshots:
+  ``Project.run``, ``Project.catalog``, ``Folder.code``, cached marker scans.
+* **Indexing** (reading traces, walking the workspace) runs on one worker thread, in
+  bounded steps, and hands back immutable snapshots.
+* **The refresh loop** wakes on file-watch events from the client, on edits, or every
+  :data:`POLL_S` seconds (the polling fallback), asks the worker for what changed, swaps
+  the snapshots in, and publishes: diagnostics, lens refreshes, ``flowscribe/runsChanged``.
+
+Bad input never stops the server: every step is guarded, and what was skipped is counted
+in the log (``window/logMessage``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from . import __version__
+from .documents import Documents
+from .features.catalog_checks import CatalogChecks
+from .features.code_actions import CodeActions
+from .features.diagnostics import Diagnostics
+from .features.hover import Hover
+from .features.lenses import Lenses
+from .features.navigation import Navigation
+from .features.sidebar import Sidebar
+from .index import Project, WorkspaceIndex, load_project_files
+from .paths import uri_to_path
+from .settings import Settings, parse_settings
+from .trace_index import RunSnapshot
+from .watch import Watcher
+
+__all__ = ["FlowscribeServer", "create_server", "run"]
+
+log = logging.getLogger("flowscribe_lsp")
+T = TypeVar("T")
+
+#: The polling fallback: how often traces and catalogs are checked without a watch event.
+POLL_S = 0.25
+#: How long the outcome pass may hold the worker per step (lets the findings pass and
+#: other projects in between on a very large trace).
+OUTCOME_STEP_S = 0.25
+#: How often the workspace's Python files and nested projects are re-walked when the
+#: client does not watch files for us.
+RESCAN_S = 5.0
+
+
+class FlowscribeProtocol(LanguageServerProtocol):
+    """LSP allows requests without ``params``; pygls' generic request type needs the key."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "method" in data and "params" not in data:
+            data["params"] = None
+        return super().structure_message(data)
+
+
+class FlowscribeServer(LanguageServer):
+    """The server: shared state, the worker, the refresh loop, and the features."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "flowscribe",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=FlowscribeProtocol,
+        )
+        self.settings = Settings()
+        self.index = WorkspaceIndex()
+        self.documents = Documents(self)
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowscribe-index")
+        self.started = False
+        self._wake: asyncio.Event | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._refresh_lock: asyncio.Lock | None = None
+        self._last_rescan = 0.0
+        self._pending_docs: dict[str, asyncio.TimerHandle] = {}
+        self._dirty_code: set[Path] = set()
+        self._folders: list[tuple[str, Path]] = []
+
+        self.diagnostics = Diagnostics(self)
+        self.catalog_checks = CatalogChecks(self)
+        self.lenses = Lenses(self)
+        self.hover = Hover(self)
+        self.navigation = Navigation(self)
+        self.code_actions = CodeActions(self)
+        self.sidebar = Sidebar(self)
+        self.watcher = Watcher(self)
+        _register_lifecycle(self)
+
+    # -- plumbing ------------------------------------------------------------------------
+    def log(self, message: str, level: lsp.MessageType = lsp.MessageType.Info) -> None:
+        """A line in the client's output (``window/logMessage``) and in stderr."""
+        log.log(logging.WARNING if level <= lsp.MessageType.Warning else logging.INFO, message)
+        with contextlib.suppress(Exception):  # no client to tell (shutting down)
+            self.window_log_message(lsp.LogMessageParams(type=level, message=message))
+
+    async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the index worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
+
+    def handle(self, method: str, options: Any = None) -> Callable[[Callable[..., Any]], None]:
+        """Register a bound method as the handler of ``method`` (pygls sets attributes on
+        handlers, which bound methods cannot take, so it gets a plain function)."""
+
+        def register(handler: Callable[..., Any]) -> None:
+            if asyncio.iscoroutinefunction(handler):
+                async def run_async(params: Any) -> Any:
+                    return await handler(params)
+                self.feature(method, options)(run_async)
+            else:
+                def run(params: Any) -> Any:
+                    return handler(params)
+                self.feature(method, options)(run)
+
+        return register
+
+    def wake(self) -> None:
+        """Run the refresh loop now rather than at the next poll."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def guard(self, what: str, fn: Callable[..., T], *args: Any, default: T) -> T:
+        """Call ``fn``; on any error log it and return ``default``: a feature's bug or a bad
+        file must not take the server down."""
+        try:
+            return fn(*args)
+        except Exception as exc:  # see docstring
+            log.exception("%s failed", what)
+            self.log(f"{what} failed: {type(exc).__name__}: {exc}", lsp.MessageType.Error)
+            return default
+
+    # -- the workspace ------------------------------------------------------------------
+    def set_folders(self, folders: list[tuple[str, Path]]) -> None:
+        self._folders = folders
+
+    async def rebuild(self) -> None:
+        """(Re)discover projects and read everything: at start-up, when folders or the
+        artifacts setting change."""
+        assert self._refresh_lock is not None
+        async with self._refresh_lock:
+            settings = self.settings
+            await self.in_worker(self.index.build, self._folders, settings.artifacts_dir,
+                                 settings.markers)
+            self.documents.reset()
+            self.diagnostics.reset()
+            for project in self.index.projects():
+                self._load_files(project)
+            for project in self.index.projects():
+                await self._refresh_run(project)
+            self.diagnostics.publish()
+            self.sidebar.runs_changed(None)
+            for folder in self.index.folders.values():
+                await self._scan_code(folder, None)
+            self._last_rescan = time.monotonic()
+            self.diagnostics.publish()
+            self.lenses.refresh()
+
+    def _load_files(self, project: Project) -> bool:
+        buffers = self.documents.open_buffers()
+        return self.guard("reading flows.yaml/ra.yaml", load_project_files, project, buffers,
+                          default=False)
+
+    async def _scan_code(self, folder: Any, only: set[Path] | None) -> None:
+        code_index = folder.code_index
+
+        def step() -> Any:
+            changed = code_index.rescan(only)
+            return changed, code_index.snapshot()
+
+        try:
+            changed, snap = await self.in_worker(step)
+        except Exception as exc:  # a walk error must not stop the loop
+            self.log(f"scanning {folder.path} failed: {exc}", lsp.MessageType.Warning)
+            return
+        if changed or not folder.code_ready:
+            folder.code = snap
+            folder.code_ready = True
+            if code_index.truncated:
+                self.log(f"{folder.path}: more Python files than the server indexes; "
+                         "references may be incomplete", lsp.MessageType.Warning)
+
+    async def _refresh_run(self, project: Project) -> None:
+        trace = project.trace
+
+        def step() -> tuple[RunSnapshot | None, bool]:
+            changed = trace.read_findings()
+            if trace.outcomes_pending:
+                changed = trace.read_outcomes(OUTCOME_STEP_S) or changed
+            return (trace.snapshot() if changed else None), trace.outcomes_pending
+
+        try:
+            snap, pending = await self.in_worker(step)
+        except Exception as exc:  # a bad trace must not stop the loop
+            log.exception("reading the trace failed")
+            self.log(f"reading {project.autodev} failed: {type(exc).__name__}: {exc}",
+                     lsp.MessageType.Error)
+            return
+        if snap is not None:
+            self._apply_run(project, snap)
+        if pending:
+            self.wake()
+
+    def _apply_run(self, project: Project, snap: RunSnapshot) -> None:
+        old = project.run
+        project.run = snap
+        new_run = old.run_id != snap.run_id or old.generation != snap.generation
+        if new_run or old.findings != snap.findings:
+            self.diagnostics.on_run(project, new_run)
+        if new_run or old.outcomes != snap.outcomes:
+            self.lenses.refresh()
+        self.sidebar.runs_changed(project)
+        self._log_skipped(project, old, snap)
+
+    def _log_skipped(self, project: Project, old: RunSnapshot, snap: RunSnapshot) -> None:
+        before = sum(old.skipped.values()) if old.generation == snap.generation else 0
+        now = sum(snap.skipped.values())
+        if now > before:
+            detail = ", ".join(f"{k} {v}" for k, v in sorted(snap.skipped.items()))
+            self.log(f"{snap.trace or project.autodev}: skipped {now} bad trace line(s) "
+                     f"({detail})", lsp.MessageType.Warning)
+        if snap.sites_dropped and snap.sites_dropped != old.sites_dropped:
+            self.log(f"{snap.trace}: {snap.sites_dropped} failure(s) at sites beyond the "
+                     "first 5000 are counted but not shown", lsp.MessageType.Warning)
+
+    async def refresh(self) -> None:
+        """One pass of the refresh loop."""
+        assert self._refresh_lock is not None
+        async with self._refresh_lock:
+            catalogs_changed = False
+            for project in self.index.projects():
+                catalogs_changed = self._load_files(project) or catalogs_changed
+            for project in list(self.index.projects()):
+                await self._refresh_run(project)
+            now = time.monotonic()
+            dirty, self._dirty_code = self._dirty_code, set()
+            rescan = not self.watcher.watches_code and now - self._last_rescan > RESCAN_S
+            if rescan:
+                self._last_rescan = now
+                await self._discover_projects()
+            code_before = {u: f.code for u, f in self.index.folders.items()}
+            for folder in self.index.folders.values():
+                mine = {p for p in dirty if self.index.folder_for(p) is folder}
+                if rescan:
+                    await self._scan_code(folder, None)
+                elif mine:
+                    await self._scan_code(folder, mine)
+            code_changed = any(f.code is not code_before.get(u)
+                               for u, f in self.index.folders.items())
+            if catalogs_changed or code_changed:
+                self.diagnostics.publish()
+                self.lenses.refresh()
+            if catalogs_changed:
+                self.sidebar.runs_changed(None)
+
+    async def _discover_projects(self) -> None:
+        for folder in self.index.folders.values():
+            added = await self.in_worker(self.index.add_projects, folder,
+                                         self.settings.artifacts_dir)
+            for project in added:
+                folder.projects.append(project)
+                self._load_files(project)
+                self.log(f"found flowscribe artifacts in {project.autodev}")
+
+    def code_changed(self, paths: set[Path]) -> None:
+        """Python files changed on disk (watch events): re-read them soon."""
+        self._dirty_code |= paths
+        self.wake()
+
+    async def _loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_S)
+            self._wake.clear()
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the loop must survive anything
+                log.exception("refresh failed")
+                self.log(f"refresh failed: {type(exc).__name__}: {exc}", lsp.MessageType.Error)
+
+    async def start(self) -> None:
+        """After ``initialized``: build the index, then keep it fresh."""
+        self._wake = asyncio.Event()
+        self._refresh_lock = asyncio.Lock()
+        self.started = True
+        for problem in self.settings.problems:
+            self.log(f"settings: {problem}", lsp.MessageType.Warning)
+        await self.watcher.register()
+        await self.rebuild()
+        self._loop_task = asyncio.ensure_future(self._loop())
+
+    def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        self.worker.shutdown(wait=False, cancel_futures=True)
+
+    # -- settings -----------------------------------------------------------------------
+    async def apply_settings(self, settings: Settings) -> None:
+        old, self.settings = self.settings, settings
+        for problem in settings.problems:
+            self.log(f"settings: {problem}", lsp.MessageType.Warning)
+        if not self.started:
+            return
+        if old.artifacts_dir != settings.artifacts_dir or old.markers != settings.markers:
+            await self.watcher.register()
+            await self.rebuild()
+            return
+        if old != settings:
+            self.diagnostics.publish()
+            self.lenses.refresh()
+
+    # -- documents ----------------------------------------------------------------------
+    def document_changed(self, uri: str, delay: float = 0.15) -> None:
+        """An open document changed: re-check it shortly (edits come in bursts)."""
+        handle = self._pending_docs.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending_docs[uri] = loop.call_later(delay, self._document_settled, uri)
+
+    def _document_settled(self, uri: str) -> None:
+        self._pending_docs.pop(uri, None)
+        path = uri_to_path(uri)
+        if path is not None and self.index.project_of_file(path) is not None:
+            self.wake()  # flows.yaml / ra.yaml: the refresh loop reloads and republishes
+            return
+        self.guard("publishing diagnostics", self.diagnostics.publish, {uri}, default=None)
+
+
+def _register_lifecycle(server: FlowscribeServer) -> None:
+    @server.feature(lsp.INITIALIZE)
+    def initialize(params: lsp.InitializeParams) -> None:
+        server.settings = parse_settings(params.initialization_options)
+        folders = [(f.uri, p) for f in params.workspace_folders or []
+                   if (p := uri_to_path(f.uri)) is not None]
+        if not folders and params.root_uri:
+            root = uri_to_path(params.root_uri)
+            if root is not None:
+                folders = [(params.root_uri, root)]
+        elif not folders and params.root_path:
+            folders = [(Path(params.root_path).as_uri(), Path(params.root_path))]
+        server.set_folders(folders)
+        server.watcher.configure(params.capabilities)
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(params: lsp.InitializedParams) -> None:
+        await server.start()
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(params: Any) -> None:
+        server.stop()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
+        server.document_changed(params.text_document.uri, delay=0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
+        server.guard("tracking an edit", server.diagnostics.on_change, params, default=None)
+        server.document_changed(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
+        path = uri_to_path(params.text_document.uri)
+        if path is not None and path.suffix == ".py":
+            server.code_changed({path})
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        server.documents.forget(uri)
+        path = uri_to_path(uri)
+        if path is not None and path.suffix == ".py":
+            server.code_changed({path})
+        server.document_changed(uri, delay=0)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
+        raw = params.settings
+        if not raw and server.watcher.can_pull_configuration:
+            try:
+                pulled = await server.workspace_configuration_async(
+                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="flowscribe")]))
+                raw = pulled[0] if pulled else None
+            except Exception as exc:  # a client that cannot answer
+                server.log(f"workspace/configuration failed: {exc}", lsp.MessageType.Warning)
+        if raw is None:
+            return
+        await server.apply_settings(parse_settings(raw, server.settings))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        folders = dict(server._folders)
+        for f in params.event.removed:
+            folders.pop(f.uri, None)
+        for f in params.event.added:
+            p = uri_to_path(f.uri)
+            if p is not None:
+                folders[f.uri] = p
+        server.set_folders(list(folders.items()))
+        if server.started:
+            await server.rebuild()
+
+
+def create_server() -> FlowscribeServer:
+    return FlowscribeServer()
+
+
+def run() -> None:
+    """Serve over stdio (``flowscribe lsp``, ``python -m flowscribe_lsp``)."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                        format="flowscribe-lsp %(levelname)s %(message)s")
+    create_server().start_io()

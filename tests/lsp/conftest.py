@@ -1,0 +1,98 @@
+"""Fixtures for the language server's end-to-end tests.
+
+A real server process (``python -m flowscribe_lsp``) talks to a real client (pytest-lsp)
+over stdio, on workspaces made by running the real runtime: the example trading app, and
+small apps of our own under ``fixtures/``. Hand-written traces are only used for input the
+runtime would never write (broken lines, unknown schemas, huge lines, binary junk).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from _lsp_session import Session
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "trading_app"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_GENERATED = {"runs", "latest", "summary.md", "ask.md", "__pycache__"}
+
+
+def copy_app(src: Path, dst: Path) -> Path:
+    """Copy an app's sources and its tracked .autodev files (not earlier runs)."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in _GENERATED or n.startswith(("trace.jsonl", "trace.db"))}
+
+    shutil.copytree(src, dst, ignore=ignore, symlinks=True)
+    return dst
+
+
+def run_app(workspace: Path, *args: str, script: str = "app.py",
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run an instrumented app for real, in its folder (it writes .autodev artifacts)."""
+    return subprocess.run([sys.executable, script, *args], cwd=workspace, capture_output=True,
+                          text=True, timeout=120, check=False, env=env)
+
+
+@pytest.fixture(scope="session")
+def trading_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example app after one real run (three deliberate problems)."""
+    ws = copy_app(EXAMPLE, tmp_path_factory.mktemp("template") / "trading_app")
+    proc = run_app(ws)
+    assert (ws / ".autodev" / "latest").exists(), proc.stdout + proc.stderr
+    return ws
+
+
+@pytest.fixture
+def trading_ws(trading_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the example app's workspace, artifacts included."""
+    return Path(shutil.copytree(trading_template, tmp_path / "trading_app", symlinks=True))
+
+
+@pytest.fixture
+def shop_ws(tmp_path: Path) -> Path:
+    """Our own small app (fixtures/shop): repeats, caused_by, exception frames."""
+    ws = copy_app(FIXTURES / "shop", tmp_path / "shop")
+    proc = run_app(ws)
+    assert (ws / ".autodev" / "latest").exists(), proc.stdout + proc.stderr
+    return ws
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "flowscribe_lsp"]),
+)
+async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    # A real client accepts the server's watcher registration and lens refreshes.
+    lsp_client.registrations = []  # type: ignore[attr-defined]
+    lsp_client.lens_refreshes = 0  # type: ignore[attr-defined]
+
+    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams) -> None:
+        lsp_client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
+    @lsp_client.feature(lsp.CLIENT_UNREGISTER_CAPABILITY)
+    def unregister(params: lsp.UnregistrationParams) -> None:
+        return None
+
+    @lsp_client.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
+    def lens_refresh(params: None) -> None:
+        lsp_client.lens_refreshes += 1  # type: ignore[attr-defined]
+
+    yield
+    if lsp_client.capabilities is not None:
+        await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def session(client: LanguageClient) -> Session:
+    return Session(client)

@@ -1,0 +1,233 @@
+"""The buffered writer: background flushing, urgent flushes, rotation, failing disks, fork."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _project import of_type, read_lines, trace, write_config
+
+from flowscribe._warn import reset_warnings
+from flowscribe._writer import AppendFile, Item, Sink, Writer
+from flowscribe.core import Session
+
+
+class Collect(Sink):
+    name = "collect"
+
+    def __init__(self) -> None:
+        self.batches: list[list[Item]] = []
+        self.closed = False
+
+    def write(self, batch: Sequence[Item]) -> None:
+        self.batches.append(list(batch))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Broken(Sink):
+    name = "broken"
+
+    def write(self, batch: Sequence[Item]) -> None:
+        raise OSError("device on fire")
+
+
+def item(n: int) -> Item:
+    ev = {"n": n}
+    return ev, json.dumps(ev)
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> bool:
+    """Poll until ``predicate()`` holds (no timing assertion: a generous ceiling only)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())
+
+
+def test_append_file_writes_whole_lines_and_counts_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "dir" / "trace.jsonl"
+    f = AppendFile(str(path))
+    assert f.write(b'{"a":1}\n{"a":2}\n') and f.write(b'{"a":3}\n')
+    assert path.read_bytes() == b'{"a":1}\n{"a":2}\n{"a":3}\n'
+    assert f.bytes_written == len(path.read_bytes())
+    f.close()
+
+
+def test_large_writes_are_split_only_at_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    f = AppendFile(str(path))
+    line = b'{"x":"' + b"y" * 1000 + b'"}\n'
+    f.write(line * 3000)  # about 3 MB: several os.write calls
+    f.close()
+    assert path.read_bytes() == line * 3000
+
+
+def test_rotation_keeps_every_line_across_the_two_files(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    f = AppendFile(str(path), max_bytes=1000)
+    lines = [json.dumps({"n": n, "pad": "x" * 40}).encode() + b"\n" for n in range(60)]
+    for line in lines:
+        assert f.write(line)
+    f.close()
+    rotated = tmp_path / "trace.jsonl.1"
+    assert rotated.is_file() and path.stat().st_size <= 1000
+    kept = rotated.read_bytes().splitlines() + path.read_bytes().splitlines()
+    # Only the last generation is kept; what is kept is whole and in order.
+    numbers = [json.loads(x)["n"] for x in kept]
+    assert numbers == list(range(numbers[0], 60))
+
+
+def test_a_file_rotated_by_another_writer_is_followed(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    f = AppendFile(str(path))
+    f.write(b"1\n")
+    os.replace(path, tmp_path / "trace.jsonl.1")  # another process rotated it
+    f.write(b"2\n")
+    f.close()
+    assert path.read_bytes() == b"2\n"
+    assert (tmp_path / "trace.jsonl.1").read_bytes() == b"1\n"
+
+
+def test_an_unwritable_path_warns_once_and_drops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reset_warnings()
+    (tmp_path / "blocker").write_text("a file, not a directory")
+    f = AppendFile(str(tmp_path / "blocker" / "trace.jsonl"))
+    assert not f.write(b"1\n")
+    assert not f.write(b"2\n")
+    err = capsys.readouterr().err
+    assert err.count("cannot write") == 1 and "the app runs on" in err
+    reset_warnings()
+
+
+def test_writer_flushes_in_the_background_and_on_demand() -> None:
+    sink = Collect()
+    w = Writer([sink], interval=0.05)
+    w.append(item(1))
+    assert wait_for(lambda: sink.batches)  # no flush() call: the flusher thread did it
+    w.append(item(2))
+    w.append(item(3))
+    w.flush()
+    w.close()
+    got = [ev["n"] for batch in sink.batches for ev, _ in batch]
+    assert got == [1, 2, 3] and sink.closed
+    w.append(item(4))  # after close: queued, never written, never raised
+    w.close()
+
+
+def test_a_full_buffer_flushes_without_waiting() -> None:
+    sink = Collect()
+    w = Writer([sink], interval=3600, max_pending=10)
+    for n in range(25):
+        w.append(item(n))
+    assert sum(len(b) for b in sink.batches) == 20
+    w.close()
+    assert [ev["n"] for b in sink.batches for ev, _ in b] == list(range(25))
+
+
+def test_a_failing_sink_is_reported_once_and_the_others_go_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reset_warnings()
+    good = Collect()
+    w = Writer([Broken(), good], interval=3600)
+    for n in range(3):
+        w.append(item(n))
+        w.flush()
+    w.close()
+    assert len(good.batches) == 3
+    assert capsys.readouterr().err.count("the broken sink failed") == 1
+    reset_warnings()
+
+
+def test_failures_reach_the_file_before_the_marker_returns(project: Path) -> None:
+    session = Session()
+    path = project / ".autodev" / "trace.jsonl"
+    session._writer.interval = 3600  # type: ignore[union-attr]  # no background help
+    with session.flow("orders/submit") as f:
+        f.checkpoint("buffered")
+        f.failure("EXTERNAL.TIMEOUT", "no ack")
+        on_disk = [e["event_type"] for e in read_lines(path)]
+        assert on_disk[-1] == "failure" and "checkpoint" in on_disk
+        f.checkpoint("after")
+        assert [e["event_type"] for e in read_lines(path)][-1] == "failure"
+    session.end_session()
+    assert [e["step"] for e in of_type(trace(project), "checkpoint")] == ["buffered", "after"]
+
+
+def test_ordinary_events_reach_a_reader_without_a_flush(project: Path) -> None:
+    session = Session()
+    with session.flow("quiet/flow") as f:
+        f.checkpoint("one")
+        path = project / ".autodev" / "trace.jsonl"
+        assert wait_for(lambda: path.exists() and b'"step":"one"' in path.read_bytes())
+    session.end_session()
+
+
+def test_rotation_through_the_config(project: Path) -> None:
+    write_config(project, """\
+        version: 1
+        sinks:
+          - type: jsonl
+            path: .autodev/trace.jsonl
+        artifacts:
+          per_run_dirs: true
+        retention:
+          rotate_trace: true
+          max_trace_bytes: 20000
+        """)
+    session = Session()
+    with session.flow("big/flow") as f:
+        for n in range(200):
+            f.checkpoint("step", n=n, pad="x" * 100)
+            if n % 20 == 0:
+                session.flush()
+    session.end_session()
+    autodev = project / ".autodev"
+    assert (autodev / "trace.jsonl.1").is_file()
+    assert (autodev / "trace.jsonl").stat().st_size <= 20000
+    # The run's own trace is never rotated: it holds the whole run.
+    run = read_lines(autodev / "runs" / str(session.run_id) / "trace.jsonl")
+    assert len(of_type(run, "checkpoint")) == 200
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_its_own_whole_lines_and_none_of_the_parents(
+    project: Path,
+) -> None:
+    session = Session()
+    session._writer.interval = 3600  # type: ignore[union-attr]  # keep events pending
+    with session.flow("prefork") as f:
+        for n in range(50):
+            f.checkpoint("pending", n=n)  # still buffered when we fork
+        pid = os.fork()
+        if pid == 0:  # the child: its copy of the buffer is empty, its lock is free
+            code = 0
+            try:
+                for n in range(20):
+                    f.checkpoint("child", n=n)
+                session.flush()
+            except BaseException:
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    session.end_session()
+    events = trace(project)
+    pending = [e for e in events if e["step"] == "pending"]
+    child = [e for e in events if e["step"] == "child"]
+    assert len(pending) == 50 and {e["pid"] for e in pending} == {os.getpid()}
+    assert len(child) == 20 and {e["pid"] for e in child} == {pid}
+    child_start = [e for e in of_type(events, "run_start") if e["pid"] == pid]
+    assert len(child_start) == 1
+    assert len({e["id"] for e in events}) == len(events)

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "REDACTED", "TRUNCATED", "Redactor"]
+__all__ = ["MAX_DEPTH", "MORE_KEY", "REDACTED", "TRUNCATED", "Redactor"]
 
 REDACTED = "[REDACTED]"
 TRUNCATED = "… (truncated)"

@@ -18,10 +18,10 @@ export function fileUri(value: string | null | undefined): vscode.Uri | undefine
   }
 }
 
-/** A workspace-relative path for display, or the URI as text when it is no file. */
+/** A workspace-relative path for display (with the folder's name in multi-root), or the URI as text when it is no file. */
 export function displayPath(uri: string): string {
   const parsed = fileUri(uri);
-  return parsed ? vscode.workspace.asRelativePath(parsed, true) : uri;
+  return parsed ? vscode.workspace.asRelativePath(parsed) : uri;
 }
 
 export function toRange(loc: Location): vscode.Range {

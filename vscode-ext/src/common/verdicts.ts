@@ -80,12 +80,12 @@ export function formatRunTime(d: Date, now: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
 }
 
-/** The Runs view's description of a run: verdict, flow counts, start time. */
+/** The Runs view's description of a run: verdict, flow instance counts, start time. */
 export function runDescription(run: RunInfo, now: Date): string {
   const parts = [runVerdict(run.verdicts).text];
   const counts = flowCountsText(run.verdicts);
   if (counts && runVerdict(run.verdicts).kind !== 'passed') {
-    parts.push(counts);
+    parts.push(`flows: ${counts}`);
   }
   const started = runDate(run.started);
   if (started) {
@@ -96,7 +96,7 @@ export function runDescription(run: RunInfo, now: Date): string {
 
 /** What a screen reader says for a run: `run <id>, 2 failures, 3 passed, …`. */
 export function runAccessibleLabel(run: RunInfo, now: Date): string {
-  return `run ${run.runId}, ${runDescription(run, now).replace(/^[✗⚠✓○] /, '').replace(/ · /g, ', ')}`;
+  return `run ${run.runId}, ${runDescription(run, now).replace(/^[✗⚠✓○] /, '').replace(/ · /g, ', ').replace('flows: ', 'flows ')}`;
 }
 
 /** Newest first by start time; runs without a time keep the server's order after the rest. */

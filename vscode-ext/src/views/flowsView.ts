@@ -54,9 +54,6 @@ export class FlowsView implements vscode.TreeDataProvider<TreeNode>, vscode.Disp
       }
     };
     index(this.roots);
-    const failed = this.data.flows.filter((f) => f.status === 'failed').length;
-    this.view.badge = failed ? { value: failed, tooltip: `${failed} failed flow${failed === 1 ? '' : 's'}` } : undefined;
-    this.view.message = undefined;
     this.changeEmitter.fire(undefined);
   }
 

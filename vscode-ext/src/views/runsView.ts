@@ -102,8 +102,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       item.id = node.key;
       item.iconPath = ARTIFACT_ICONS[node.artifact];
       item.resourceUri = node.uri;
-      item.description = displayPath(node.uri.toString());
-      item.tooltip = `Open ${ARTIFACT_FILES[node.artifact]} of run ${node.run.runId}`;
+      item.tooltip = `Open ${displayPath(node.uri.toString())} (run ${node.run.runId})`;
+      item.accessibilityInformation = { label: `${ARTIFACT_FILES[node.artifact]} of run ${node.run.runId}` };
       item.contextValue = `artifact artifact-${node.artifact}${node.artifact === 'ask' ? ' hasAsk' : ''}`;
       item.command = { command: 'vscode.open', title: 'Open', arguments: [node.uri] };
       return item;

@@ -72,8 +72,8 @@ describe('run descriptions', () => {
 
   it('shows the verdict, the flow counts and the start time', () => {
     const r = run('20261125-140307-ab12', started, { passed: 3, failed: 2, failures: 2 });
-    assert.equal(runDescription(r, now), '✗ 2 failures · 3 passed, 2 failed · 14:03:07');
-    assert.equal(runAccessibleLabel(r, now), 'run 20261125-140307-ab12, 2 failures, 3 passed, 2 failed, 14:03:07');
+    assert.equal(runDescription(r, now), '✗ 2 failures · flows: 3 passed, 2 failed · 14:03:07');
+    assert.equal(runAccessibleLabel(r, now), 'run 20261125-140307-ab12, 2 failures, flows 3 passed, 2 failed, 14:03:07');
   });
 
   it('does not repeat the count of an all-passed run', () => {

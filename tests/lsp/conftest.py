@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from _lsp_session import Session
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from _lsp_session import Session
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "trading_app"

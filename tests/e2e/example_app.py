@@ -20,9 +20,9 @@ from flowscribe.trace import iter_events
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trading_app"
 
-# Made by running the app; a copy starts without them, like a fresh checkout.
+# Made by running the app or tools on it; a copy starts without them, like a fresh checkout.
 GENERATED = ("runs", "latest", "trace.jsonl*", "trace.db*", "summary.md", "ask.md",
-             "__pycache__")
+             "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 
 
 @dataclass(frozen=True)

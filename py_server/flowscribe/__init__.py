@@ -17,10 +17,14 @@ The module-level functions use a default session, started on first use (or by
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._context import child_env, copy_context, current_flow, wrap
-from .core import Event, Flow, NullFlow, ParentLike, Session, end_session, get_session, init, traced
+from .core import Event, Flow, NullFlow, Session, end_session, get_session, init, traced
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .core import ParentLike
 
 __version__ = "0.1.0"
 

@@ -12,12 +12,19 @@ from __future__ import annotations
 import os
 import sys
 from types import CodeType, FrameType, TracebackType
-from typing import Callable, Optional
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    #: (file, function, JSON text up to the line number, JSON text after it), e.g.
+    #: ``("app.py", "run", '"file":"app.py","line":', ',"function":"run",')``.
+    CodeInfo = tuple[Optional[str], Optional[str], str, str]
+    #: A call site: what its code object resolves to, and the line.
+    Site = tuple[CodeInfo, Optional[int]]
 
 __all__ = [
     "NO_SITE",
-    "CodeInfo",
-    "Site",
     "caller",
     "code_info",
     "display_path",
@@ -25,12 +32,6 @@ __all__ = [
     "site_of_code",
     "traceback_frames",
 ]
-
-#: (file, function, JSON text up to the line number, JSON text after it), e.g.
-#: ``("app.py", "run", '"file":"app.py","line":', ',"function":"run",')``.
-CodeInfo = tuple[Optional[str], Optional[str], str, str]
-#: A call site: what its code object resolves to, and the line.
-Site = tuple[CodeInfo, Optional[int]]
 
 _UNKNOWN: CodeInfo = (None, None, '"file":null,"line":', ',"function":null,')
 NO_SITE: Site = (_UNKNOWN, None)

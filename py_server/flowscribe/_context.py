@@ -29,10 +29,14 @@ import contextvars
 import functools
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
+    from typing import Any, Callable, TypeVar
+
     from .core import Flow
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "ENV_PARENT",
@@ -50,8 +54,6 @@ ENV_ROOT = "FLOWSCRIBE_ROOT"
 ENV_RUN_PID = "FLOWSCRIBE_RUN_PID"
 #: "<instance>|<flow_id>" of the flow a child's top-level flows descend from.
 ENV_PARENT = "FLOWSCRIBE_PARENT"
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 CURRENT: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "flowscribe_current_flow", default=None

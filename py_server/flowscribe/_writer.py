@@ -13,19 +13,21 @@ to the parent, which writes it) and its own flusher thread.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import weakref
 from collections.abc import Sequence
-from typing import Any
 
 from ._warn import warn_once
 
-__all__ = ["AppendFile", "Item", "Sink", "Writer"]
+__all__ = ["AppendFile", "Sink", "Writer"]
 
-#: One recorded event: the dict (for sinks that want fields) and its encoded line.
-Item = tuple[dict[str, Any], str]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    #: One recorded event: the dict (for sinks that want fields) and its encoded line.
+    Item = tuple[dict[str, Any], str]
 
 #: Larger writes are split at line boundaries; each piece is still one os.write.
 _CHUNK = 1 << 20
@@ -134,8 +136,10 @@ class AppendFile:
     def _close_fd(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - contextlib costs import time
                 os.close(fd)
+            except OSError:
+                pass
 
     def after_fork_child(self) -> None:
         """Keep the inherited descriptor: O_APPEND makes sharing it safe."""
@@ -210,8 +214,10 @@ class Writer:
             t.join(timeout=5)
         self.flush()
         for sink in self.sinks:
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - contextlib costs import time
                 sink.close()
+            except Exception:
+                pass
         _live.discard(self)
 
     def _after_fork_child(self) -> None:
@@ -220,8 +226,10 @@ class Writer:
         self._stop = threading.Event()
         self._thread = None
         for sink in self.sinks:
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - contextlib costs import time
                 sink.after_fork_child()
+            except Exception:
+                pass
         if not self.closed:
             self._start_thread()
 

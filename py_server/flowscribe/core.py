@@ -15,7 +15,6 @@ the config is a :class:`NullFlow`, whose markers cost a method call.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import itertools
 import os
@@ -25,22 +24,28 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
 from . import _callsite
 from ._context import CURRENT, ENV_PARENT, ENV_ROOT, ENV_RUN_ID, ENV_RUN_PID
 from ._warn import warn_once
-from ._writer import Item, Sink, Writer
+from ._writer import Sink, Writer
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Callable, TypeVar, Union
+
+    from ._writer import Item
     from .aggregate import RunAggregate
     from .catalog import Catalog
     from .config import Config
     from .redact import Redactor
     from .runs import RunLayout
     from .sinks.jsonl import JsonlSink
+
+    F = TypeVar("F", bound=Callable[..., Any])
+    ParentLike = Union["Flow", "NullFlow", str, None]
 
 __all__ = [
     "MARKER_TYPES",
@@ -66,8 +71,6 @@ SYSTEM = "SYSTEM"
 #: The summary event lists at most this many orphaned instances (the count is exact).
 MAX_LISTED_ORPHANS = 100
 
-F = TypeVar("F", bound=Callable[..., Any])
-ParentLike = Union["Flow", "NullFlow", str, None]
 
 _CO_COROUTINE = 0x0080
 _EXC_ATTR = "_flowscribe_event"
@@ -781,6 +784,8 @@ class Session:
         self.mode = mode or "dev"
         self.tags = _merge_tags(tags)
         self.run_id: str | None = None
+        from pathlib import Path  # lazily: `import flowscribe` must stay cheap
+
         self.root = Path(os.getcwd())
         self.config: Config | None = None
         self.catalog: Catalog | None = None
@@ -840,7 +845,7 @@ class Session:
         )
         if root is None and joining and env.get(ENV_ROOT):
             root = env[ENV_ROOT]
-        self.root = Path(os.path.abspath(root if root is not None else os.getcwd()))
+        self.root = type(self.root)(os.path.abspath(root if root is not None else os.getcwd()))
         _callsite.set_root(str(self.root))
         self._owner = not joining
 
@@ -1020,8 +1025,10 @@ class Session:
         writer, self._writer = self._writer, None
         self._append = _drop
         if writer is not None:
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - contextlib costs import time
                 writer.close()
+            except Exception:
+                pass
         self._restore_env()
 
     # -- recording -------------------------------------------------------------------
@@ -1205,8 +1212,10 @@ class Session:
             caused_by=caused_by, urgent=True, exception=info,
         )  # fmt: skip
         if eid is not None:
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - contextlib costs import time
                 setattr(exc, _EXC_ATTR, eid)
+            except Exception:
+                pass
         return eid
 
     # -- flows -----------------------------------------------------------------------
@@ -1569,14 +1578,18 @@ def _install_hooks() -> None:
 
 def _unhandled(exc: BaseException, tb: TracebackType | None, main: bool) -> None:
     for session in list(_sessions):
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - contextlib costs import time
             session._on_unhandled(exc, tb, main)
+        except Exception:
+            pass
 
 
 def _end_all() -> None:
     for session in list(_sessions):
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - contextlib costs import time
             session.end_session()
+        except Exception:
+            pass
 
 
 def _after_fork_child() -> None:
@@ -1690,20 +1703,20 @@ def traced(
             return f
 
         if code is not None and code.co_flags & _CO_COROUTINE:
-            async_fn = cast(Callable[..., Awaitable[Any]], fn)
+            async_fn: Callable[..., Awaitable[Any]] = fn
 
             @functools.wraps(fn)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
                 with open_flow(args, kwargs):
                     return await async_fn(*args, **kwargs)
 
-            return cast(F, run_async)
+            return run_async  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             with open_flow(args, kwargs):
                 return fn(*args, **kwargs)
 
-        return cast(F, run)
+        return run  # type: ignore[return-value]
 
     return decorate

@@ -7,14 +7,17 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _project import of_type, read_lines, trace, write_config
 
 from flowscribe._warn import reset_warnings
-from flowscribe._writer import AppendFile, Item, Sink, Writer
+from flowscribe._writer import AppendFile, Sink, Writer
 from flowscribe.core import Session
+
+if TYPE_CHECKING:
+    from flowscribe._writer import Item
 
 
 class Collect(Sink):

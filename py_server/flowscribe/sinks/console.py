@@ -13,7 +13,11 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .._writer import Item, Sink
+from .._writer import Sink
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from .._writer import Item
 
 __all__ = ["ConsoleSink", "format_event"]
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._writer import AppendFile, Item, Sink
+from .._writer import AppendFile, Sink
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from .._writer import Item
 
 __all__ = ["JsonlSink"]
 

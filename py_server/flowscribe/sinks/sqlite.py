@@ -13,7 +13,11 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from .._writer import Item, Sink
+from .._writer import Sink
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from .._writer import Item
 
 __all__ = ["COLUMNS", "SCHEMA_SQL", "SCHEMA_VERSION", "SqliteSink"]
 

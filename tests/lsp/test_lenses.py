@@ -1,0 +1,127 @@
+"""Issue 3, point 4: a code lens over every marker call with a literal flow id, showing
+the flow's latest outcome, that asks the client to reveal the flow when clicked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from _lsp_session import Session, find_line
+from conftest import EXAMPLE, copy_app, run_app
+
+LENS = re.compile(
+    r"^(?P<id>\S+)  ✓ (?P<ok>\d+)  ✗ (?P<ko>\d+)(?:  \d+ unfinished)?"
+    r"(?:  p95 (?P<p95>[\d.]+) ms(?: \(SLA (?P<sla>[\d.]+)\))?)?(?:  last: (?P<last>\S+))?$")
+
+
+async def _wait_lenses(session: Session, path: Path, ready: str = "✓") -> list:
+    async def titles() -> list:
+        return await session.lenses(path)
+
+    for _ in range(400):
+        lenses = await titles()
+        if lenses and all(ready in (lens.command.title if lens.command else "")
+                          for lens in lenses):
+            return lenses
+        await session.settle(0.05)
+    raise AssertionError(f"lenses on {path.name} never showed {ready!r}: {lenses}")
+
+
+async def test_lenses_show_the_latest_outcome_and_reveal_the_flow(
+        session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    broker = trading_ws / "trading" / "broker.py"
+    session.open(broker)
+    [lens] = await _wait_lenses(session, broker)
+    assert lens.range.start.line == find_line(broker, 'flowscribe.flow("orders/submit"')
+    assert lens.command is not None
+    assert lens.command.command == "flowscribe.revealFlow"
+    assert list(lens.command.arguments or []) == ["orders/submit"]
+    m = LENS.match(lens.command.title)
+    assert m, lens.command.title
+    # The example submits orders for the tickers the agent trades; AMZN's times out.
+    assert m["id"] == "orders/submit" and int(m["ko"]) == 1 and int(m["ok"]) >= 1
+    assert m["sla"] == "1000" and m["last"] == "EXTERNAL.TIMEOUT" and m["p95"]
+
+
+async def test_a_decorator_and_every_marker_in_a_file_get_lenses(
+        session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    indicators = trading_ws / "trading" / "indicators.py"
+    app = trading_ws / "app.py"
+    session.open(indicators)
+    session.open(app)
+    lenses = await _wait_lenses(session, app)
+    ids = {lens.command.arguments[0] for lens in lenses}
+    assert {"premarket/prepare", "data/fetch/minute_candles",
+            "agent/decision/evaluate"} <= ids
+    lenses = await session.lenses(indicators)
+    by_id = {lens.command.arguments[0]: lens.command.title for lens in lenses}
+    assert LENS.match(by_id["indicators/ema/compute"])
+    # The disabled flow never records anything.
+    assert by_id["indicators/rsi/compute"].endswith("not in the latest run")
+
+
+async def test_no_runs_yet(session: Session, tmp_path: Path) -> None:
+    ws = copy_app(EXAMPLE, tmp_path / "fresh")  # never run
+    await session.start(ws)
+    broker = ws / "trading" / "broker.py"
+    session.open(broker)
+    [lens] = await _wait_lenses(session, broker, ready="no runs yet")
+    assert lens.command is not None
+    assert lens.command.title == "orders/submit  no runs yet"
+
+
+async def test_lenses_survive_a_syntax_error(session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    broker = trading_ws / "trading" / "broker.py"
+    text = broker.read_text()
+    line = find_line(broker, "def submit_order")
+    broken = text.replace("def submit_order(", "def submit_order((")
+    session.open(broker, broken)
+    [lens] = await _wait_lenses(session, broker)
+    assert lens.command is not None and list(lens.command.arguments or []) == ["orders/submit"]
+    assert lens.range.start.line == line + 2
+
+
+async def test_marker_names_are_configurable_and_lenses_can_be_off(
+        session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws, options={"markers": ["track"]})
+    mod = trading_ws / "trading" / "custom.py"
+    mod.write_text('def go(t):\n    with t.track("orders/submit"):\n        pass\n'
+                   'flowscribe.flow("orders/submit")\n')
+    session.open(mod)
+    [lens] = await _wait_lenses(session, mod)
+    assert lens.range.start.line == 1
+
+    from lsprotocol import types as lsp
+    session.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+        settings={"flowscribe": {"markers": ["track"], "lenses": {"enabled": False}}}))
+    for _ in range(200):
+        if not await session.lenses(mod):
+            break
+        await session.settle(0.05)
+    assert await session.lenses(mod) == []
+
+
+async def test_lenses_follow_a_new_run(session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    app = trading_ws / "app.py"
+    session.open(app)
+
+    def fetch_lens(lenses: list) -> str:
+        return next(lens.command.title for lens in lenses
+                    if lens.command.arguments[0] == "data/fetch/minute_candles")
+
+    title = fetch_lens(await _wait_lenses(session, app))
+    assert "last: DATA.EMPTY" in title
+    run_app(trading_ws, "--fixed")
+    for _ in range(400):
+        title = fetch_lens(await session.lenses(app))
+        if "✗ 0" in title:
+            break
+        await session.settle(0.05)
+    assert LENS.match(title) and "✗ 0" in title and "last:" not in title
+    # ... and the client was asked to re-request its lenses.
+    await session.wait_until(lambda: session.client.lens_refreshes > 0,  # type: ignore[attr-defined]
+                             "workspace/codeLens/refresh")

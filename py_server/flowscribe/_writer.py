@@ -166,6 +166,11 @@ class Writer:
         _live.add(self)
         self._start_thread()
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a batch goes to the sinks; hold it to keep them still."""
+        return self._lock
+
     def _start_thread(self) -> None:
         t = threading.Thread(target=self._run, name="flowscribe-flusher", daemon=True)
         self._thread = t
@@ -242,4 +247,5 @@ def _after_fork_child() -> None:
         writer._after_fork_child()
 
 
-os.register_at_fork(after_in_child=_after_fork_child)
+if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_child)

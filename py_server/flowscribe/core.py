@@ -1454,8 +1454,11 @@ class Session:
         if main:
             self.end_session()
         elif self._writer is not None and self._owner:
-            self._writer.flush()
-            self._write_artifacts()
+            # The app goes on: write the artifacts of the run so far, with the flusher
+            # held off so the aggregate does not change while it is rendered.
+            with self._writer.lock:
+                self._writer.flush()
+                self._write_artifacts()
 
     def _after_fork_child(self) -> None:
         self._new_process_ids()
@@ -1618,7 +1621,8 @@ def _register_mp_finalizer(_: object) -> None:
         mp_util.Finalize(None, _end_all, exitpriority=100)
 
 
-os.register_at_fork(after_in_child=_after_fork_child)
+if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_child)
 
 
 def get_session() -> Session:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import re
 import resource
 import shutil
 import sys
@@ -145,6 +146,18 @@ def growth(probe: Probe) -> tuple[int, int, int]:
     return last[1] - first[1], last[2] - first[2], last[3] - first[3]
 
 
+def summary_check(root: Path, expected_flows: int) -> str:
+    """Whether summary.md counts every flow instance recorded (1 warm-up + the run's)."""
+    path = root / ".autodev" / "summary.md"
+    if not path.exists():
+        return "summary.md MISSING"
+    found = re.search(r"Flow instances:\*\*\s*([\d,]+) started", path.read_text("utf-8"))
+    counted = int(found.group(1).replace(",", "")) if found else None
+    verdict = "matches" if counted == expected_flows else "DOES NOT MATCH"
+    return (f"summary.md written, counts {counted if counted is not None else '?'} flow "
+            f"instances ({verdict} the {expected_flows:,} recorded)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="events in total")
@@ -165,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             f" tracemalloc {'on' if traced else 'off'}",
             "flat = from the first to the last reading, RSS grows < 5 MiB and the heap by "
             "< 10,000 live blocks (< 1 MiB traced)",
-            "heap blocks = sys.getallocatedblocks() after gc.collect()",
+            "heap blocks = sys.getallocatedblocks() after gc.collect(); RSS vs start = "
+            "against the process before the session started",
         ])
         root = make_project(tmp / "app", RA_YAML)
         base_rss = rss_bytes()
@@ -189,10 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
             end_secs = time.perf_counter() - t0
             after_end = rss_bytes()
-            written = (root / ".autodev" / "summary.md").exists()
             end_note = (f"end_session (summary.md + ask.md from the aggregates): "
                         f"{end_secs * 1000:.0f} ms; RSS after: {after_end / MIB:.1f} MiB; "
-                        f"summary.md {'written' if written else 'MISSING'}")
+                        f"{summary_check(root, total // EVENTS_PER_FLOW + 1)}")
         except Exception as exc:  # flowscribe missing or broken: still show the floor
             if not floor_probe.rows:
                 run_floor(tmp / "floor.jsonl", DOCUMENTED_EVENT, total, floor_probe)

@@ -184,7 +184,9 @@ def flowscribe_session(root: Path) -> Iterator[Any]:
         os.chdir(old)
 
 
-def flowscribe_case(session: Any, root: Path) -> Case:
+def flowscribe_case(session: Any, root: Path, name: str = "flowscribe: f.checkpoint (JSONL sink)",
+                    fields: str = "all trace-format keys: ts, seq, ids, file:line, function, "
+                    "thread, pid") -> Case:
     def run(n: int) -> None:
         with session.flow(FLOW, **CORRELATION) as f:
             checkpoint = f.checkpoint
@@ -192,9 +194,7 @@ def flowscribe_case(session: Any, root: Path) -> Case:
                 checkpoint(STEP, **EVIDENCE)
         session.flush()
 
-    return Case("flowscribe: f.checkpoint (JSONL sink)",
-                "all trace-format keys: ts, seq, ids, file:line, function, thread, pid",
-                run, root / ".autodev" / "trace.jsonl")
+    return Case(name, fields, run, root / ".autodev" / "trace.jsonl")
 
 
 # --- peers --------------------------------------------------------------------------------
@@ -466,10 +466,13 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
     skipped: list[str] = []
     fs_error = None
     stack = contextlib.ExitStack()
-    session = session_off = None
+    session = session_off = session_runs = None
     try:
         session = stack.enter_context(flowscribe_session(
             make_project(tmp / "enabled", RA_YAML_ENABLED)))
+        session_runs = stack.enter_context(flowscribe_session(
+            make_project(tmp / "per-run", RA_YAML_ENABLED.replace(
+                "per_run_dirs: false", "per_run_dirs: true"))))
         session_off = stack.enter_context(flowscribe_session(
             make_project(tmp / "filtered", RA_YAML_FILTERED, FLOWS_YAML_FILTERED)))
     except Exception as exc:  # report, and still measure the floor and the peers
@@ -488,6 +491,11 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
         cases.append(encoder_case(tmp, event))
         if session is not None:
             cases.append(fs)
+        if session_runs is not None:
+            cases.append(flowscribe_case(
+                session_runs, tmp / "per-run",
+                "(info) flowscribe, per_run_dirs: true (2 trace files)",
+                "the same line, also written to runs/<run_id>/trace.jsonl"))
         for module, label, make in PEERS:
             if installed(module):
                 cases.append(make(tmp))

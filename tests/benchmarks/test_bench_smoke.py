@@ -70,4 +70,4 @@ def test_memory_benchmark_reads_memory_at_each_milestone_and_writes_the_summary(
     out = run_quick("bench_memory.py")
     assert out.count("| flowscribe (JSONL, per-run dir)") == 3
     assert "-> flat " in out
-    assert "summary.md written" in out
+    assert "summary.md written" in out and "(matches the" in out

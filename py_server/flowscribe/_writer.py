@@ -157,7 +157,8 @@ class Writer:
         self.sinks = list(sinks)
         self.interval = interval
         self.max_pending = max_pending
-        self._buf: list[Item] = []
+        #: The queue: recorders append (event, line) tuples; only flush() removes them.
+        self.pending: list[Item] = []
         # Re-entrant: a sink that itself records an urgent event must not deadlock.
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -183,7 +184,7 @@ class Writer:
 
     def append(self, item: Item) -> None:
         """Queue one event; the hot path (one list append, one length check)."""
-        buf = self._buf
+        buf = self.pending
         buf.append(item)
         if len(buf) >= self.max_pending:
             self.flush()
@@ -191,7 +192,7 @@ class Writer:
     def flush(self) -> None:
         """Hand everything queued so far to the sinks, now, in this thread."""
         with self._lock:
-            buf = self._buf
+            buf = self.pending
             n = len(buf)
             if not n:
                 return
@@ -227,7 +228,7 @@ class Writer:
 
     def _after_fork_child(self) -> None:
         self._lock = threading.RLock()
-        self._buf = []
+        self.pending = []
         self._stop = threading.Event()
         self._thread = None
         for sink in self.sinks:

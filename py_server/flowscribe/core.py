@@ -78,6 +78,10 @@ _EXC_ATTR = "_flowscribe_event"
 _now = time.time
 _perf = time.perf_counter
 _current_thread = threading.current_thread
+_get_ident = threading.get_ident
+#: threading's registry of live threads (what current_thread() looks in), read directly:
+#: the hot path cannot afford current_thread() and the .name property.
+_threads: dict[int, threading.Thread] = getattr(threading, "_active", {})
 _caller = _callsite.caller
 _NO_SITE = _callsite.NO_SITE
 _NO_FLOW = '"flow_id":null,"instance":null,"parent":null,"parent_flow":null,'
@@ -101,8 +105,16 @@ _esc: Callable[[str], str] = _no_json
 _enc_value: Callable[[Any], str] = _no_json
 
 
+def _no_chunks(value: Any, indent: int) -> Any:
+    raise RuntimeError("no session started: the JSON encoder is not loaded")
+
+
+#: The C encoder's chunks of a JSON-safe value (json's own encoder where there is no C).
+_chunks: Callable[[Any, int], Any] = _no_chunks
+
+
 def _load_encoders() -> None:
-    global _esc, _enc_value
+    global _esc, _enc_value, _chunks
     if _esc is not _no_json:
         return
     import json  # lazily: `import flowscribe` must stay cheap
@@ -125,6 +137,7 @@ def _load_encoders() -> None:
                 {"a": [1, "\u00e9", 1.5, None, True]}
             ):
                 fast = joined
+                _chunks = chunks
         except Exception:
             pass
 
@@ -135,6 +148,15 @@ def _load_encoders() -> None:
             return slow(_sanitize(obj, 0))  # NaN, odd keys, cycles: unredacted data only
 
     _esc, _enc_value = esc, value
+    if _chunks is _no_chunks:
+        _chunks = _python_chunks(slow)
+
+
+def _python_chunks(encode: Callable[[Any], str]) -> Callable[[Any, int], Any]:
+    def chunks(value: Any, _indent: int) -> tuple[str]:
+        return (encode(value),)
+
+    return chunks
 
 
 _thread_json: dict[str, str] = {}
@@ -543,7 +565,7 @@ class Flow:
             return None
         return s._record(
             self, "checkpoint", step, severity, None, None, evidence, _caller(_getframe(1)),
-            caused_by=_id_of(caused_by) if caused_by is not None else None,
+            None if caused_by is None else _id_of(caused_by),
         )  # fmt: skip
 
     def success(
@@ -563,7 +585,7 @@ class Flow:
             return None
         return s._record(
             self, "success", step, severity, None, reason, evidence, _caller(_getframe(1)),
-            caused_by=_id_of(caused_by) if caused_by is not None else None,
+            None if caused_by is None else _id_of(caused_by),
         )  # fmt: skip
 
     def failure(
@@ -808,7 +830,7 @@ class Session:
         self._redact_evidence: Callable[[Any], tuple[dict[str, Any], int]] | None = None
         self._redacted = 0
         self._writer: Writer | None = None
-        self._append: Callable[[Item], None] = _drop
+        self._buf: list[Item] = []  # the writer's queue, once there is a writer
         self._state: _RunState | None = None
         self._run_trace: JsonlSink | None = None
         self._main_trace: JsonlSink | None = None
@@ -889,7 +911,7 @@ class Session:
             self._state = _RunState(self._new_aggregate(), cfg.artifacts.trace_tail_events)
             sinks.append(self._state)
         self._writer = Writer(sinks)
-        self._append = self._writer.append
+        self._buf = self._writer.pending
         self.active = True
         if self._owner:
             for key, value in (
@@ -1023,7 +1045,7 @@ class Session:
     def _deactivate(self) -> None:
         self.active = False
         writer, self._writer = self._writer, None
-        self._append = _drop
+        self._buf = []
         if writer is not None:
             try:  # noqa: SIM105 - contextlib costs import time
                 writer.close()
@@ -1067,12 +1089,12 @@ class Session:
         reason: Any,
         evidence: Mapping[str, Any] | None,
         site: _callsite.Site,
+        caused_by: str | None = None,
         *,
         value: float | None = None,
         unit: str | None = None,
         status: str | None = None,
         duration_ms: float | None = None,
-        caused_by: str | None = None,
         urgent: bool = False,
         tags: Sequence[str] | None = None,
         exception: dict[str, Any] | None = None,
@@ -1096,7 +1118,10 @@ class Session:
                             self._redacted += n
                     else:
                         evidence = _sanitize(evidence, 0)
-                evidence_json = _enc_value(evidence)
+                try:
+                    evidence_json = "".join(_chunks(evidence, 0))
+                except (ValueError, TypeError, RecursionError):
+                    evidence_json = _enc_value(evidence)
             else:
                 evidence = {}
                 evidence_json = "{}"
@@ -1131,7 +1156,11 @@ class Session:
                     ftags = flow.tags
                     frag_ctx = flow._frag_ctx
             info, line = site
-            thread = _current_thread().name
+            current = _threads.get(_get_ident())
+            thread = (
+                current._name  # type: ignore[attr-defined]  # the property, without its cost
+                if current is not None else _current_thread().name
+            )
             ts = _now()
             ev = {
                 "schema": 1,
@@ -1180,8 +1209,9 @@ class Session:
                 f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
                 f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
             )
-            self._append((ev, text))
-            if urgent:
+            buf = self._buf
+            buf.append((ev, text))
+            if urgent or len(buf) >= 4096:
                 writer = self._writer
                 if writer is not None:
                     writer.flush()
@@ -1465,6 +1495,8 @@ class Session:
         self._owner = False  # the parent owns the run and writes its artifacts
         self._end_lock = threading.Lock()
         self._env_saved = {}
+        if self._writer is not None:
+            self._buf = self._writer.pending  # the writer's hook gave it a fresh queue
         if self.active and not self.closed:
             site = _callsite.caller()
             self._record_run_start(site)
@@ -1478,10 +1510,6 @@ class Session:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _drop(item: Item) -> None:
-    return None
 
 
 def _parse_env_parent(value: str | None) -> tuple[str, str] | None:

@@ -1385,8 +1385,9 @@ class Session:
         if not self._owner or self._pid != os.getpid():
             writer.close()
             return
-        writer.flush()
-        self._reaggregate_if_joined()
+        with writer.lock:  # the flusher waits: the state is swapped under it
+            writer.flush()
+            self._reaggregate_if_joined()
         if self._state is not None:
             self._record(
                 None, "summary", None, None, None, None, self._summary_evidence(), site,

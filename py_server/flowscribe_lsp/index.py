@@ -44,6 +44,9 @@ class Project:
     trace: TraceIndex
     run: RunSnapshot = field(default_factory=RunSnapshot)
     catalog: Catalog = field(default_factory=Catalog)
+    #: The last catalog that declared flows: completion keeps offering ids while the
+    #: flows.yaml buffer is mid-edit and does not parse.
+    good_catalog: Catalog = field(default_factory=Catalog)
     config: Config | None = None
     config_problems: tuple[Problem, ...] = ()
     #: (mtime_ns, size) or an open buffer's version, per file, to reload on change only.
@@ -220,6 +223,10 @@ def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str
         buf = open_text.get(project.flows_yaml)
         project.catalog = (parse_catalog(buf[1], project.flows_yaml, project.root)
                            if buf is not None else load_catalog(project.flows_yaml, project.root))
+        if project.catalog.flows or project.catalog.path is None:
+            project.good_catalog = project.catalog
+        elif buf is not None and not project.good_catalog.flows:
+            project.good_catalog = load_catalog(project.flows_yaml, project.root)
         changed = True
     cfg_sig = _signature(project.ra_yaml, open_text)
     if project.seen.get("config") != cfg_sig:

@@ -85,6 +85,7 @@ class FlowscribeServer(LanguageServer):
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowscribe-index")
         self.started = False
         self._wake: asyncio.Event | None = None
+        self._ready: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._refresh_lock: asyncio.Lock | None = None
         self._last_rescan = 0.0
@@ -118,14 +119,16 @@ class FlowscribeServer(LanguageServer):
         handlers, which bound methods cannot take, so it gets a plain function)."""
 
         def register(handler: Callable[..., Any]) -> None:
-            if asyncio.iscoroutinefunction(handler):
-                async def run_async(params: Any) -> Any:
-                    return await handler(params)
-                self.feature(method, options)(run_async)
-            else:
-                def run(params: Any) -> Any:
-                    return handler(params)
-                self.feature(method, options)(run)
+            is_async = asyncio.iscoroutinefunction(handler)
+
+            async def run(params: Any) -> Any:
+                # Requests right after `initialized` wait for the workspace's shape and
+                # catalogs (fast), never for traces or the code scan.
+                if self._ready is not None and not self._ready.is_set():
+                    await self._ready.wait()
+                return await handler(params) if is_async else handler(params)
+
+            self.feature(method, options)(run)
 
         return register
 
@@ -151,15 +154,19 @@ class FlowscribeServer(LanguageServer):
     async def rebuild(self) -> None:
         """(Re)discover projects and read everything: at start-up, when folders or the
         artifacts setting change."""
-        assert self._refresh_lock is not None
+        assert self._refresh_lock is not None and self._ready is not None
         async with self._refresh_lock:
+            self._ready.clear()
             settings = self.settings
-            await self.in_worker(self.index.build, self._folders, settings.artifacts_dir,
-                                 settings.markers)
-            self.documents.reset()
-            self.diagnostics.reset()
-            for project in self.index.projects():
-                self._load_files(project)
+            try:
+                await self.in_worker(self.index.build, self._folders, settings.artifacts_dir,
+                                     settings.markers)
+                self.documents.reset()
+                self.diagnostics.reset()
+                for project in self.index.projects():
+                    self._load_files(project)
+            finally:
+                self._ready.set()
             for project in self.index.projects():
                 await self._refresh_run(project)
             self.diagnostics.publish()
@@ -299,6 +306,8 @@ class FlowscribeServer(LanguageServer):
         """After ``initialized``: build the index, then keep it fresh."""
         self._wake = asyncio.Event()
         self._refresh_lock = asyncio.Lock()
+        if self._ready is None:
+            self._ready = asyncio.Event()
         self.started = True
         for problem in self.settings.problems:
             self.log(f"settings: {problem}", lsp.MessageType.Warning)
@@ -358,6 +367,7 @@ def _register_lifecycle(server: FlowscribeServer) -> None:
             folders = [(Path(params.root_path).as_uri(), Path(params.root_path))]
         server.set_folders(folders)
         server.watcher.configure(params.capabilities)
+        server._ready = asyncio.Event()  # requests wait on it until the index has its shape
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(params: lsp.InitializedParams) -> None:

@@ -210,8 +210,9 @@ class Navigation:
             return None
         rng = range_of(lines, params.position.line, start, col, docs.utf16)
         items = []
-        for fid in sorted(self.known_ids(project)):
-            spec = project.catalog.get(fid)
+        catalog = project.good_catalog
+        for fid in sorted(self.known_ids(project) | set(catalog.flows)):
+            spec = catalog.get(fid)
             detail = spec.description if spec is not None else "not in flows.yaml"
             if spec is not None and not spec.enabled:
                 detail = f"(disabled) {detail}"

@@ -983,21 +983,14 @@ class Session:
         return sinks
 
     def _new_aggregate(self) -> RunAggregate | None:
-        from .aggregate import RunAggregate
-
-        cfg, catalog = self.config, self.catalog
-        if cfg is None:
+        """The aggregate summary.md and ask.md are rendered from; None when this run
+        renders neither (its cost is then not paid on every event)."""
+        cfg = self.config
+        if cfg is None or not (cfg.artifacts.summary_md or cfg.artifacts.ask_md != "never"):
             return None
+        from .artifacts import aggregate_for
 
-        def sla(flow_id: str) -> float | None:
-            # ra.yaml's sla_overrides win over the catalog's own sla.p95_ms.
-            target = cfg.sla_p95_ms(flow_id)
-            if target is None and catalog is not None:
-                spec = catalog.get(flow_id)
-                target = spec.sla_p95_ms if spec is not None else None
-            return target
-
-        return RunAggregate(cfg.performance.latency_buckets_ms, sla, run_id=self.run_id)
+        return aggregate_for(cfg, self.catalog, self.run_id)
 
     def _new_process_ids(self) -> None:
         self._pid = os.getpid()
@@ -1444,8 +1437,7 @@ class Session:
             return
         from .trace import parse_line
 
-        agg = self._new_aggregate() if state.aggregate is not None else None
-        fresh = _RunState(agg, state.tail.maxlen or 1)
+        fresh = _RunState(self._new_aggregate(), state.tail.maxlen or 1)
         try:
             with open(path, "rb") as fh:
                 fh.seek(start)
@@ -1464,12 +1456,15 @@ class Session:
 
     def _write_artifacts(self) -> None:
         state, cfg, layout = self._state, self.config, self._layout
-        if state is None or state.aggregate is None or cfg is None or layout is None:
+        if state is None or cfg is None or layout is None:
             return
         try:
-            from .artifacts import write_run_artifacts
+            from .artifacts import aggregate_for, write_run_artifacts
 
-            write_run_artifacts(state.aggregate, self.catalog, cfg, list(state.tail), layout)
+            # Without an aggregate (no artifact wanted) an empty one still lets
+            # write_run_artifacts remove an older run's copies from .autodev/.
+            agg = state.aggregate or aggregate_for(cfg, self.catalog, self.run_id)
+            write_run_artifacts(agg, self.catalog, cfg, list(state.tail), layout)
         except Exception as exc:
             warn_once(
                 "artifacts",

@@ -542,3 +542,25 @@ def test_unhandled_exception_in_a_worker_thread_writes_artifacts_and_app_goes_on
     assert exc["thread"] != "MainThread" and exc["exception"]["type"] == "OSError"
     assert of_type(events, "flow_end")[0]["status"] == "passed"
     assert events[-1]["event_type"] == "summary"
+
+
+def test_without_artifacts_the_summary_event_still_counts(project: Path) -> None:
+    write_config(project, """\
+        version: 1
+        sinks:
+          - type: jsonl
+            path: .autodev/trace.jsonl
+        artifacts:
+          summary_md: false
+          ask_md: never
+        """)
+    (project / ".autodev" / "summary.md").write_text("an older run's")
+    session = Session()
+    with session.flow("a/b") as f:
+        f.failure("X.Y", "z")
+    session.start_flow("left/open")
+    session.end_session()
+    summary = of_type(trace(project), "summary")[0]["evidence"]
+    assert (summary["flows"], summary["failed"], summary["orphaned"]) == (2, 1, 1)
+    assert not (project / ".autodev" / "summary.md").exists()  # no stale copy either
+    assert not (project / ".autodev" / "ask.md").exists()

@@ -4,7 +4,6 @@ documents, wait for what the server publishes, call custom requests."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,7 +31,7 @@ class Session:
 
         @client.feature("flowscribe/runsChanged")
         def runs_changed(params: Any) -> None:
-            self.notifications.append(("flowscribe/runsChanged", params))
+            self.notifications.append(("flowscribe/runsChanged", _plain(params)))
 
     async def start(self, *folders: Path, options: dict[str, Any] | None = None,
                     capabilities: str = "visual-studio-code") -> lsp.InitializeResult:
@@ -130,13 +129,13 @@ class Session:
 
 def _plain(value: Any) -> Any:
     """Results of custom requests arrive as namedtuples: back to JSON-like values."""
-    return json.loads(json.dumps(value, default=_default))
-
-
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "_asdict"):
-        return obj._asdict()
-    raise TypeError(type(obj))
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def find_line(path: Path, needle: str, start: int = 0) -> int:

@@ -1,0 +1,136 @@
+"""Issue 3, point 8: the custom requests and notification a sidebar is built from
+(docs/lsp-protocol.md): flows, runs, the events of a flow instance, a failure prompt,
+and ``flowscribe/runsChanged``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from _lsp_session import Session, find_line, uri
+from conftest import run_app
+
+
+async def _flows(session: Session) -> dict[str, Any]:
+    for _ in range(400):
+        nodes = (await session.request("flowscribe/flows", {}))["flows"]
+        if any(n["status"] not in ("never_run", "disabled") for n in nodes):
+            return {n["id"]: n for n in nodes}
+        await session.settle(0.05)
+    raise AssertionError("flows never showed run results")
+
+
+async def test_the_flow_tree(session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    flows = await _flows(session)
+    assert set(flows) == {"premarket/prepare", "data/fetch/minute_candles",
+                          "indicators/ema/compute", "indicators/rsi/compute",
+                          "agent/decision/evaluate", "orders/submit"}
+    orders = flows["orders/submit"]
+    assert orders["status"] == "failed"
+    assert orders["parent"] == "agent/decision/evaluate"
+    assert orders["description"] == "Submit order to broker and await ack."
+    assert orders["counts"]["failed"] == 1 and orders["counts"]["passed"] >= 1
+    assert orders["slaP95Ms"] == 1000 and orders["p95Ms"] is not None
+    assert orders["catalogued"] is True
+    assert orders["workspaceFolder"] == uri(trading_ws)
+    broker = trading_ws / "trading" / "broker.py"
+    [marker] = orders["markers"]
+    assert marker["uri"] == uri(broker)
+    assert marker["range"]["start"]["line"] == find_line(broker, 'flowscribe.flow("orders/')
+    flows_yaml = trading_ws / ".autodev" / "flows.yaml"
+    assert orders["catalog"]["uri"] == uri(flows_yaml)
+    assert orders["catalog"]["range"]["start"]["line"] == find_line(
+        flows_yaml, '- id: "orders/submit"')
+    last = orders["lastFailure"]
+    assert last["errorClass"] == "EXTERNAL.TIMEOUT" and last["reason"]
+    assert last["uri"] == uri(broker)
+    assert last["line"] == find_line(broker, 'f.failure("EXTERNAL.TIMEOUT"')
+    assert last["runId"] == orders["runId"] and last["eventId"]
+
+    assert flows["indicators/rsi/compute"]["status"] == "disabled"
+    assert flows["premarket/prepare"]["status"] == "passed"
+    assert flows["agent/decision/evaluate"]["status"] == "failed"
+    assert flows["premarket/prepare"]["parent"] is None
+
+
+async def test_uncatalogued_and_never_run_flows(session: Session, shop_ws: Path) -> None:
+    await session.start(shop_ws)
+    flows = await _flows(session)
+    assert flows["payment/refnd"]["status"] == "uncatalogued"  # only the code names it
+    assert flows["payment/refnd"]["catalogued"] is False
+    assert flows["shop/returns"]["status"] == "never_run"
+    assert flows["shop/legacy"]["status"] == "disabled"
+    assert flows["inventory/reserve"]["counts"]["failed"] == 3
+
+
+async def test_runs_newest_first_with_verdicts_and_artifacts(
+        session: Session, trading_ws: Path) -> None:
+    run_app(trading_ws, "--fixed")
+    await session.start(trading_ws)
+    runs = (await session.request("flowscribe/runs", {}))["runs"]
+    assert len(runs) == 2
+    newest, older = runs
+    latest = (trading_ws / ".autodev" / "latest").resolve()
+    assert newest["runId"] == latest.name and newest["isLatest"]
+    assert newest["started"] >= older["started"]
+    assert newest["app"] == "trading-app" and newest["mode"] == "sim"
+    assert newest["verdicts"]["failed"] == 2 and older["verdicts"]["failed"] == 3
+    assert newest["verdicts"]["exceptions"] == 1
+    assert newest["artifacts"]["summary"] == uri(latest / "summary.md")
+    assert newest["artifacts"]["trace"] == uri(latest / "trace.jsonl")
+    assert newest["workspaceFolder"] == uri(trading_ws)
+
+
+async def test_events_of_one_flow_instance(session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    flows = await _flows(session)
+    event_id = flows["orders/submit"]["lastFailure"]["eventId"]
+    every = (await session.request("flowscribe/flowEvents", {"flowId": "orders/submit"}))
+    assert every["events"] and {e["flow_id"] for e in every["events"]} == {"orders/submit"}
+    failure = next(e for e in every["events"] if e["id"] == event_id)
+    one = await session.request("flowscribe/flowEvents", {
+        "flowId": "orders/submit", "instance": failure["instance"]})
+    kinds = [e["event_type"] for e in one["events"]]
+    assert kinds[0] == "flow_start" and kinds[-1] == "flow_end" and "failure" in kinds
+    assert {e["instance"] for e in one["events"]} == {failure["instance"]}
+    broker = trading_ws / "trading" / "broker.py"
+    assert all(e["uri"] == uri(broker) for e in one["events"])
+    assert one["runId"] == flows["orders/submit"]["runId"]
+    assert (await session.request("flowscribe/flowEvents", {}))["events"] == []
+
+
+async def test_failure_prompt_is_focused_fenced_and_capped(
+        session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    flows = await _flows(session)
+    last = flows["orders/submit"]["lastFailure"]
+    result = await session.request("flowscribe/failurePrompt",
+                                    {"runId": last["runId"], "eventId": last["eventId"]})
+    prompt = result["prompt"]
+    assert "orders/submit" in prompt and "EXTERNAL.TIMEOUT" in prompt
+    line = find_line(trading_ws / "trading" / "broker.py", 'f.failure("EXTERNAL.TIMEOUT"')
+    assert f"trading/broker.py:{line + 1}" in prompt
+    assert "never as instructions" in prompt
+    assert "no ack from the broker" in prompt and "```" in prompt
+    assert "Submit order to broker and await ack." in prompt  # the catalog entry
+    assert "demo-key-not-a-real-secret" not in prompt  # the runtime redacted it
+    assert len(prompt) <= 12_000
+    missing = await session.request("flowscribe/failurePrompt",
+                                     {"runId": last["runId"], "eventId": "nope"})
+    assert missing["prompt"] == "" and "not found" in missing["error"]
+
+
+async def test_runs_changed_is_notified_on_a_new_run(session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    await _flows(session)
+    session.notifications.clear()
+    run_app(trading_ws, "--fixed")
+    latest = (trading_ws / ".autodev" / "latest").resolve().name
+
+    def seen() -> bool:
+        return any(p["runId"] == latest for _, p in session.notifications)
+
+    await session.wait_until(seen, "flowscribe/runsChanged")
+    _, params = session.notifications[-1]
+    assert params["workspaceFolder"] == uri(trading_ws)

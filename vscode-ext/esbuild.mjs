@@ -29,8 +29,9 @@ const options = tests
       ...common,
       entryPoints: ['src/extension.ts'],
       outfile: 'dist/extension.js',
-      // Lets activate() log how long loading the bundle itself took.
-      banner: { js: 'var __flowscribeLoadStart = performance.now();' },
+      // Lets activate() log how long running the bundle's top level took.
+      banner: { js: 'var __flowscribeLoadStart = performance.now(), __flowscribeLoadMs;' },
+      footer: { js: '__flowscribeLoadMs = performance.now() - __flowscribeLoadStart;' },
       external: ['vscode'],
       minify: production,
       sourcemap: !production,

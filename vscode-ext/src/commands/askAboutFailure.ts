@@ -26,10 +26,13 @@ async function serverPrompt(s: Services, data: TraceDiagnosticData | undefined):
   if (!data) {
     return undefined;
   }
-  const result = await s.server.request<{ prompt?: unknown }>(Methods.failurePrompt, {
+  const result = await s.server.request<{ prompt?: unknown; error?: unknown }>(Methods.failurePrompt, {
     runId: data.runId,
     eventId: data.eventId,
   });
+  if (typeof result?.error === 'string') {
+    log.warn(`${Methods.failurePrompt} (run ${data.runId}, event ${data.eventId}): ${result.error}`);
+  }
   return typeof result?.prompt === 'string' && result.prompt.trim() ? result.prompt : undefined;
 }
 

@@ -5,13 +5,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
-import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
-import {
-  DidChangeConfigurationNotification,
-  LanguageClient,
-  RevealOutputChannelOn,
-  State,
-} from 'vscode-languageclient/node';
+import type * as LanguageClientModule from 'vscode-languageclient/node';
+import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { Commands, DISPLAY_NAME, NAME } from './constants';
 import { errorText, log } from './log';
 import type { RunsChangedParams } from './protocol';
@@ -23,10 +18,21 @@ import { serverSettings } from './settings';
 export type ServerState = 'starting' | 'running' | 'stopped' | 'noPython';
 
 const ENTRY_SCRIPT = 'bundled/tool/lsp_server.py';
+
+type ClientModule = typeof LanguageClientModule;
+
+/**
+ * vscode-languageclient is most of the bundle; loading it only when the server starts keeps
+ * its initialisation out of activation.
+ */
+function loadClientModule(): Promise<ClientModule> {
+  return import('vscode-languageclient/node');
+}
 const STOP_TIMEOUT_MS = 3000;
 
 export class FlowscribeServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  private lc: ClientModule | undefined;
   private current: ServerState = 'stopped';
   private interpreter: Interpreter | undefined;
   /** Start/stop steps run one after the other, never interleaved. */
@@ -80,7 +86,8 @@ export class FlowscribeServer implements vscode.Disposable {
     }
     const t0 = Date.now();
     try {
-      const result = await client.sendRequest<R>(method, params, token);
+      // No `undefined` token argument: vscode-jsonrpc would then send [params, null] as the params.
+      const result = await (token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params));
       log.debug(`${method} answered in ${Date.now() - t0} ms`);
       return result;
     } catch (err) {
@@ -94,8 +101,8 @@ export class FlowscribeServer implements vscode.Disposable {
   /** Pushes the current settings to a running server. */
   async sendSettings(): Promise<void> {
     const client = this.client;
-    if (client?.isRunning()) {
-      await client.sendNotification(DidChangeConfigurationNotification.type, {
+    if (client?.isRunning() && this.lc) {
+      await client.sendNotification(this.lc.DidChangeConfigurationNotification.type, {
         settings: { [NAME]: serverSettings(vscode.workspace.workspaceFolders?.[0]) },
       });
     }
@@ -152,14 +159,15 @@ export class FlowscribeServer implements vscode.Disposable {
         env: { ...process.env, PYTHONUTF8: '1', PYTHONIOENCODING: 'utf-8' },
       },
     };
-    const client = new LanguageClient(NAME, DISPLAY_NAME, serverOptions, this.clientOptions());
+    const lc = (this.lc ??= await loadClientModule());
+    const client = new lc.LanguageClient(NAME, DISPLAY_NAME, serverOptions, this.clientOptions(lc));
     this.client = client;
     this.clientDisposables.push(
       client.onNotification(Methods.runsChanged, (params: RunsChangedParams) => this.runsChangedEmitter.fire(params)),
       client.onDidChangeState((e) => {
-        if (e.newState === State.Stopped && this.client === client) {
+        if (e.newState === lc.State.Stopped && this.client === client) {
           this.setState('stopped');
-        } else if (e.newState === State.Running && this.client === client) {
+        } else if (e.newState === lc.State.Running && this.client === client) {
           this.setState('running');
         }
       }),
@@ -194,7 +202,7 @@ export class FlowscribeServer implements vscode.Disposable {
     this.setState('stopped');
   }
 
-  private clientOptions(): LanguageClientOptions {
+  private clientOptions(lc: ClientModule): LanguageClientOptions {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const settings = serverSettings(folder);
     const artifacts = settings.artifactsDir.replace(/^\.\/+/, '').replace(/\/+$/, '');
@@ -205,7 +213,7 @@ export class FlowscribeServer implements vscode.Disposable {
       ],
       initializationOptions: settings,
       outputChannel: this.output,
-      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
       synchronize: {
         // The server also watches the artifacts itself; these events make a new run show at once.
         fileEvents: [

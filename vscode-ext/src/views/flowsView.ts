@@ -80,6 +80,9 @@ export class FlowsView implements vscode.TreeDataProvider<TreeNode>, vscode.Disp
       item.id = node.key;
       item.iconPath = vscode.ThemeIcon.Folder;
       item.contextValue = 'folder';
+      const failed = [...walkFlows(node.children)].filter((n) => n.flow.status === 'failed').length;
+      item.description = failed ? `${failed} failed` : undefined;
+      item.accessibilityInformation = { label: `workspace folder ${node.name}${failed ? `, ${failed} failed flows` : ''}` };
       return item;
     }
     const flow = node.flow;

@@ -127,7 +127,7 @@ def page(tools: Tools, code_server: CodeServer, artifacts_dir: Path,
         browser = playwright.chromium.launch(executable_path=str(tools.chromium),
                                              headless=True, args=CHROMIUM_ARGS, env=env)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             console = (artifacts_dir / "browser-console.log").open("w")
             page.on("console", lambda msg: console.write(f"{msg.type}: {msg.text}\n"))
             try:

@@ -87,7 +87,8 @@ def test_flows_view_lists_the_flows_and_marks_a_failed_one(
         assert label.split(", ")[1] == "failed", label
     flow_id = failed_visible[0].split(",")[0]
     row = view.get_by_role("treeitem").filter(has_text=flow_id).first
-    assert row.locator(".codicon-error").count() == 1, "a failed flow shows the error icon"
+    icon = row.locator(".custom-view-tree-node-item-icon")
+    assert "codicon-error" in (icon.get_attribute("class") or ""), "a failed flow's icon"
 
 
 def test_runs_view_lists_the_run(workbench: Workbench, workspace: Path) -> None:
@@ -134,3 +135,30 @@ def test_a_run_with_the_fix_removes_the_fixed_failure_live(
 
     wait_for(updated, TIMEOUT, "the DATA.EMPTY diagnostic to go while the others stay")
     workbench.shot("problems-after-fix")
+
+
+def test_the_views_follow_the_fixed_run_live(workbench: Workbench, workspace: Path) -> None:
+    # Runs after the run with the fix (the test above): the views refresh on their own.
+    run_id = latest_run_id(workspace)
+    still_failing = {f.flow_id for f in recorded_failures(workspace)}
+    fixed = {"data/fetch/minute_candles"} - still_failing
+    assert fixed, "the fixed run still fails data/fetch/minute_candles"
+
+    runs = workbench.open_view("flowscribe", "Runs")
+
+    def newest_run() -> str | None:
+        labels = [label for label in workbench.tree_items(runs) if label.startswith("run ")]
+        return labels[0] if labels and run_id in labels[0] else None
+
+    wait_for(newest_run, TIMEOUT, f"the new run {run_id} first in the Runs view")
+
+    flows = workbench.open_view("flowscribe", "Flows")
+
+    def fixed_not_failed() -> list[str] | None:
+        labels = [label for label in workbench.tree_items(flows)
+                  if label.split(",")[0] in fixed]
+        return labels if labels and all(
+            label.split(", ")[1] != "failed" for label in labels) else None
+
+    wait_for(fixed_not_failed, TIMEOUT, f"{fixed} no longer marked failed in the Flows view")
+    workbench.shot("views-after-fix")

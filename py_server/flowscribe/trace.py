@@ -88,6 +88,12 @@ def parse_line(line: bytes | str, stats: ReadStats | None = None) -> Event | Non
     return obj
 
 
+_TYPE_KEY = b'"event_type":"'
+_UNKNOWN_TYPE = re.compile(
+    re.escape(_TYPE_KEY) + b"(?!(?:" + b"|".join(t.encode() for t in sorted(EVENT_TYPES)) + b')")'
+)
+
+
 def _type_markers(types: Iterable[str]) -> tuple[bytes, ...]:
     return tuple(f'"event_type":"{t}"'.encode() for t in types)
 
@@ -179,7 +185,9 @@ class TraceFollower:
     ``types`` limits the result to those event types. Lines are then found by searching
     the data for their ``"event_type":"<type>"`` key (keys have a fixed order, so it is
     on every line): only matching lines are cut out and parsed, which makes following a
-    large trace for its failures cheap. One poll reads at most ``max_read`` bytes
+    large trace for its failures cheap. With ``audit``, the lines skipped unparsed that
+    are not events of a known type (junk without the key, unknown types) are counted too,
+    at the cost of two more searches of the data. One poll reads at most ``max_read`` bytes
     (``FollowResult.more`` then says to poll again), so following costs bounded memory.
     """
 
@@ -189,6 +197,7 @@ class TraceFollower:
         *,
         types: Iterable[str] | None = None,
         max_read: int = 8 * _CHUNK,
+        audit: bool = False,
     ) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
@@ -198,6 +207,7 @@ class TraceFollower:
             if self._types
             else None
         )
+        self._audit = audit
         self._max_read = max(max_read, 1)
         self._offset = 0
         self._ino: int | None = None
@@ -269,6 +279,8 @@ class TraceFollower:
                 found.append(first)
             else:
                 self.stats.lines += 1
+                if self._audit and first.strip() and _TYPE_KEY not in first:
+                    self.stats.skip("malformed")
         if hi <= lo:
             return found
         end = -1
@@ -284,7 +296,15 @@ class TraceFollower:
             found.append(data[start:end])
             matched += 1
         # parse_line counts the lines it is given; count the ones left unparsed.
-        self.stats.lines += data.count(b"\n", lo, hi) + 1 - matched
+        lines = data.count(b"\n", lo, hi) + 1
+        self.stats.lines += lines - matched
+        if self._audit:
+            # Every event line holds the key once: lines without it are junk or cut.
+            junk = lines - data.count(_TYPE_KEY, lo, hi) - data.count(b"\n\n", lo, hi)
+            unknown = len(_UNKNOWN_TYPE.findall(data, lo, hi))
+            for why, n in (("malformed", junk), ("unknown_event_type", unknown)):
+                if n > 0:
+                    self.stats.skipped[why] = self.stats.skipped.get(why, 0) + n
         return found
 
     def _complete(self, data: bytes) -> tuple[bytes | None, int, int]:
@@ -300,16 +320,19 @@ class TraceFollower:
             return None, 0, 0
         nl = data.find(b"\n")
         first: bytes | None = None
+        lo = nl + 1
         if self._skipping:  # the over-long line ends at the first newline
             self.stats.lines += 1
             self.stats.skip("too_long")
             self._skipping = False
-        else:
+        elif self._partial:
             first = self._partial + data[:nl]
+        else:
+            lo = 0
         rest = data[cut + 1 :]
         self._partial = b""
         if len(rest) > MAX_LINE_BYTES:
             self._skipping = True
         else:
             self._partial = rest
-        return first, nl + 1, cut
+        return first, lo, cut

@@ -62,7 +62,9 @@ class Project:
 
     @property
     def has_catalog(self) -> bool:
-        return self.catalog.path is not None
+        """True if flows.yaml exists and could be read: a file that cannot be read or
+        parsed declares nothing, and checking code against it would flag every id."""
+        return _usable(self.catalog)
 
     def sla_ms(self, flow_id: str) -> float | None:
         """The p95 target: ra.yaml's override wins over the catalog's ``sla``."""
@@ -223,7 +225,7 @@ def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str
         buf = open_text.get(project.flows_yaml)
         project.catalog = (parse_catalog(buf[1], project.flows_yaml, project.root)
                            if buf is not None else load_catalog(project.flows_yaml, project.root))
-        if project.catalog.flows or project.catalog.path is None:
+        if _usable(project.catalog) or project.catalog.path is None:
             project.good_catalog = project.catalog
         elif buf is not None and not project.good_catalog.flows:
             project.good_catalog = load_catalog(project.flows_yaml, project.root)
@@ -240,6 +242,11 @@ def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str
         project.config, project.config_problems = cfg, tuple(problems)
         changed = True
     return changed
+
+
+def _usable(catalog: Catalog) -> bool:
+    return catalog.path is not None and (
+        bool(catalog.flows) or not any(p.severity == "error" for p in catalog.problems))
 
 
 def _signature(path: Path, open_text: Mapping[Path, tuple[int, str]]) -> object:

@@ -348,7 +348,8 @@ class _Source:
         self.path = path
         self.static = static  # a rotated file: read once
         self.findings = TraceFollower(path, types=FINDING_TYPES)
-        self.outcomes = TraceFollower(path, types=OUTCOME_TYPES, max_read=OUTCOME_READ)
+        self.outcomes = TraceFollower(path, types=OUTCOME_TYPES, max_read=OUTCOME_READ,
+                                      audit=True)
 
 
 class TraceIndex:

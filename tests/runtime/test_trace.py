@@ -152,3 +152,24 @@ def test_follower_type_filter_ignores_the_key_inside_evidence(tmp_path: Path) ->
     follower = TraceFollower(path, types={"failure"})
     assert [e["seq"] for e in follower.poll().events] == [2]
     assert follower.stats.events == 1
+
+
+def test_follower_type_filter_counts_junk_lines_without_parsing_them(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(b"\x00\xff junk\n" + _line(_event(1, "checkpoint")) + b"{cut\n"
+                     + _line(_event(2, "failure")))
+    follower = TraceFollower(path, types={"failure"}, audit=True)
+    assert [e["seq"] for e in follower.poll().events] == [2]
+    assert follower.stats.skipped == {"malformed": 2}
+    assert follower.stats.lines == 4
+
+
+def test_follower_type_filter_can_audit_types(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(_line(_event(1, "teleport")) + _line(_event(2, "failure"))
+                     + _line(_event(3, "checkpoint")))
+    quiet = TraceFollower(path, types={"failure"})
+    assert len(quiet.poll().events) == 1 and quiet.stats.skipped == {}
+    counting = TraceFollower(path, types={"failure"}, audit=True)
+    assert len(counting.poll().events) == 1
+    assert counting.stats.skipped == {"unknown_event_type": 1}

@@ -98,8 +98,8 @@ class Navigation:
         project = self.server.index.project_for(path)
         if project is None:
             return None
-        scan = docs.markers(uri)
-        marker = scan.at(pos.line, col) if scan is not None else None
+        markers = self.server.catalog_checks.markers_for(path)
+        marker = next((m for m in markers if m.contains(pos.line, col)), None)
         if marker is not None:
             return FlowRef(project, marker.flow_id, path, marker.line, marker.value_start,
                            marker.value_end, "marker")

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { errorText, log } from './log';
 import type { Candidate, InterpreterSource } from './pythonCandidates';
 import {
+  MIN_PYTHON,
   VERSION_PROBE_ARGS,
   expandPath,
   interpreterCandidates,
@@ -129,7 +130,7 @@ export async function resolveInterpreter(): Promise<Resolution> {
         log.info(`Python ${version.join('.')} from ${candidate.source}: ${candidate.command}`);
         return { interpreter: { command: candidate.command, version: version.join('.'), source: candidate.source }, refused };
       }
-      refused.push({ candidate, why: `it is Python ${out || '(unknown version)'}; 3.9 or newer is needed` });
+      refused.push({ candidate, why: `it is Python ${out || '(unknown version)'}; ${MIN_PYTHON.join('.')} or newer is needed` });
     } catch (err) {
       refused.push({ candidate, why: `it did not run: ${errorText(err)}` });
     }

@@ -17,10 +17,12 @@ cache=$(cd "$cache" && pwd)
 
 say() { printf 'setup-e2e: %s\n' "$*"; }
 
-# --- apt: chromium, and libkrb5-dev for code-server's native module -----------------------
+# --- apt: chromium; libkrb5-dev and a C++ toolchain for code-server's native module ------
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+command -v make >/dev/null || missing+=(make)
+command -v g++ >/dev/null || missing+=(g++)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=()
   if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi

@@ -21,6 +21,24 @@ def uri(path: Path) -> str:
     return path.as_uri()
 
 
+def accept_server_requests(client: LanguageClient) -> None:
+    """Answer what a real editor answers: watcher registrations and lens refreshes."""
+    client.registrations = []  # type: ignore[attr-defined]
+    client.lens_refreshes = 0  # type: ignore[attr-defined]
+
+    @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
+    @client.feature(lsp.CLIENT_UNREGISTER_CAPABILITY)
+    def unregister(params: lsp.UnregistrationParams) -> None:
+        return None
+
+    @client.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
+    def lens_refresh(params: None) -> None:
+        client.lens_refreshes += 1  # type: ignore[attr-defined]
+
+
 class Session:
     """One client session with the server under test."""
 

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from _lsp_session import Session
-from lsprotocol import types as lsp
+from _lsp_session import Session, accept_server_requests
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,22 +70,7 @@ def shop_ws(tmp_path: Path) -> Path:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "flowscribe_lsp"]),
 )
 async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    # A real client accepts the server's watcher registration and lens refreshes.
-    lsp_client.registrations = []  # type: ignore[attr-defined]
-    lsp_client.lens_refreshes = 0  # type: ignore[attr-defined]
-
-    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
-    def register(params: lsp.RegistrationParams) -> None:
-        lsp_client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
-
-    @lsp_client.feature(lsp.CLIENT_UNREGISTER_CAPABILITY)
-    def unregister(params: lsp.UnregistrationParams) -> None:
-        return None
-
-    @lsp_client.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
-    def lens_refresh(params: None) -> None:
-        lsp_client.lens_refreshes += 1  # type: ignore[attr-defined]
-
+    accept_server_requests(lsp_client)
     yield
     if lsp_client.capabilities is not None:
         await lsp_client.shutdown_session()

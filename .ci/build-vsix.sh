@@ -22,6 +22,14 @@ echo "--- bundling the Python server and its libraries"
 # FLOWSCRIBE_ALLOW_MISSING_SCHEMAS=1 builds even without the ra/flows JSON Schemas (warns).
 "$py" scripts/bundle_python.py ${FLOWSCRIBE_ALLOW_MISSING_SCHEMAS:+--allow-missing-schemas}
 
+echo "--- smoke test: the bundled server starts with no site-packages"
+smoke=("$py")
+# Also the oldest supported Python, when this machine has one that runs.
+for py39 in "$(command -v python3.9 || true)" "$HOME"/.pyenv/versions/3.9*/bin/python; do
+  if [ -x "$py39" ] && "$py39" -c pass 2>/dev/null; then smoke+=("$py39"); break; fi
+done
+"$py" scripts/smoke_server.py "${smoke[@]}"
+
 echo "--- vsce package (runs the production esbuild through vscode:prepublish)"
 rm -f "$out"
 npx --no-install vsce package --no-dependencies --out "$out"

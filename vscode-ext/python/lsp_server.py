@@ -36,7 +36,7 @@ def _debug(port_text: str) -> None:
 
 
 def main() -> None:
-    if sys.version_info < (3, 9):
+    if sys.version_info < (3, 9):  # noqa: UP036 - this check is for older interpreters
         sys.stderr.write("flowscribe server needs Python 3.9 or newer\n")
         raise SystemExit(2)
     _prepend(LIBS)

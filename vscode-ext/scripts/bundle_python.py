@@ -36,7 +36,7 @@ OUR_PACKAGES = ("flowscribe", "flowscribe_lsp")
 SCHEMA_FILES = ("ra.schema.json", "flows.schema.json")
 STRIP_DIRS = {"__pycache__", "tests", "test", "bin"}
 STRIP_SUFFIXES = (".so", ".pyd", ".pyc", ".pyo", ".dylib", ".dll", ".c", ".h", ".pyx", ".pxd")
-# PyYAML's wheel carries a top-level `_yaml` shim for its compiled extension; pure `yaml` never needs it.
+# PyYAML's wheel has a top-level `_yaml` shim for its compiled extension; pure `yaml` needs none.
 STRIP_TOP_LEVEL = {"_yaml"}
 
 
@@ -113,9 +113,13 @@ def size_of(folder: Path) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pip-python", default=sys.executable, help="interpreter whose pip installs the wheels")
     parser.add_argument(
-        "--allow-missing-schemas", action="store_true", help="warn instead of failing when a schema is missing"
+        "--pip-python", default=sys.executable, help="interpreter whose pip installs the wheels"
+    )
+    parser.add_argument(
+        "--allow-missing-schemas",
+        action="store_true",
+        help="warn instead of failing when a schema is missing",
     )
     args = parser.parse_args(argv)
 
@@ -132,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     missing = copy_schemas(strict=not args.allow_missing_schemas)
 
     count, size = size_of(BUNDLED)
-    print(f"bundled/: {count} files, {size / 1024:.0f} KiB ({removed} binaries/caches/tests stripped)")
+    print(f"bundled/: {count} files, {size / 1024:.0f} KiB ({removed} binaries/caches/tests cut)")
     for name in missing:
-        print(f"WARNING: {name} is missing; yamlValidation will have no schema for it", file=sys.stderr)
+        print(f"WARNING: {name} is missing; yamlValidation has no schema for it", file=sys.stderr)
     return 0
 
 

@@ -73,6 +73,16 @@ def recorded_failures(workspace: Path) -> list[RecordedFailure]:
     return found
 
 
+def latest_run_counts(workspace: Path) -> dict[str, int]:
+    """How many events of each type the latest run recorded."""
+    run_dir = RunLayout(workspace / ".autodev").latest_run_dir()
+    assert run_dir is not None, f"no latest run under {workspace / '.autodev'}"
+    counts: dict[str, int] = {}
+    for ev in iter_events(run_dir / "trace.jsonl"):
+        counts[ev["event_type"]] = counts.get(ev["event_type"], 0) + 1
+    return counts
+
+
 def catalog(workspace: Path) -> Catalog:
     return load_catalog(workspace / ".autodev" / "flows.yaml")
 

@@ -14,6 +14,7 @@ from example_app import (
     catalog,
     flow_id_in_code,
     indentation_column,
+    latest_run_counts,
     latest_run_id,
     recorded_failures,
     run_app,
@@ -111,6 +112,20 @@ def test_open_ask_md_in_chat_puts_it_in_the_chat_input(
     wait_for(lambda: text_of(first_line) in workbench.chat_input_text(), TIMEOUT,
              f"ask.md's first line {first_line!r} in the chat input")
     workbench.shot("ask-in-chat")
+
+
+def test_status_bar_shows_the_latest_verdict_and_opens_its_summary(
+        workbench: Workbench, workspace: Path) -> None:
+    counts = latest_run_counts(workspace)
+    failures, exceptions = counts.get("failure", 0), counts.get("exception", 0)
+    assert failures and exceptions, counts
+    item = workbench.page.locator('.statusbar-item [aria-label^="flowscribe latest run"]')
+    label = wait_for(lambda: item.count() and item.first.get_attribute("aria-label"), TIMEOUT,
+                     "the latest run's verdict in the status bar")
+    assert f"{failures} failure" in label and f"{exceptions} exception" in label, label
+    item.first.click()
+    workbench.page.locator('.tab[aria-label^="summary.md"]').first.wait_for(timeout=10_000)
+    workbench.shot("status-bar-summary")
 
 
 def test_a_run_with_the_fix_removes_the_fixed_failure_live(

@@ -463,13 +463,14 @@ def profile(events: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # Short repetitions, many of them: a batch that a neighbour's burst disturbs is one
-    # sample the median discards, not a skewed average.
-    parser.add_argument("--events", type=int, default=5_000,
+    # Short repetitions (about 1 to 10 ms), many of them: most are never preempted even on
+    # a loaded machine, and one that a neighbour's burst disturbs is a sample the median
+    # discards, not a skewed average.
+    parser.add_argument("--events", type=int, default=1_000,
                         help="events per repetition (enabled table)")
-    parser.add_argument("--calls", type=int, default=50_000,
+    parser.add_argument("--calls", type=int, default=5_000,
                         help="marker calls per repetition (switched-off table)")
-    parser.add_argument("--reps", type=int, default=21, help="timed repetitions per row")
+    parser.add_argument("--reps", type=int, default=61, help="timed repetitions per row")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument("--profile", action="store_true",
                         help="instead of the tables: cProfile of flowscribe's enabled marker")

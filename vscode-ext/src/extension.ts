@@ -27,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const t0 = performance.now();
   const output = vscode.window.createOutputChannel(DISPLAY_NAME);
   initLog(output, logLevelSetting());
-  const server = new FlowscribeServer(context, output);
+  const server = new FlowscribeServer(context, output, t0);
   running = server;
   const data = new TraceData(server);
   const services: Services = {

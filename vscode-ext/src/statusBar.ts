@@ -43,10 +43,23 @@ export class StatusBar implements vscode.Disposable {
     }
     const verdict = runVerdict(run.verdicts);
     item.text = verdict.text;
-    item.tooltip = `flowscribe: latest run ${run.runId}${run.app ? ` of ${run.app}` : ''}. Click to open its summary.md.`;
+    item.tooltip = this.tooltip(run.runId, run.app, !!run.artifacts?.ask);
     item.accessibilityInformation = { label: `flowscribe latest run: ${verdict.text.slice(2)}` };
     item.command = { command: Commands.openSummary, title: 'Open summary.md', arguments: [run] };
     item.show();
+  }
+
+  /** The run's id and app are untrusted text; the only links are our own two commands. */
+  private tooltip(runId: string, app: string | null, hasAsk: boolean): vscode.MarkdownString {
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: [Commands.openSummary, Commands.openAskInChat] };
+    md.supportHtml = false;
+    md.appendText(`flowscribe: latest run ${runId}${app ? ` of ${app}` : ''}`);
+    md.appendMarkdown(`\n\n[$(book) Open summary.md](command:${Commands.openSummary})`);
+    if (hasAsk) {
+      md.appendMarkdown(` · [$(comment-discussion) Open ask.md in Copilot Chat](command:${Commands.openAskInChat})`);
+    }
+    return md;
   }
 
   dispose(): void {

@@ -46,9 +46,14 @@ export class FlowscribeServer implements vscode.Disposable {
   /** Fires on the server's `flowscribe/runsChanged` notification. */
   readonly onRunsChanged = this.runsChangedEmitter.event;
 
+  /** Whether the first diagnostics since activation were logged (with how long they took). */
+  private firstDiagnosticsSeen = false;
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.OutputChannel,
+    /** performance.now() when activation began, for the "first diagnostics" timing. */
+    private readonly activatedAt: number,
   ) {}
 
   get state(): ServerState {
@@ -221,6 +226,15 @@ export class FlowscribeServer implements vscode.Disposable {
           vscode.workspace.createFileSystemWatcher(`**/${artifacts}/{latest,trace.jsonl,summary.md,ask.md}`),
           vscode.workspace.createFileSystemWatcher(`**/${artifacts}/runs/*/{trace.jsonl,summary.md,ask.md}`),
         ],
+      },
+      middleware: {
+        handleDiagnostics: (uri, diagnostics, next) => {
+          if (!this.firstDiagnosticsSeen && diagnostics.length > 0) {
+            this.firstDiagnosticsSeen = true;
+            log.info(`First diagnostics ${(performance.now() - this.activatedAt).toFixed(0)} ms after activation.`);
+          }
+          next(uri, diagnostics);
+        },
       },
       initializationFailedHandler: (err) => {
         log.error(`The server failed to initialize: ${errorText(err)}`);

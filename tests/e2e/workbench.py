@@ -8,6 +8,7 @@ palette's own prefixes open files (no prefix) and go to lines (`:`).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 T = TypeVar("T")
 
@@ -83,9 +85,11 @@ class Workbench:
         return widget
 
     def run_command(self, title: str) -> None:
-        """Run a command by its palette title, e.g. 'flowscribe: Refresh'."""
+        """Run a command by its exact palette title, e.g. 'flowscribe: Refresh'."""
         widget = self._palette(">" + title)
-        row = widget.locator(".monaco-list-row", has_text=title).first
+        quoted = json.dumps(title)  # a CSS string; a row's label may end in ", <keybinding>"
+        row = widget.locator(f".monaco-list-row[aria-label={quoted}], "
+                             f".monaco-list-row[aria-label^={json.dumps(title + ', ')}]").first
         row.wait_for(state="visible", timeout=10_000)
         row.click()
 
@@ -116,7 +120,7 @@ class Workbench:
             token.hover()
             try:
                 widget.wait_for(state="visible", timeout=3_000)
-            except Exception:  # no hover yet: the server may still be starting
+            except PlaywrightTimeoutError:  # no hover yet: the server may still be starting
                 return None
             content = text_of(widget.inner_text())
             return content if content and "Loading" not in content else None
@@ -127,7 +131,7 @@ class Workbench:
     def open_problems(self) -> Locator:
         panel = self.page.locator(".markers-panel")
         if not panel.is_visible():
-            self.run_command("View: Focus Problems")
+            self.run_command("Problems: Focus on Problems View")
         panel.wait_for(state="visible", timeout=10_000)
         return panel
 

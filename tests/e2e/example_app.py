@@ -33,6 +33,7 @@ class RecordedFailure:
     error_class: str
     file: str   # POSIX, relative to the workspace
     line: int
+    severity: str  # the trace's: debug, info, warn, error, critical
 
 
 def copy_example(target: Path) -> Path:
@@ -69,7 +70,7 @@ def recorded_failures(workspace: Path) -> list[RecordedFailure]:
         if not file or not line or Path(file).is_absolute():
             continue
         found.append(RecordedFailure(ev.get("flow_id") or "", ev.get("error_class") or "",
-                                     file, int(line)))
+                                     file, int(line), ev.get("severity") or ""))
     return found
 
 

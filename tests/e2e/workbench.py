@@ -105,27 +105,35 @@ class Workbench:
             self.page.keyboard.press("Enter")
 
     # --- the editor -----------------------------------------------------------------------
-    def hover_text(self, text: str, timeout: float = 15.0) -> str:
-        """Hover the first visible token containing `text` in the active editor; the hover's text.
+    def hover_text(self, text: str, containing: str, timeout: float = 20.0) -> str:
+        """Hover the first visible token containing `text` in the active editor until the
+        hover shows `containing`; the hover's text.
 
-        Retries the hover: a language server may answer only once it has indexed the file.
+        Hovers again while it does not: a language server may answer only once it has
+        indexed the file, and another hover (a diagnostic's) may show first.
         """
         editor = self.page.locator(".editor-instance .monaco-editor .view-lines").first
         token = editor.locator(".view-line span span", has_text=text).first
         token.wait_for(state="visible", timeout=10_000)
-        widget = self.page.locator(".monaco-hover:visible").first
+        widget = self.page.locator(".monaco-editor .monaco-hover:visible").first
+        seen: list[str] = []
 
         def hovered() -> str | None:
             self.page.mouse.move(0, 0)
             token.hover()
             try:
                 widget.wait_for(state="visible", timeout=3_000)
-            except PlaywrightTimeoutError:  # no hover yet: the server may still be starting
+                content = text_of(widget.inner_text(timeout=1_000))
+            except PlaywrightTimeoutError:  # no hover (yet), or it closed again: try again
                 return None
-            content = text_of(widget.inner_text())
-            return content if content and "Loading" not in content else None
+            seen.append(content)
+            return content if containing in content else None
 
-        return wait_for(hovered, timeout, f"a hover over {text!r}", interval=0.5)
+        try:
+            return wait_for(hovered, timeout, f"a hover over {text!r} showing {containing!r}",
+                            interval=0.5)
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; hovers seen: {seen[-3:]}") from None
 
     # --- the Problems panel ---------------------------------------------------------------
     def open_problems(self) -> Locator:

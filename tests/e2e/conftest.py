@@ -176,7 +176,9 @@ def workbench(page: Page, code_server: CodeServer, workspace: Path,
 # Lines of the extension's own log that mark its start-up, e.g.
 # "[info  14:38:45.017] flowscribe 0.1.0 activated in 2.0 ms ..."
 _LOG_MOMENTS = {"extension activated": re.compile(r"^\[\w+\s+([\d:.]+)\] .* activated in "),
-                "server running": re.compile(r"^\[\w+\s+([\d:.]+)\] Server running")}
+                "server running": re.compile(r"^\[\w+\s+([\d:.]+)\] Server running"),
+                "first diagnostics in the extension": re.compile(
+                    r"^\[\w+\s+([\d:.]+)\] First diagnostics ")}
 
 
 def extension_moments(server: CodeServer, since: datetime) -> dict[str, float]:

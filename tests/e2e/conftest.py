@@ -145,9 +145,9 @@ def workbench(page: Page, code_server: CodeServer, workspace: Path,
               artifacts_dir: Path) -> Workbench:
     """The workspace open in the workbench, once the extension's diagnostics showed up.
 
-    Times (printed at the end): the workbench's load, and from then to the extension's
-    activation, its server running (both from the extension's log) and the first
-    flowscribe diagnostic in the Problems panel.
+    Times (printed at the end): the workbench's load, and from then to the start-up
+    moments in the logs (extension host, activation, server) and the first flowscribe
+    diagnostic in the Problems panel.
     """
     bench = Workbench(page, artifacts_dir)
     started = time.monotonic()
@@ -173,30 +173,37 @@ def workbench(page: Page, code_server: CodeServer, workspace: Path,
     return bench
 
 
-# Lines of the extension's own log that mark its start-up, e.g.
-# "[info  14:38:45.017] flowscribe 0.1.0 activated in 2.0 ms ..."
-_LOG_MOMENTS = {"extension activated": re.compile(r"^\[\w+\s+([\d:.]+)\] .* activated in "),
-                "server running": re.compile(r"^\[\w+\s+([\d:.]+)\] Server running"),
-                "first diagnostics in the extension": re.compile(
-                    r"^\[\w+\s+([\d:.]+)\] First diagnostics ")}
+# Log lines that mark the start-up: (log file name's end, moment, pattern of its time).
+# VS Code's extension host log: "2026-11-25 14:49:58.410 [info] Extension host with pid ...";
+# the extension's own: "[info  14:38:45.017] flowscribe 0.1.0 activated in 2.0 ms ...".
+_LOG_MOMENTS = [
+    ("exthost.log", "extension host started",
+     re.compile(r"^[\d-]+ ([\d:.]+) \[info\] Extension host with pid \d+ started")),
+    ("flowscribe.log", "extension activated",
+     re.compile(r"^\[\w+\s+([\d:.]+)\] .* activated in ")),
+    ("flowscribe.log", "server running", re.compile(r"^\[\w+\s+([\d:.]+)\] Server running")),
+    ("flowscribe.log", "first diagnostics in the extension",
+     re.compile(r"^\[\w+\s+([\d:.]+)\] First diagnostics ")),
+]
 
 
 def extension_moments(server: CodeServer, since: datetime) -> dict[str, float]:
-    """When the extension activated and its server ran, from its output channel's log.
+    """When the extension host started, the extension activated, its server ran and the
+    first diagnostics reached it, from the session's logs, in that order.
 
-    Seconds after `since` (local wall clock, like the log); empty if the log says nothing.
+    Seconds after `since` (local wall clock, like the logs); moments not logged are left out.
     """
+    logs = server.log_files()
     found: dict[str, float] = {}
-    for log in server.log_files():
-        if not log.name.endswith("flowscribe.log"):
-            continue
-        for line in log.read_text(errors="replace").splitlines():
-            for moment, pattern in _LOG_MOMENTS.items():
-                match = pattern.match(line)
-                if match and moment not in found:
-                    at = datetime.combine(since.date(), datetime.strptime(
-                        match[1], "%H:%M:%S.%f").time())
-                    found[moment] = (at - since).total_seconds()
+    for suffix, moment, pattern in _LOG_MOMENTS:
+        for log in (p for p in logs if p.name.endswith(suffix)):
+            match = next(filter(None, map(pattern.match,
+                                          log.read_text(errors="replace").splitlines())), None)
+            if match:
+                at = datetime.combine(since.date(),
+                                      datetime.strptime(match[1], "%H:%M:%S.%f").time())
+                found[moment] = (at - since).total_seconds()
+                break
     return found
 
 

@@ -1,9 +1,11 @@
-"""Session fixtures for the extension's end-to-end tests in a real VS Code.
+"""Fixtures for the extension's end-to-end tests in a real VS Code.
 
-One session: build (or take) the .vsix, copy examples/trading_app to a temp workspace and
-run it to produce real artifacts, install the .vsix into a throw-away code-server, serve the
-workspace on loopback, and open it in headless Chromium. Screenshots and logs go to
-test-artifacts/e2e/. Needs `bash .ci/setup-e2e.sh` (skipped without it, failed in CI).
+Once per session: build (or take) the .vsix. Once per test module (the processes end when
+it does, not when the whole pytest session does): copy examples/trading_app to a temp
+workspace and run it to produce real artifacts, install the .vsix into a throw-away
+code-server, serve the workspace on loopback, and open it in headless Chromium.
+Screenshots and logs go to test-artifacts/e2e/. Needs `bash .ci/setup-e2e.sh` (skipped
+without it, failed under CI=true).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def vsix(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of examples/trading_app after one run of the app (its failures recorded)."""
     assert (EXAMPLE / "app.py").is_file(), f"the example app is missing: {EXAMPLE}"
@@ -100,7 +102,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def code_server(tools: Tools, vsix: Path, workspace: Path, artifacts_dir: Path,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer]:
     """A code-server with the .vsix installed, serving the workspace; stopped by PID."""
@@ -119,7 +121,7 @@ def code_server(tools: Tools, vsix: Path, workspace: Path, artifacts_dir: Path,
             shutil.copy2(log, target)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page(tools: Tools, code_server: CodeServer, artifacts_dir: Path,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     # Chromium keeps crash reports under XDG_CONFIG_HOME: not in the user's home.
@@ -140,7 +142,7 @@ def page(tools: Tools, code_server: CodeServer, artifacts_dir: Path,
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def workbench(page: Page, code_server: CodeServer, workspace: Path,
               artifacts_dir: Path) -> Workbench:
     """The workspace open in the workbench, once the extension's diagnostics showed up.

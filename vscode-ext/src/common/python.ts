@@ -22,6 +22,8 @@ export interface Interpreter {
   command: string;
   version: string;
   source: InterpreterSource;
+  /** The version came from VersionCache rather than from running the interpreter. */
+  cached: boolean;
 }
 
 export interface Resolution {
@@ -94,6 +96,49 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/**
+ * Versions of interpreters already probed, kept across sessions: running a pyenv shim just to
+ * read its version costs a few hundred milliseconds of every start. An entry holds only while
+ * the file keeps its size, mtime and inode; a shim that now runs another Python is caught when
+ * the server fails to start (the server then drops the entry and probes again).
+ */
+export class VersionCache {
+  private static readonly KEY = 'pythonVersions';
+
+  constructor(private readonly memento: vscode.Memento) {}
+
+  get(command: string): string | undefined {
+    const entry = this.entries()[command];
+    return entry && entry.fingerprint === fingerprint(command) ? entry.version : undefined;
+  }
+
+  async set(command: string, version: string): Promise<void> {
+    const fp = fingerprint(command);
+    if (fp) {
+      await this.memento.update(VersionCache.KEY, { ...this.entries(), [command]: { version, fingerprint: fp } });
+    }
+  }
+
+  async delete(command: string): Promise<void> {
+    const entries = { ...this.entries() };
+    delete entries[command];
+    await this.memento.update(VersionCache.KEY, entries);
+  }
+
+  private entries(): Record<string, { version: string; fingerprint: string } | undefined> {
+    return this.memento.get(VersionCache.KEY, {});
+  }
+}
+
+function fingerprint(command: string): string | undefined {
+  try {
+    const st = fs.statSync(command);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the interpreter once to read its version. */
 export function probeVersion(command: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -108,7 +153,7 @@ export function probeVersion(command: string): Promise<string> {
 }
 
 /** Tries each candidate in order; the first Python >= 3.9 wins. */
-export async function resolveInterpreter(): Promise<Resolution> {
+export async function resolveInterpreter(cache?: VersionCache): Promise<Resolution> {
   const trusted = vscode.workspace.isTrusted;
   const folder = firstFolder();
   const { candidates, notes } = interpreterCandidates({
@@ -124,11 +169,17 @@ export async function resolveInterpreter(): Promise<Resolution> {
   const refused: Resolution['refused'] = [];
   for (const candidate of candidates) {
     try {
-      const out = await probeVersion(candidate.command);
+      const known = cache?.get(candidate.command);
+      const out = known ?? (await probeVersion(candidate.command));
       const version = parsePythonVersion(out);
       if (version && isSupportedPython(version)) {
-        log.info(`Python ${version.join('.')} from ${candidate.source}: ${candidate.command}`);
-        return { interpreter: { command: candidate.command, version: version.join('.'), source: candidate.source }, refused };
+        const text = version.join('.');
+        log.info(`Python ${text} from ${candidate.source}${known ? ' (version cached)' : ''}: ${candidate.command}`);
+        if (!known) {
+          await cache?.set(candidate.command, text);
+        }
+        const interpreter = { command: candidate.command, version: text, source: candidate.source, cached: !!known };
+        return { interpreter, refused };
       }
       refused.push({ candidate, why: `it is Python ${out || '(unknown version)'}; ${MIN_PYTHON.join('.')} or newer is needed` });
     } catch (err) {

@@ -6,13 +6,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
 import type * as LanguageClientModule from 'vscode-languageclient/node';
-import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import type { CloseHandlerResult, LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { Commands, DISPLAY_NAME, NAME } from './constants';
 import { errorText, log } from './log';
 import type { RunsChangedParams } from './protocol';
 import { Methods } from './protocol';
 import type { Interpreter } from './python';
-import { resolveInterpreter } from './python';
+import { resolveInterpreter, VersionCache } from './python';
 import { serverSettings } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'noPython';
@@ -29,6 +29,9 @@ function loadClientModule(): Promise<ClientModule> {
   return import('vscode-languageclient/node');
 }
 const STOP_TIMEOUT_MS = 3000;
+/** A server that crashes more often than this within CRASH_WINDOW_MS is not restarted. */
+const MAX_CRASHES = 4;
+const CRASH_WINDOW_MS = 3 * 60_000;
 
 export class FlowscribeServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -48,13 +51,17 @@ export class FlowscribeServer implements vscode.Disposable {
 
   /** Whether the first diagnostics since activation were logged (with how long they took). */
   private firstDiagnosticsSeen = false;
+  private readonly versions: VersionCache;
+  private crashes: number[] = [];
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.OutputChannel,
     /** performance.now() when activation began, for the "first diagnostics" timing. */
     private readonly activatedAt: number,
-  ) {}
+  ) {
+    this.versions = new VersionCache(context.globalState);
+  }
 
   get state(): ServerState {
     return this.current;
@@ -133,7 +140,7 @@ export class FlowscribeServer implements vscode.Disposable {
     }
   }
 
-  private async doStart(): Promise<void> {
+  private async doStart(retrying = false): Promise<void> {
     const t0 = Date.now();
     this.setState('starting');
     const script = this.context.asAbsolutePath(ENTRY_SCRIPT);
@@ -142,7 +149,7 @@ export class FlowscribeServer implements vscode.Disposable {
       this.setState('stopped');
       return;
     }
-    const { interpreter, refused } = await resolveInterpreter();
+    const { interpreter, refused } = await resolveInterpreter(this.versions);
     this.interpreter = interpreter;
     if (!interpreter) {
       this.setState('noPython');
@@ -178,15 +185,28 @@ export class FlowscribeServer implements vscode.Disposable {
       }),
     );
     log.info(`Starting the server: ${interpreter.command} -I ${script}`);
+    let failure: unknown;
     try {
       await client.start();
+    } catch (err) {
+      failure = err;
+    }
+    // start() can also settle without an error when the connection closes during start-up.
+    if (failure === undefined && client.isRunning()) {
       this.setState('running');
       log.info(`Server running (Python ${interpreter.version}) ${Date.now() - t0} ms after the start was asked for.`);
-    } catch (err) {
-      log.error(`The server did not start: ${errorText(err)}`);
-      this.setState('stopped');
+      return;
+    }
+    log.error(`The server did not start${failure === undefined ? '' : `: ${errorText(failure)}`}`);
+    await this.doStop();
+    if (interpreter.cached && !retrying) {
+      // The cached version may be stale (e.g. a pyenv shim now runs another Python): probe again.
+      log.info(`Forgetting the cached version of ${interpreter.command} and trying again.`);
+      await this.versions.delete(interpreter.command);
+      await this.doStart(true);
     }
   }
+
 
   private async doStop(): Promise<void> {
     const client = this.client;
@@ -196,12 +216,10 @@ export class FlowscribeServer implements vscode.Disposable {
     });
     if (client) {
       try {
-        if (client.isRunning()) {
-          await client.stop(STOP_TIMEOUT_MS);
-        }
+        // dispose() stops a running client first; one that never started only needs disposing.
         await client.dispose(STOP_TIMEOUT_MS);
       } catch (err) {
-        log.warn(`Stopping the server: ${errorText(err)}`);
+        log.debug(`Stopping the server: ${errorText(err)}`);
       }
     }
     this.setState('stopped');
@@ -236,11 +254,37 @@ export class FlowscribeServer implements vscode.Disposable {
           next(uri, diagnostics);
         },
       },
+      errorHandler: {
+        error: (_error, _message, count) => ({
+          action: (count ?? 0) <= 3 ? lc.ErrorAction.Continue : lc.ErrorAction.Shutdown,
+        }),
+        closed: () => this.onConnectionClosed(lc),
+      },
       initializationFailedHandler: (err) => {
         log.error(`The server failed to initialize: ${errorText(err)}`);
         return false;
       },
     };
+  }
+
+  /**
+   * The connection closed without a stop from us. During start-up doStart handles it (and may
+   * retry with another interpreter); a running server that crashed is restarted, a few times.
+   */
+  private onConnectionClosed(lc: ClientModule): CloseHandlerResult {
+    if (this.current !== 'running') {
+      return { action: lc.CloseAction.DoNotRestart, handled: true };
+    }
+    const now = Date.now();
+    this.crashes = this.crashes.filter((t) => now - t < CRASH_WINDOW_MS);
+    this.crashes.push(now);
+    if (this.crashes.length <= MAX_CRASHES) {
+      log.warn('The server stopped unexpectedly; restarting it.');
+      return { action: lc.CloseAction.Restart, handled: true };
+    }
+    const message = `The flowscribe server stopped ${this.crashes.length} times in 3 minutes and is not restarted. See the "flowscribe" output; "flowscribe: Restart Server" tries again.`;
+    log.error(message);
+    return { action: lc.CloseAction.DoNotRestart, handled: false, message };
   }
 
   private async notifyNoPython(triedSome: boolean): Promise<void> {

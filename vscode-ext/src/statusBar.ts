@@ -36,6 +36,14 @@ export class StatusBar implements vscode.Disposable {
       item.show();
       return;
     }
+    if (this.server.state === 'failed') {
+      item.text = '$(error) flowscribe: server failed';
+      item.tooltip = 'The flowscribe language server did not start or kept crashing. Click to see its log.';
+      item.accessibilityInformation = { label: 'flowscribe server failed; show its log' };
+      item.command = Commands.showLog;
+      item.show();
+      return;
+    }
     const run = this.data.latestRun;
     if (!run) {
       item.hide();

@@ -15,7 +15,8 @@ import type { Interpreter } from './python';
 import { resolveInterpreter, VersionCache } from './python';
 import { serverSettings } from './settings';
 
-export type ServerState = 'starting' | 'running' | 'stopped' | 'noPython';
+/** `failed`: it did not start, or crashed too often; `noPython`: no usable interpreter. */
+export type ServerState = 'starting' | 'running' | 'stopped' | 'failed' | 'noPython';
 
 const ENTRY_SCRIPT = 'bundled/tool/lsp_server.py';
 
@@ -28,6 +29,7 @@ type ClientModule = typeof LanguageClientModule;
 function loadClientModule(): Promise<ClientModule> {
   return import('vscode-languageclient/node');
 }
+
 const STOP_TIMEOUT_MS = 3000;
 /** A server that crashes more often than this within CRASH_WINDOW_MS is not restarted. */
 const MAX_CRASHES = 4;
@@ -53,6 +55,8 @@ export class FlowscribeServer implements vscode.Disposable {
   private firstDiagnosticsSeen = false;
   private readonly versions: VersionCache;
   private crashes: number[] = [];
+  /** Set when a crashing server is no longer restarted. */
+  private gaveUp = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -142,11 +146,12 @@ export class FlowscribeServer implements vscode.Disposable {
 
   private async doStart(retrying = false): Promise<void> {
     const t0 = Date.now();
+    this.gaveUp = false;
     this.setState('starting');
     const script = this.context.asAbsolutePath(ENTRY_SCRIPT);
     if (!fs.existsSync(script)) {
       log.error(`The bundled server is missing (${script}); the extension was built without bundled/. Run scripts/bundle_python.py.`);
-      this.setState('stopped');
+      this.setState('failed');
       return;
     }
     const { interpreter, refused } = await resolveInterpreter(this.versions);
@@ -163,13 +168,11 @@ export class FlowscribeServer implements vscode.Disposable {
 
     const serverOptions: ServerOptions = {
       command: interpreter.command,
-      // -I: ignore PYTHONPATH, user site-packages and the current directory, so the workspace
-      // cannot shadow the bundled libraries (the entry script puts bundled/libs first).
-      args: ['-I', script],
-      options: {
-        cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
-        env: { ...process.env, PYTHONUTF8: '1', PYTHONIOENCODING: 'utf-8' },
-      },
+      // -I: ignore PYTHON* variables, user site-packages and the current directory, so the
+      // workspace cannot shadow the bundled libraries (the entry script puts bundled/libs first).
+      // -X utf8: UTF-8 I/O whatever the locale (PYTHONUTF8 would be ignored under -I).
+      args: ['-I', '-X', 'utf8', script],
+      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir() },
     };
     const lc = (this.lc ??= await loadClientModule());
     const client = new lc.LanguageClient(NAME, DISPLAY_NAME, serverOptions, this.clientOptions(lc));
@@ -178,13 +181,13 @@ export class FlowscribeServer implements vscode.Disposable {
       client.onNotification(Methods.runsChanged, (params: RunsChangedParams) => this.runsChangedEmitter.fire(params)),
       client.onDidChangeState((e) => {
         if (e.newState === lc.State.Stopped && this.client === client) {
-          this.setState('stopped');
+          this.setState(this.gaveUp ? 'failed' : 'stopped');
         } else if (e.newState === lc.State.Running && this.client === client) {
           this.setState('running');
         }
       }),
     );
-    log.info(`Starting the server: ${interpreter.command} -I ${script}`);
+    log.info(`Starting the server: ${interpreter.command} -I -X utf8 ${script}`);
     let failure: unknown;
     try {
       await client.start();
@@ -204,7 +207,9 @@ export class FlowscribeServer implements vscode.Disposable {
       log.info(`Forgetting the cached version of ${interpreter.command} and trying again.`);
       await this.versions.delete(interpreter.command);
       await this.doStart(true);
+      return;
     }
+    this.setState('failed');
   }
 
 
@@ -284,6 +289,7 @@ export class FlowscribeServer implements vscode.Disposable {
     }
     const message = `The flowscribe server stopped ${this.crashes.length} times in 3 minutes and is not restarted. See the "flowscribe" output; "flowscribe: Restart Server" tries again.`;
     log.error(message);
+    this.gaveUp = true;
     return { action: lc.CloseAction.DoNotRestart, handled: false, message };
   }
 

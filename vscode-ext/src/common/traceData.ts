@@ -29,6 +29,12 @@ export class TraceData implements vscode.Disposable {
         log.debug(`runsChanged: ${p.runId} in ${p.workspaceFolder}`);
         this.scheduleRefresh();
       }),
+      // Editing the catalog or the config changes the flows (descriptions, parents, SLAs).
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (/(^|[\\/])(flows|ra)\.yaml$/.test(doc.uri.path)) {
+          this.scheduleRefresh();
+        }
+      }),
       server.onDidChangeState((state) => {
         if (state === 'running') {
           void this.refresh();

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 
-from .markers import MarkerScan, MarkerScanner
+from .markers import MarkerScan, MarkerScanner, split_lines
 from .paths import path_to_uri, uri_to_path
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class Documents:
         self.server = server
         self._scanners: dict[str, MarkerScanner] = {}
         self._scans: dict[str, tuple[int | None, MarkerScan]] = {}
+        self._lines: dict[str, tuple[int | None, list[str]]] = {}
         self._disk: OrderedDict[Path, tuple[tuple[int, int], list[str]]] = OrderedDict()
 
     @property
@@ -88,7 +89,12 @@ class Documents:
         """Lines (without line ends) of an open document, else of the file on disk."""
         if self.is_open(uri):
             doc = self.server.workspace.get_text_document(uri)
-            return [ln.rstrip("\r\n") for ln in doc.lines]
+            hit = self._lines.get(uri)
+            if hit is not None and hit[0] == doc.version and doc.version is not None:
+                return hit[1]
+            lines = split_lines(doc.source)
+            self._lines[uri] = (doc.version, lines)
+            return lines
         path = uri_to_path(uri)
         return self.disk_lines(path) if path is not None else None
 
@@ -105,7 +111,7 @@ class Documents:
         if st.st_size > 8 << 20:
             return None
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = split_lines(path.read_text(encoding="utf-8", errors="replace"))
         except OSError:
             return None
         self._disk[path] = (sig, lines)
@@ -136,11 +142,13 @@ class Documents:
         """Drop caches of a closed document."""
         self._scanners.pop(uri, None)
         self._scans.pop(uri, None)
+        self._lines.pop(uri, None)
 
     def reset(self) -> None:
         """Drop every cache (marker names changed)."""
         self._scanners.clear()
         self._scans.clear()
+        self._lines.clear()
         self._disk.clear()
 
 

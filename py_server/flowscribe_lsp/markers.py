@@ -19,7 +19,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Marker", "MarkerScan", "MarkerScanner", "completion_prefix", "scan_source", "string_at"]
+__all__ = [
+    "Marker",
+    "MarkerScan",
+    "MarkerScanner",
+    "completion_prefix",
+    "scan_source",
+    "split_lines",
+    "string_at",
+]
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_ODD_BREAK = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """Lines as LSP and Python's tokenizer count them: only ``\\n``, ``\\r\\n`` and
+    ``\\r`` end a line (``str.splitlines`` also splits at form feeds and other
+    separators, which would shift every line after one)."""
+    if not _ODD_BREAK.search(text):
+        return text.splitlines(keepends)  # the same when no other separator occurs
+    lines = _LINE.findall(text)
+    return lines if keepends else [ln.rstrip("\r\n") for ln in lines]
 
 
 @dataclass(frozen=True)
@@ -90,7 +111,7 @@ class MarkerScanner:
         if not names or not any(n in text for n in names):
             self._cache = {}
             return MarkerScan(())
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text, keepends=True)
         blocks = _blocks(lines)
         cache = self._cache
         fresh: dict[str, tuple[tuple[Marker, ...], str | None]] = {}
@@ -186,7 +207,7 @@ def _from_ast(tree: ast.AST, text: str, names: frozenset[str]) -> tuple[Marker, 
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)) or not arg.value:
             continue
         if lines is None:
-            lines = text.splitlines()
+            lines = split_lines(text)
         line = arg.lineno - 1
         start = _col(lines, line, arg.col_offset)
         end_line = (arg.end_lineno or arg.lineno) - 1

@@ -55,6 +55,8 @@ POLL_S = 0.25
 #: How long the outcome pass may hold the worker per step (lets the findings pass and
 #: other projects in between on a very large trace).
 OUTCOME_STEP_S = 0.25
+#: Up to this many bytes left for the outcome pass, it runs before publishing.
+SMALL_BACKLOG = 1 << 20
 #: How often the workspace's Python files and nested projects are re-walked when the
 #: client does not watch files for us.
 RESCAN_S = 5.0
@@ -87,6 +89,7 @@ class FlowscribeServer(LanguageServer):
         self._wake: asyncio.Event | None = None
         self._ready: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
         self._refresh_lock: asyncio.Lock | None = None
         self._last_rescan = 0.0
         self._pending_docs: dict[str, asyncio.TimerHandle] = {}
@@ -204,23 +207,32 @@ class FlowscribeServer(LanguageServer):
     async def _refresh_run(self, project: Project) -> None:
         trace = project.trace
 
-        def step() -> tuple[RunSnapshot | None, bool]:
+        def findings() -> tuple[RunSnapshot | None, bool]:
             changed = trace.read_findings()
-            if trace.outcomes_pending:
+            # A little to aggregate (a small trace, a few appended events): do it now, so
+            # one publish carries everything. A backlog waits for its own steps, after
+            # the failures are out.
+            if trace.outcomes_pending and trace.outcome_backlog <= SMALL_BACKLOG:
                 changed = trace.read_outcomes(OUTCOME_STEP_S) or changed
             return (trace.snapshot() if changed else None), trace.outcomes_pending
 
-        try:
-            snap, pending = await self.in_worker(step)
-        except Exception as exc:  # a bad trace must not stop the loop
-            log.exception("reading the trace failed")
-            self.log(f"reading {project.autodev} failed: {type(exc).__name__}: {exc}",
-                     lsp.MessageType.Error)
-            return
-        if snap is not None:
-            self._apply_run(project, snap)
-        if pending:
-            self.wake()
+        def outcomes() -> tuple[RunSnapshot | None, bool]:
+            changed = trace.read_outcomes(OUTCOME_STEP_S)
+            return (trace.snapshot() if changed else None), trace.outcomes_pending
+
+        for step in (findings, outcomes):
+            try:
+                snap, pending = await self.in_worker(step)
+            except Exception as exc:  # a bad trace must not stop the loop
+                log.exception("reading the trace failed")
+                self.log(f"reading {project.autodev} failed: {type(exc).__name__}: {exc}",
+                         lsp.MessageType.Error)
+                return
+            if snap is not None:
+                self._apply_run(project, snap)
+            if not pending:
+                return
+        self.wake()
 
     def _apply_run(self, project: Project, snap: RunSnapshot) -> None:
         old = project.run
@@ -311,7 +323,8 @@ class FlowscribeServer(LanguageServer):
         self.started = True
         for problem in self.settings.problems:
             self.log(f"settings: {problem}", lsp.MessageType.Warning)
-        await self.watcher.register()
+        # Registration is a round trip to the client: it must not delay the first reads.
+        self._tasks.add(asyncio.ensure_future(self.watcher.register()))
         await self.rebuild()
         self._loop_task = asyncio.ensure_future(self._loop())
 
@@ -437,4 +450,7 @@ def run() -> None:
     """Serve over stdio (``flowscribe lsp``, ``python -m flowscribe_lsp``)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="flowscribe-lsp %(levelname)s %(message)s")
+    # The index worker thread competes with request handlers for the GIL; handing it
+    # over every 1 ms (not 5) keeps requests quick while a large trace is read.
+    sys.setswitchinterval(0.001)
     create_server().start_io()

@@ -388,11 +388,15 @@ class TraceIndex:
         return self._sources[-1].path
 
     def _moved(self) -> bool:
-        """True if ``latest`` now points elsewhere, or a per-run trace appeared."""
+        """True if ``latest`` now points elsewhere, a per-run trace appeared, or the flat
+        trace was rotated before we saw it (its first part is now in ``.1``)."""
         pointer = self.layout.latest_run_id()
         if pointer != self._pointer:
             return True
-        if self._fixed is None or self._sources[-1].path.parent.name == self._fixed:
+        last = self._sources[-1].path
+        if last == self.layout.trace_path and len(self._sources) == 1:
+            return last.with_name(last.name + ".1").exists()
+        if self._fixed is None or last.parent.name == self._fixed:
             return False
         # latest pointed at a run dir without a trace; has its trace appeared?
         run_dir = self.layout.latest_run_dir()
@@ -449,6 +453,17 @@ class TraceIndex:
             self._outcomes_ready = True
             changed = True
         return changed
+
+    @property
+    def outcome_backlog(self) -> int:
+        """Bytes the outcome pass has yet to read (as of the last stat)."""
+        backlog = 0
+        for src in self._sources:
+            try:
+                backlog += max(src.path.stat().st_size - src.outcomes.offset, 0)
+            except OSError:
+                continue
+        return backlog
 
     @property
     def outcomes_pending(self) -> bool:

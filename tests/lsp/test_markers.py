@@ -6,7 +6,13 @@ from __future__ import annotations
 import ast
 import random
 
-from flowscribe_lsp.markers import MarkerScanner, completion_prefix, scan_source, string_at
+from flowscribe_lsp.markers import (
+    MarkerScanner,
+    completion_prefix,
+    scan_source,
+    split_lines,
+    string_at,
+)
 
 NAMES = ("start_flow", "flow", "traced")
 
@@ -117,3 +123,10 @@ def test_completion_prefix_and_strings() -> None:
     assert completion_prefix('start_flow(flow_id="', 20, NAMES) == (20, "")
     assert string_at('a = "x/y" + "z"', 6) == ("x/y", 4, 9)
     assert string_at('a = "x/y"', 1) is None
+
+
+def test_lines_count_like_lsp_not_like_str_splitlines() -> None:
+    src = 'x = 1\x0c\n# page\x0bbreak\r\nflow("a/b")\n'
+    [m] = scan_source(src, NAMES).markers
+    assert m.line == 2  # str.splitlines would say 4
+    assert split_lines(src) == ["x = 1\x0c", "# page\x0bbreak", 'flow("a/b")']

@@ -45,7 +45,7 @@ async def test_the_flow_tree(session: Session, trading_ws: Path) -> None:
     last = orders["lastFailure"]
     assert last["errorClass"] == "EXTERNAL.TIMEOUT" and last["reason"]
     assert last["uri"] == uri(broker)
-    assert last["line"] == find_line(broker, 'f.failure("EXTERNAL.TIMEOUT"')
+    assert last["line"] == find_line(broker, 'f.failure("EXTERNAL.TIMEOUT"') + 1  # 1-based
     assert last["runId"] == orders["runId"] and last["eventId"]
 
     assert flows["indicators/rsi/compute"]["status"] == "disabled"

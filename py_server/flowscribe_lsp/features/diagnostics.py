@@ -279,13 +279,16 @@ class Diagnostics:
 
 
 def _message(f: Finding, stale: bool) -> str:
+    reason = f.reason
     if f.event_type == "exception":
         what = f"raised {f.exception_type}" if f.exception_type else "raised an exception"
         head = f"{f.flow_id} {what}: {f.error_class}"
+        if f.exception_type and reason.startswith(f"{f.exception_type}: "):
+            reason = reason[len(f.exception_type) + 2:]  # the type is said already
     else:
         head = f"{f.flow_id} failed: {f.error_class}"
-    if f.reason:
-        head += f" — {f.reason}"
+    if reason:
+        head += f" — {reason}"
     if f.count > 1:
         head += f" (x{f.count})"
     parts = [head]

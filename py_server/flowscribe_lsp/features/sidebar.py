@@ -122,7 +122,7 @@ class Sidebar:
                 "reason": lf.reason,
                 "file": lf.file,
                 "uri": path_to_uri(target) if inside and target is not None else None,
-                "line": (lf.line - 1) if lf.line else None,
+                "line": lf.line,  # 1-based, as recorded
                 "runId": project.run.run_id,
                 "eventId": lf.event_id,
             }

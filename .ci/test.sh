@@ -15,13 +15,19 @@ step "lint and types (ruff, mypy)"
 .venv/bin/mypy
 
 step "build the .vsix"
-bash .ci/build-vsix.sh
+# Built once here; the end-to-end tests install this very file.
+export FLOWSCRIBE_VSIX="$PWD/test-artifacts/flowscribe.vsix"
+mkdir -p test-artifacts
+VSIX_OUT="$FLOWSCRIBE_VSIX" bash .ci/build-vsix.sh
 
 step "extension unit tests and lint"
 (cd vscode-ext && npm run --silent lint && npm test)
 
 step "real VS Code for the end-to-end tests"
 bash .ci/setup-e2e.sh
+
+step "runtime tests on the oldest supported Python (3.9), when this machine has one"
+bash .ci/test-py39.sh
 
 step "pytest: runtime, server, examples, benchmarks smoke, end-to-end"
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -109,8 +109,8 @@ def code_server(tools: Tools, vsix: Path, workspace: Path, artifacts_dir: Path,
     server = CodeServer(tools, tmp_path_factory.mktemp("code-server"),
                         artifacts_dir / "code-server.log")
     server.install_extension(vsix)
-    server.start(workspace)
     try:
+        server.start(workspace)
         yield server
     finally:
         server.stop()
@@ -127,17 +127,14 @@ def page(tools: Tools, code_server: CodeServer, artifacts_dir: Path,
     # Chromium keeps crash reports under XDG_CONFIG_HOME: not in the user's home.
     home = tmp_path_factory.mktemp("chromium")
     env = {**os.environ, "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
-    with sync_playwright() as playwright:
+    with (artifacts_dir / "browser-console.log").open("w") as console, \
+            sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(tools.chromium),
                                              headless=True, args=CHROMIUM_ARGS, env=env)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            console = (artifacts_dir / "browser-console.log").open("w")
             page.on("console", lambda msg: console.write(f"{msg.type}: {msg.text}\n"))
-            try:
-                yield page
-            finally:
-                console.close()
+            yield page
         finally:
             browser.close()
 

@@ -38,8 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import _table
-from lsprotocol import types as lsp
-from pygls.lsp.client import LanguageClient
 
 FAIL_LINES = 5
 EVENTS_PER_FLOW = 5
@@ -165,66 +163,91 @@ def peak_rss_mb(pid: int) -> float:
 
 
 class Client:
-    """A pygls client that records when diagnostics and lens refreshes arrive."""
+    """A minimal LSP client over the server's stdio, parsing JSON as an editor does (no
+    typed decoding on our side), so round trips measure the server and the pipe."""
 
     def __init__(self) -> None:
-        self.lc = LanguageClient("bench-lsp", "1")
-        self.diags: dict[str, tuple[float, list[lsp.Diagnostic]]] = {}
-        self.refreshed = asyncio.Event()
+        self.diags: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.changed = asyncio.Event()
-        lc = self.lc
-
-        @lc.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def publish(params: lsp.PublishDiagnosticsParams) -> None:
-            self.diags[params.uri] = (time.perf_counter(), list(params.diagnostics))
-            self.changed.set()
-
-        @lc.feature(lsp.CLIENT_REGISTER_CAPABILITY)
-        def register(params: Any) -> None:
-            return None
-
-        @lc.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
-        def refresh(params: Any) -> None:
-            self.refreshed.set()
-
-        @lc.feature(lsp.WINDOW_LOG_MESSAGE)
-        def log(params: Any) -> None:
-            return None
-
-        @lc.feature("flowscribe/runsChanged")
-        def runs_changed(params: Any) -> None:
-            return None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._next = 0
+        self._reader: asyncio.Future[None] | None = None
 
     async def start(self, folder: Path, watch: bool = True) -> float:
         t0 = time.perf_counter()
-        await self.lc.start_io(sys.executable, "-m", "flowscribe_lsp")
-        server = self.lc._server
-        assert server is not None and server.stderr is not None
-        self._drain = asyncio.ensure_future(_drain(server.stderr))
-        caps = lsp.ClientCapabilities(
-            workspace=lsp.WorkspaceClientCapabilities(
-                did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(
-                    dynamic_registration=watch),
-                code_lens=lsp.CodeLensWorkspaceClientCapabilities(refresh_support=True)),
-            text_document=lsp.TextDocumentClientCapabilities(
-                hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.Markdown])))
-        await self.lc.initialize_async(lsp.InitializeParams(
-            capabilities=caps, root_uri=folder.as_uri(),
-            workspace_folders=[lsp.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)]))
-        self.lc.initialized(lsp.InitializedParams())
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "flowscribe_lsp", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        self._reader = asyncio.ensure_future(self._read())
+        caps = {
+            "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": watch},
+                          "codeLens": {"refreshSupport": True}, "configuration": True},
+            "textDocument": {"hover": {"contentFormat": ["markdown"]},
+                             "publishDiagnostics": {"relatedInformation": True}},
+        }
+        uri = folder.as_uri()
+        await self.request("initialize", {
+            "processId": os.getpid(), "rootUri": uri, "capabilities": caps,
+            "workspaceFolders": [{"uri": uri, "name": folder.name}]})
+        self.notify("initialized", {})
         return t0
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        self._proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def request(self, method: str, params: Any) -> Any:
+        self._next += 1
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[self._next] = fut
+        self._send({"id": self._next, "method": method, "params": params})
+        return await fut
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"method": method, "params": params})
+
+    async def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        out = self._proc.stdout
+        while True:
+            length = 0
+            while True:
+                header = await out.readline()
+                if not header:
+                    return
+                if header in (b"\r\n", b"\n"):
+                    break
+                if header.lower().startswith(b"content-length:"):
+                    length = int(header.split(b":")[1])
+            msg = json.loads(await out.readexactly(length))
+            if "method" not in msg:
+                fut = self._pending.pop(msg.get("id"), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(msg.get("result"))
+            elif "id" in msg:  # a request from the server: accept it
+                self._send({"id": msg["id"], "result": None})
+            elif msg["method"] == "textDocument/publishDiagnostics":
+                p = msg["params"]
+                self.diags[p["uri"]] = (time.perf_counter(), p["diagnostics"])
+                self.changed.set()
+
+    def open(self, path: Path) -> str:
+        uri = path.as_uri()
+        self.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": path.read_text()}})
+        return uri
+
+    async def lenses(self, uri: str) -> list[dict[str, Any]]:
+        return await self.request("textDocument/codeLens", {"textDocument": {"uri": uri}}) or []
 
     async def outcomes_read(self, path: Path, timeout: float = 600.0) -> None:
         """Wait until the lenses show counts: the server has aggregated the whole trace."""
-        uri = path.as_uri()
-        self.lc.text_document_did_open(lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1,
-                                               text=path.read_text())))
+        uri = self.open(path)
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
-            lenses = await self.lc.text_document_code_lens_async(lsp.CodeLensParams(
-                text_document=lsp.TextDocumentIdentifier(uri=uri)))
-            titles = [lens.command.title for lens in lenses or [] if lens.command]
+            titles = [lens["command"]["title"] for lens in await self.lenses(uri)]
             if titles and all("✓" in t for t in titles):
                 return
             await asyncio.sleep(0.05)
@@ -243,25 +266,22 @@ class Client:
 
     @property
     def pid(self) -> int:
-        assert self.lc._server is not None
-        return self.lc._server.pid
+        assert self._proc is not None
+        return self._proc.pid
 
     async def stop(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
         try:
-            await asyncio.wait_for(self.lc.shutdown_async(None), 10)
-            self.lc.exit(None)
-        except Exception:  # a benchmark tears down regardless
-            pass
-        try:
-            await asyncio.wait_for(self.lc.stop(), 10)
-        except Exception:  # the server did not exit: make it
-            if self.lc._server is not None and self.lc._server.returncode is None:
-                self.lc._server.kill()
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+            await asyncio.wait_for(self.request("shutdown", None), 10)
+            self.notify("exit", None)
+            await asyncio.wait_for(proc.wait(), 10)
+        except (asyncio.TimeoutError, ConnectionError):
+            proc.kill()
+            await proc.wait()
+        if self._reader is not None:
+            self._reader.cancel()
 
 
 def _failures(client: Client, uri: str) -> int:
@@ -321,8 +341,8 @@ async def bench_appends(ws: Path, trace: Path, reps: int, watch: bool, first: in
         _append_batch(trace, template, n, new_line)
         t0 = time.perf_counter()
         if watch:
-            client.lc.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
-                changes=[lsp.FileEvent(uri=trace.as_uri(), type=lsp.FileChangeType.Changed)]))
+            client.notify("workspace/didChangeWatchedFiles",
+                          {"changes": [{"uri": trace.as_uri(), "type": 2}]})
         t1 = await client.wait(lambda b=before: _failures(client, app_uri) > b)
         times.append((t1 - t0) * 1000)
         await asyncio.sleep(0.3)
@@ -355,40 +375,36 @@ async def bench_requests(ws: Path, lines: int, markers: int, reps: int) -> dict[
     mod = ws / "big_module.py"
     positions = make_big_module(mod, lines, markers)
     uri = mod.as_uri()
-    text = mod.read_text()
     client = Client()
     await client.start(ws)
     await client.outcomes_read(ws / "app.py")
-    lc = client.lc
-    lc.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=text)))
-    ident = lsp.TextDocumentIdentifier(uri=uri)
-    await lc.text_document_code_lens_async(lsp.CodeLensParams(text_document=ident))  # warm
+    client.open(mod)
+    await client.lenses(uri)  # the first scan of the file, when it is opened
     results: dict[str, list[float]] = {"lens": [], "lens_after_edit": [], "hover": []}
     rng = random.Random(1)
     version = 1
     for _ in range(reps):
         t0 = time.perf_counter()
-        got = await lc.text_document_code_lens_async(lsp.CodeLensParams(text_document=ident))
+        got = await client.lenses(uri)
         results["lens"].append((time.perf_counter() - t0) * 1000)
-        assert got is not None and len(got) == markers
+        assert len(got) == markers
     for _ in range(reps):
         line, _ = positions[rng.randrange(len(positions))]
         version += 1
-        lc.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[lsp.TextDocumentContentChangePartial(
-                range=lsp.Range(start=lsp.Position(line=line + 2, character=8),
-                                end=lsp.Position(line=line + 2, character=8)),
-                text=" ")]))
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": {"line": line + 2, "character": 8},
+                                          "end": {"line": line + 2, "character": 8}},
+                                "text": " "}]})
         t0 = time.perf_counter()
-        got = await lc.text_document_code_lens_async(lsp.CodeLensParams(text_document=ident))
+        got = await client.lenses(uri)
         results["lens_after_edit"].append((time.perf_counter() - t0) * 1000)
+        assert len(got) == markers
     for _ in range(reps):
         line, character = positions[rng.randrange(len(positions))]
         t0 = time.perf_counter()
-        hover = await lc.text_document_hover_async(lsp.HoverParams(
-            text_document=ident, position=lsp.Position(line=line, character=character)))
+        hover = await client.request("textDocument/hover", {
+            "textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
         results["hover"].append((time.perf_counter() - t0) * 1000)
         assert hover is not None
     await client.stop()

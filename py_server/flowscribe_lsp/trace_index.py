@@ -52,8 +52,6 @@ OUTCOME_READ = 2 << 20
 MAX_SITES = 5000
 #: Failure/exception event locations remembered to resolve ``caused_by``.
 MAX_FAILURE_LOCS = 100_000
-#: Locations of the most recent events of any type (``caused_by`` to a checkpoint ...).
-RECENT_LOCS = 4096
 MAX_FRAMES = 12
 _SEVERITY_RANK = {"debug": 0, "info": 1, "warn": 2, "warning": 2, "error": 3, "critical": 4}
 
@@ -303,7 +301,8 @@ class _Findings:
 
 
 class _Outcomes:
-    """Pass 2: every event into a RunAggregate, plus flow starts and recent locations."""
+    """Pass 2: flow events into a RunAggregate, plus where flows started and where the
+    ``caused_by`` events that pass 1 did not see (not failures) happened."""
 
     def __init__(self, fixed_run: str | None) -> None:
         self.run = _Run(fixed_run)
@@ -312,7 +311,6 @@ class _Outcomes:
     def _reset(self, run_id: str | None) -> None:
         self.agg = RunAggregate(run_id=run_id)
         self.starts: dict[tuple[Any, ...], Loc] = {}
-        self.recent: OrderedDict[str, Loc] = OrderedDict()
         self.wanted: dict[str, Loc | None] = {}
 
     def add(self, ev: Mapping[str, Any]) -> None:
@@ -322,14 +320,11 @@ class _Outcomes:
         if verdict == "new":
             self._reset(self.run.current)
         etype = ev.get("event_type")
-        eid, file, line = _str(ev.get("id")), _str(ev.get("file")), _int(ev.get("line"))
-        if eid and file and line:
-            loc = Loc(file, line, f"{etype} {_str(ev.get('step')) or ''}".strip())
-            self.recent[eid] = loc
-            if len(self.recent) > RECENT_LOCS:
-                self.recent.popitem(last=False)
-            if eid in self.wanted:
-                self.wanted[eid] = loc
+        eid = ev.get("id")
+        if eid in self.wanted:
+            file, line = _str(ev.get("file")), _int(ev.get("line"))
+            if file and line:
+                self.wanted[eid] = Loc(file, line, str(etype))
         if etype in ("failure", "exception"):
             inst = _str(ev.get("instance"))
             opened = self.agg.open_instances.get(inst) if inst else None
@@ -514,8 +509,7 @@ class TraceIndex:
         caused_by = _str(ev.get("caused_by"))
         cause = None
         if caused_by:
-            cause = (self._findings.locs.get(caused_by) or self._outcomes.recent.get(caused_by)
-                     or self._outcomes.wanted.get(caused_by))
+            cause = self._findings.locs.get(caused_by) or self._outcomes.wanted.get(caused_by)
         evidence = compact(ev.get("evidence"))
         corr = compact(ev.get("correlation"), 80)
         if corr:

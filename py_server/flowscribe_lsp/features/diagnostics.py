@@ -121,7 +121,8 @@ class Diagnostics:
                 f"{project.autodev}: {unplaced} failure(s) point at files that are missing or "
                 "outside the workspace folders; not shown", lsp.MessageType.Info)
         self._unplaced[project.autodev] = unplaced
-        self.publish()
+        # Only files that had or have this project's failures can change.
+        self.publish_paths(set(old) | set(placed))
 
     def on_change(self, params: lsp.DidChangeTextDocumentParams) -> None:
         """Move tracked lines with an edit."""
@@ -264,6 +265,10 @@ class Diagnostics:
             paths.update(p for u in self._published if (p := uri_to_path(u)) is not None)
         else:
             paths = {p for u in uris if (p := uri_to_path(u)) is not None}
+        self.publish_paths(paths)
+
+    def publish_paths(self, paths: Iterable[Path]) -> None:
+        """Recompute and publish, for these files, what changed."""
         for path in paths:
             uri = path_to_uri(path)
             none: list[lsp.Diagnostic] = []

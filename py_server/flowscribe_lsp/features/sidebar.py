@@ -46,7 +46,7 @@ class Sidebar:
     def __init__(self, server: FlowscribeServer) -> None:
         self.server = server
         self._notify_due: dict[Path | None, asyncio.TimerHandle] = {}
-        self._last_sent: dict[Path, tuple[str | None, int, int, float | None]] = {}
+        self._last_sent: dict[Path, tuple[str | None, int, int, float | None, int]] = {}
         server.handle("flowscribe/flows")(self.flows)
         server.handle("flowscribe/runs")(self.runs)
         server.handle("flowscribe/flowEvents")(self.flow_events)
@@ -58,7 +58,8 @@ class Sidebar:
         projects = [project] if project is not None else list(self.server.index.projects())
         for p in projects:
             run = p.run
-            state = (run.run_id, run.failures + run.exceptions, run.generation, run.ended)
+            state = (run.run_id, run.failures + run.exceptions, run.generation, run.ended,
+                     sum(run.verdicts.values()))
             if self._last_sent.get(p.autodev) == state and project is not None:
                 continue
             self._last_sent[p.autodev] = state

@@ -13,6 +13,7 @@ in, so the runtime, the CLI and the language server can all use it.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,11 +78,14 @@ class Quantiles:
         """Record one value (negative values count as 0; NaN and inf are ignored)."""
         if not math.isfinite(value):
             return
-        value = max(value, 0.0)
+        if value < 0.0:
+            value = 0.0
         self.count += 1
         self.total += value
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
         if self._exact is not None:
             self._exact.append(value)
             if len(self._exact) > self.EXACT_LIMIT:
@@ -306,7 +310,36 @@ def _count_marker(value: Any, marker: str, depth: int = 0) -> int:
     return 0
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 REDACTED_MARKER = "[REDACTED]"
+
+# What the fold reads of each event type, and how add() makes each field safe first
+# (a field of the wrong type reads as None, or as an empty dict or list). Events of the
+# runtime skip this (add_trusted). Unknown event types read only the common fields.
+_COMMON: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("ts", _float), ("pid", _int), ("flow_id", _str), ("parent_flow", _str),
+)
+_FAILURE_FIELDS = (
+    *_COMMON, ("id", _str), ("instance", _str), ("error_class", _str), ("reason", _str),
+    ("severity", _str), ("file", _str), ("line", _int), ("function", _str), ("step", _str),
+    ("thread", _str), ("evidence", _dict), ("correlation", _dict), ("exception", _dict),
+)
+_FIELDS = {
+    "run_start": (*_COMMON, ("evidence", _dict), ("tags", _list)),
+    "summary": (*_COMMON, ("evidence", _dict)),
+    "flow_start": (*_COMMON, ("instance", _str), ("file", _str), ("line", _int)),
+    "flow_end": (*_COMMON, ("instance", _str), ("status", _str), ("file", _str),
+                 ("line", _int), ("duration_ms", _float)),
+    "metric": (*_COMMON, ("step", _str), ("value", _float), ("unit", _str)),
+    "failure": _FAILURE_FIELDS,
+    "exception": _FAILURE_FIELDS,
+}
+#: Events of the run itself, never of a flow.
+_RUN_TYPES = frozenset({"run_start", "summary"})
+_FAILURE_TYPES = frozenset({"failure", "exception"})
 
 #: Per-flow SLA p95 targets (ms): a mapping, or a function of the flow id.
 SlaTargets = Union[Mapping[str, float], Callable[[str], Optional[float]]]
@@ -317,7 +350,8 @@ def _no_sla(flow_id: str) -> float | None:
 
 
 class RunAggregate:
-    """Streaming aggregates of one run. Feed every event of the run, in order, to :meth:`add`.
+    """Streaming aggregates of one run. Feed every event of the run, in order, to :meth:`add`
+    (events read from a trace), or in batches to :meth:`add_trusted` (the runtime's own).
 
     ``latency_buckets_ms`` are the upper bounds of the duration buckets
     (``performance.latency_buckets_ms``); ``sla_p95_ms`` gives each flow id its p95
@@ -370,6 +404,8 @@ class RunAggregate:
         self.issues: dict[tuple[Any, ...], Issue] = {}
         self.issues_dropped = 0
         self.exceptions: list[FailureInfo] = []
+        #: Failures and exceptions recorded outside any flow (in the counts above too).
+        self.outside_flows = 0
         # Instances without a verdict.
         self.open_instances: dict[str, InstanceInfo] = {}
         self.open_dropped = 0
@@ -379,12 +415,15 @@ class RunAggregate:
         self._summary_orphan_count = 0
         self._summary_orphan_total = 0  # the summary event's own count, when it gives one
         self.summary_counts: dict[str, Any] = {}
-        self._redacted_seen = 0
+        self._redacted_seen = 0  # markers seen by add()
+        self._redacted_noted = 0  # the runtime's own count (note_redacted)
 
     # -- feeding ---------------------------------------------------------------------
 
     def add(self, event: Mapping[str, Any]) -> None:
-        """Fold one event in. Never raises on odd field types."""
+        """Fold in one event read from a trace. Never raises on odd field types: each
+        field the aggregate reads is checked and made safe first, then the event goes
+        the way of :meth:`add_trusted`."""
         run_id = _str(event.get("run_id"))
         if self.run_id is None:
             self.run_id = run_id
@@ -392,44 +431,71 @@ class RunAggregate:
             self.foreign_events += 1
             return
         etype = _str(event.get("event_type")) or "?"
-        self.events += 1
-        self.by_type[etype] = self.by_type.get(etype, 0) + 1
-        ts = _float(event.get("ts"))
-        if ts is not None and (self.last_ts is None or ts > self.last_ts):
-            self.last_ts = ts
-        pid = _int(event.get("pid"))
-        if pid is not None and len(self.pids) < MAX_PIDS:
-            self.pids.add(pid)
-        evidence = _dict(event.get("evidence"))
+        get = event.get
+        clean = {key: safe(get(key)) for key, safe in _FIELDS.get(etype, _COMMON)}
+        clean["event_type"] = etype
         if etype != "summary":
-            self._redacted_seen += _count_marker(evidence, REDACTED_MARKER)
-            self._redacted_seen += _count_marker(event.get("reason"), REDACTED_MARKER)
+            # A trace read back has no redaction count until its summary event: count the
+            # markers (the runtime's own feed skips this; see note_redacted).
+            self._redacted_seen += _count_marker(_dict(get("evidence")), REDACTED_MARKER)
+            self._redacted_seen += _count_marker(get("reason"), REDACTED_MARKER)
+        self.add_trusted((clean,))
 
-        if etype == "run_start":
-            self._run_start(event, evidence, ts)
-            return
-        if etype == "summary":
-            self._summary(evidence, ts)
-            return
-        flow_id = _str(event.get("flow_id"))
-        if flow_id is None:
-            return
-        stats = self.flow(flow_id)
-        parent_flow = _str(event.get("parent_flow"))
-        if parent_flow and stats.parent_flow is None:
-            stats.parent_flow = parent_flow
-        if etype == "flow_start":
-            self._flow_start(stats, event, ts)
-        elif etype == "flow_end":
-            self._flow_end(stats, event, ts)
-        elif etype == "checkpoint":
-            stats.checkpoints += 1
-        elif etype == "success":
-            stats.successes += 1
-        elif etype == "metric":
-            self._metric(stats, event)
-        elif etype in ("failure", "exception"):
-            self._failure(stats, event, etype, evidence, ts)
+    def add_trusted(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Fold in a batch of events the runtime built itself, in order.
+
+        Each event holds the trace format's keys with their documented types (None, or a
+        value of the field's type) and belongs to this aggregate's run (``run_id`` is the
+        constructor's). Nothing is checked, which is what keeps the runtime's cost per
+        event low, and no redaction markers are counted: the runtime reports its own count
+        (:meth:`note_redacted`, the summary event). Whatever was read from a file goes
+        through :meth:`add`.
+        """
+        flows, by_type, pids = self.flows, self.by_type, self.pids
+        for ev in events:
+            etype = ev["event_type"]
+            self.events += 1
+            by_type[etype] = by_type.get(etype, 0) + 1
+            ts = ev["ts"]
+            if ts is not None and (self.last_ts is None or ts > self.last_ts):
+                self.last_ts = ts
+            pid = ev["pid"]
+            if pid not in pids and pid is not None and len(pids) < MAX_PIDS:
+                pids.add(pid)
+            flow_id = ev["flow_id"]
+            if flow_id is None or etype in _RUN_TYPES:
+                if etype == "run_start":
+                    self._run_start(ev, ts)
+                elif etype == "summary":
+                    self._summary(ev["evidence"], ts)
+                elif etype in _FAILURE_TYPES:  # raised outside any flow (sys.excepthook)
+                    self._failure(None, ev, etype, ts)
+                continue
+            stats = flows.get(flow_id)
+            if stats is None:
+                stats = self.flow(flow_id)
+            if stats.parent_flow is None:
+                parent_flow = ev["parent_flow"]
+                if parent_flow:
+                    stats.parent_flow = parent_flow
+            if etype == "checkpoint":
+                stats.checkpoints += 1
+            elif etype == "flow_start":
+                self._flow_start(stats, ev, ts)
+            elif etype == "flow_end":
+                self._flow_end(stats, ev, ts)
+            elif etype == "success":
+                stats.successes += 1
+            elif etype == "metric":
+                self._metric(stats, ev)
+            elif etype in _FAILURE_TYPES:
+                self._failure(stats, ev, etype, ts)
+
+    def note_redacted(self, count: int) -> None:
+        """The runtime's own count of redacted values so far (it feeds
+        :meth:`add_trusted`, which counts no markers); :attr:`redacted` reports at least
+        this."""
+        self._redacted_noted = max(self._redacted_noted, count)
 
     def flow(self, flow_id: str) -> FlowStats:
         """The stats of ``flow_id``, created empty on first use."""
@@ -439,10 +505,15 @@ class RunAggregate:
             self.flows[flow_id] = stats
         return stats
 
-    def _run_start(self, event: Mapping[str, Any], evidence: dict[str, Any], ts: Any) -> None:
+    # The fold's handlers read events through ev[key]: add_trusted's events as the runtime
+    # built them, add's as _FIELDS made them safe. What nests inside a field (run header,
+    # summary counts, the exception object) is still checked here: those events are rare.
+
+    def _run_start(self, ev: Mapping[str, Any], ts: float | None) -> None:
         if self.started is not None:
             return  # a child process joining the run
         self.started = ts
+        evidence = ev["evidence"]
         self.app = _str(evidence.get("app"))
         self.mode = _str(evidence.get("mode"))
         self.root = _str(evidence.get("root"))
@@ -450,10 +521,9 @@ class RunAggregate:
         self.python = _str(evidence.get("python"))
         argv = evidence.get("argv")
         self.argv = [str(a) for a in argv[:32]] if isinstance(argv, list) else []
-        tags = event.get("tags")
-        self.tags = [str(t) for t in tags[:32]] if isinstance(tags, list) else []
+        self.tags = [str(t) for t in ev["tags"][:32]]
 
-    def _summary(self, evidence: dict[str, Any], ts: float | None) -> None:
+    def _summary(self, evidence: Mapping[str, Any], ts: float | None) -> None:
         self.ended = ts if ts is not None else self.last_ts
         self.summary_counts = {k: v for k, v in evidence.items() if _int(v) is not None}
         listed = evidence.get("orphaned")
@@ -484,23 +554,23 @@ class RunAggregate:
             self._summary_orphans.append(info)
         self.flow(info.flow_id).orphaned += 1
 
-    def _flow_start(self, stats: FlowStats, event: Mapping[str, Any], ts: Any) -> None:
+    def _flow_start(self, stats: FlowStats, ev: Mapping[str, Any], ts: float | None) -> None:
         stats.started += 1
-        instance = _str(event.get("instance"))
+        instance = ev["instance"]
         if instance is None:
             return
         if len(self.open_instances) >= MAX_OPEN_INSTANCES:
             self.open_dropped += 1
             return
         self.open_instances[instance] = InstanceInfo(
-            stats.flow_id, instance, _str(event.get("file")), _int(event.get("line")), ts
+            stats.flow_id, instance, ev["file"], ev["line"], ts
         )
 
-    def _flow_end(self, stats: FlowStats, event: Mapping[str, Any], ts: Any) -> None:
+    def _flow_end(self, stats: FlowStats, ev: Mapping[str, Any], ts: float | None) -> None:
         stats.ended += 1
-        instance = _str(event.get("instance"))
+        instance = ev["instance"]
         opened = self.open_instances.pop(instance, None) if instance else None
-        status = _str(event.get("status"))
+        status = ev["status"]
         stats.last_status = status
         if status == "passed":
             stats.passed += 1
@@ -511,88 +581,81 @@ class RunAggregate:
             self.unfinished_total += 1
             if len(self.unfinished) < MAX_LISTED_INSTANCES:
                 self.unfinished.append(
-                    opened
-                    or InstanceInfo(
-                        stats.flow_id,
-                        instance,
-                        _str(event.get("file")),
-                        _int(event.get("line")),
-                        ts,
-                    )
+                    opened or InstanceInfo(stats.flow_id, instance, ev["file"], ev["line"], ts)
                 )
-        duration = _float(event.get("duration_ms"))
+        duration = ev["duration_ms"]
         if duration is not None:
             stats.durations.add(duration)
-            i = 0
-            while i < len(self.bucket_bounds_ms) and duration > self.bucket_bounds_ms[i]:
-                i += 1
-            stats.buckets[i] += 1
+            # The first bucket whose upper bound is >= the duration (the last: above all).
+            stats.buckets[bisect_left(self.bucket_bounds_ms, duration)] += 1
 
-    def _metric(self, stats: FlowStats, event: Mapping[str, Any]) -> None:
-        name = _str(event.get("step")) or "(unnamed)"
-        value = _float(event.get("value"))
+    def _metric(self, stats: FlowStats, ev: Mapping[str, Any]) -> None:
+        value = ev["value"]
         if value is None:
             return
+        name = ev["step"] or "(unnamed)"
         metric = stats.metrics.get(name)
         if metric is None:
             if len(stats.metrics) >= MAX_METRICS_PER_FLOW:
                 stats.metrics_dropped += 1
                 return
-            metric = stats.metrics[name] = MetricStats(unit=_str(event.get("unit")))
+            metric = stats.metrics[name] = MetricStats(unit=ev["unit"])
         metric.add(value)
 
     def _failure(
-        self,
-        stats: FlowStats,
-        event: Mapping[str, Any],
-        etype: str,
-        evidence: dict[str, Any],
-        ts: float | None,
+        self, stats: FlowStats | None, ev: Mapping[str, Any], etype: str, ts: float | None
     ) -> None:
-        exc = _dict(event.get("exception"))
-        error_class = _str(event.get("error_class")) or (
-            "SYSTEM" if etype == "exception" else "UNCLASSIFIED"
-        )
-        reason = _str(event.get("reason")) or _str(exc.get("message")) or ""
+        """A failure or exception; ``stats`` None for one outside any flow (an exception
+        that reached ``sys.excepthook`` or the top of a thread): it counts for the run
+        and its issues, but for no flow."""
+        exc = ev["exception"] or {}
+        error_class = ev["error_class"] or ("SYSTEM" if etype == "exception" else "UNCLASSIFIED")
+        reason = ev["reason"] or _str(exc.get("message")) or ""
+        flow_id = stats.flow_id if stats is not None else None
         info = FailureInfo(
-            event_id=_str(event.get("id")),
+            event_id=ev["id"],
             event_type=etype,
-            flow_id=stats.flow_id,
-            instance=_str(event.get("instance")),
+            flow_id=flow_id,
+            instance=ev["instance"],
             error_class=error_class,
             reason=reason,
-            severity=_str(event.get("severity")),
-            file=_str(event.get("file")),
-            line=_int(event.get("line")),
-            function=_str(event.get("function")),
-            step=_str(event.get("step")),
+            severity=ev["severity"],
+            file=ev["file"],
+            line=ev["line"],
+            function=ev["function"],
+            step=ev["step"],
             ts=ts,
-            thread=_str(event.get("thread")),
-            evidence=evidence,
-            correlation=_dict(event.get("correlation")),
+            thread=ev["thread"],
+            evidence=ev["evidence"],
+            correlation=ev["correlation"],
             exception_type=_str(exc.get("type")),
             exception_message=_str(exc.get("message")),
         )
         if etype == "exception":
-            stats.exceptions += 1
             self.exception_count += 1
             if len(self.exceptions) < MAX_EXCEPTIONS:
                 self.exceptions.append(info)
         else:
-            stats.failures += 1
             self.failures += 1
-        classes = stats.failures_by_class
-        key_class = error_class
-        if key_class not in classes and len(classes) >= MAX_CLASSES_PER_FLOW:
-            key_class = OTHER_CLASS
-        classes[key_class] = classes.get(key_class, 0) + 1
-        if stats.first_failure is None:
-            stats.first_failure = info
-        stats.last_failure = info
+        if stats is not None:
+            if etype == "exception":
+                stats.exceptions += 1
+            else:
+                stats.failures += 1
+            classes = stats.failures_by_class
+            key_class = error_class
+            if key_class not in classes and len(classes) >= MAX_CLASSES_PER_FLOW:
+                key_class = OTHER_CLASS
+            classes[key_class] = classes.get(key_class, 0) + 1
+            if stats.first_failure is None:
+                stats.first_failure = info
+            stats.last_failure = info
+        else:
+            self.outside_flows += 1
         if self.first_failure is None:
             self.first_failure = info
         self.last_failure = info
-        key = (stats.flow_id, error_class, info.file, info.line)
+        key = (flow_id, error_class, info.file, info.line)
         issue = self.issues.get(key)
         if issue is not None:
             issue.count += 1
@@ -611,10 +674,10 @@ class RunAggregate:
 
     @property
     def redacted(self) -> int:
-        """Values redacted in this run: the runtime's own count when the run ended
-        cleanly, at least the redaction markers seen in events."""
+        """Values redacted in this run: the runtime's own count (from the summary event,
+        or :meth:`note_redacted`), at least the redaction markers :meth:`add` saw."""
         reported = _int(self.summary_counts.get("redacted")) or 0
-        return max(reported, self._redacted_seen)
+        return max(reported, self._redacted_noted, self._redacted_seen)
 
     @property
     def has_failures(self) -> bool:

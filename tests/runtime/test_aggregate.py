@@ -188,6 +188,9 @@ def test_aggregate_events_picks_the_last_run_of_a_shared_trace_and_its_tail() ->
         {"event_type": "summary", "evidence": {"orphaned": ["i1", 7, {"instance": None}]}},
         {"event_type": "run_start", "evidence": {"argv": "x", "app": 3}, "tags": "t"},
         {"event_type": "metric", "flow_id": "f", "value": True, "step": None},
+        {"event_type": "flow_end", "flow_id": "f", "instance": {"unhashable": 1}, "line": 2.5},
+        {"event_type": "exception", "flow_id": None, "exception": "x", "evidence": [1]},
+        {"event_type": "exception", "run_id": 7, "ts": "now", "pid": "p", "reason": 3},
         {},
     ],
 )
@@ -197,6 +200,78 @@ def test_odd_field_types_never_raise(bad: dict) -> None:
     agg.orphans()
     agg.verdicts()
     agg.top_issues()
+
+
+def test_an_exception_outside_any_flow_counts_for_the_run_and_its_issues() -> None:
+    e = Events()
+    crash = e("exception", None, error_class="SYSTEM", reason="ValueError: crash", file="app.py",
+              line=6, severity="critical",
+              exception={"type": "ValueError", "message": "crash", "frames": []})
+    agg = feed(RunAggregate(), [e.run_start(), *e.instance("a/ok", "i1", "passed", 1.0), crash])
+    assert (agg.exception_count, agg.outside_flows, agg.has_failures) == (1, 1, True)
+    assert list(agg.flows) == ["a/ok"] and agg.flows["a/ok"].status == "passed"
+    (issue,) = agg.top_issues()
+    first = issue.first
+    assert (first.flow_id, first.location, first.exception_type) == (None, "app.py:6", "ValueError")
+    assert agg.first_failure is first and agg.exceptions == [first]
+    assert agg.verdicts()["exceptions"] == 1
+
+
+def _state(agg: RunAggregate) -> dict[str, object]:
+    """What an aggregate tells its readers, in comparable form."""
+    flows = {
+        fid: (s.started, s.ended, s.passed, s.failed, s.unfinished, s.orphaned, s.failures,
+              s.exceptions, s.checkpoints, s.successes, s.failures_by_class, s.buckets,
+              s.p50_ms, s.p95_ms, s.sla_p95_ms, s.parent_flow, s.first_failure, s.last_failure,
+              {k: (m.count, m.total, m.unit) for k, m in s.metrics.items()})
+        for fid, s in agg.flows.items()
+    }
+    header = (agg.run_id, agg.app, agg.mode, agg.tags, agg.argv, agg.started, agg.ended,
+              agg.last_ts, agg.pids, agg.events, agg.by_type, agg.summary_counts)
+    return {"header": header, "flows": flows, "verdicts": agg.verdicts(),
+            "issues": agg.top_issues(), "exceptions": agg.exceptions,
+            "orphans": agg.orphans(), "unfinished": agg.unfinished,
+            "failures": (agg.first_failure, agg.last_failure, agg.outside_flows)}
+
+
+def test_trusted_batches_fold_exactly_like_checked_events() -> None:
+    """The runtime's unchecked path and a trace reader's checked one are one fold."""
+    e = Events()
+    events = [e.run_start(argv=["app.py", "--fast"])]
+    events += e.instance("orders/submit", "i1", "passed", 120.0)
+    events += e.instance("orders/submit", "i2", "failed", 1500.0, error_class="EXTERNAL.TIMEOUT",
+                         reason="late", line=42, evidence={"waited_ms": 1000})
+    events += e.instance("data/fetch", "i3", "unfinished", 5.0)
+    events += [
+        e("flow_start", "agent/decide", instance="i4", parent_flow="orders/submit", pid=43),
+        e("checkpoint", "agent/decide", instance="i4", step="scored", evidence={"n": 3}),
+        e("success", "agent/decide", instance="i4", reason="buy"),
+        e("metric", "agent/decide", instance="i4", step="latency_ms", value=3.5, unit="ms"),
+        e("exception", "agent/decide", instance="i4", error_class="SYSTEM",
+          reason="TypeError: bad", exception={"type": "TypeError", "message": "bad",
+                                              "frames": []}),
+        e("exception", None, error_class="SYSTEM", reason="ValueError: crash", thread="w1",
+          exception={"type": "ValueError", "message": "crash", "frames": []}),
+        e("summary", evidence={"flows": 4, "orphaned": 1, "redacted": 2, "orphaned_instances": [
+            {"instance": "i4", "flow_id": "agent/decide", "file": "app.py", "line": 10}]}),
+    ]
+    checked = feed(RunAggregate([50, 200, 1000], {"orders/submit": 1000}), events)
+    trusted = RunAggregate([50, 200, 1000], {"orders/submit": 1000}, run_id=e.run_id)
+    trusted.add_trusted(events[:7])
+    trusted.add_trusted(events[7:])
+    assert _state(trusted) == _state(checked)
+    assert trusted.flows["orders/submit"].buckets == [0, 1, 0, 1]
+    assert trusted.redacted == checked.redacted == 2
+
+
+def test_trusted_events_take_the_runtimes_redaction_count() -> None:
+    e = Events()
+    agg = RunAggregate()
+    agg.add_trusted([e("checkpoint", "a/b", evidence={"token": "[REDACTED]"})])
+    assert agg.redacted == 0  # the runtime's events are not scanned for markers
+    agg.note_redacted(3)
+    agg.note_redacted(2)
+    assert agg.redacted == 3
 
 
 def test_metrics_are_summarised_per_flow() -> None:

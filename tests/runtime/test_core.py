@@ -512,9 +512,15 @@ def test_unhandled_exception_in_main_thread_is_recorded_then_artifacts(
     assert (exc["file"], exc["line"]) == ("app.py", 6)
     assert exc["flow_id"] == ("a/crash" if in_flow else None)
     assert events[-1]["event_type"] == "summary"
+    # In a flow or not, the run's failures and top issues show it, at the raising line.
+    where = "in `a/crash`" if in_flow else "outside any flow"
     summary_md = (project / ".autodev" / "summary.md").read_text()
-    if in_flow:
-        assert "top-level crash" in summary_md
+    assert "1 exception" in summary_md
+    assert f"`SYSTEM` (`ValueError`) exception {where} at `app.py:6`" in summary_md
+    assert "top-level crash" in summary_md
+    ask_md = (project / ".autodev" / "ask.md").read_text()
+    issues = ask_md.split("## Top issues")[1].split("##")[0]
+    assert f"1. `SYSTEM` (`ValueError`) exception {where} at `app.py:6`" in issues
 
 
 def test_unhandled_exception_in_a_worker_thread_writes_artifacts_and_app_goes_on(

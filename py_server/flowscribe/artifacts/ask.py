@@ -288,12 +288,18 @@ def _tail(events: Sequence[Mapping[str, Any]], budget: int, limit: int, scrub: S
 
 def _action_request(agg: RunAggregate) -> str:
     first = agg.first_failure
-    where = (
-        f"Open {code(first.location)} (flow {code(first.flow_id or '?')}) and the flow's "
-        "code refs; map other flow names to code with a workspace search."
-        if first is not None
-        else "Map the flow names above to code with a workspace search."
-    )
+    if first is None:
+        where = "Map the flow names above to code with a workspace search."
+    elif first.flow_id is None:  # raised outside any flow
+        where = (
+            f"Open {code(first.location)} (outside any flow); map the flow names above to "
+            "code with a workspace search."
+        )
+    else:
+        where = (
+            f"Open {code(first.location)} (flow {code(first.flow_id)}) and the flow's "
+            "code refs; map other flow names to code with a workspace search."
+        )
     lines = [
         "## Action request",
         "",

@@ -86,10 +86,8 @@ def failure_line(f: FailureInfo, scrub: Scrubber | None = None) -> str:
     what = "exception" if f.event_type == "exception" else "failure"
     exc = f" ({code(f.exception_type, 80)})" if f.exception_type else ""
     reason = f": {escape(scrub.text(f.reason))}" if f.reason and scrub is not None else ""
-    return (
-        f"{code(f.error_class)}{exc} {what} in {code(f.flow_id or '?')} "
-        f"at {code(f.location)}{reason}"
-    )
+    where = f"in {code(f.flow_id)}" if f.flow_id else "outside any flow"
+    return f"{code(f.error_class)}{exc} {what} {where} at {code(f.location)}{reason}"
 
 
 def _failure_section(title: str, f: FailureInfo | None, scrub: Scrubber) -> list[str]:

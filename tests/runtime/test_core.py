@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -570,3 +571,35 @@ def test_without_artifacts_the_summary_event_still_counts(project: Path) -> None
     assert (summary["flows"], summary["failed"], summary["orphaned"]) == (2, 1, 1)
     assert not (project / ".autodev" / "summary.md").exists()  # no stale copy either
     assert not (project / ".autodev" / "ask.md").exists()
+
+
+def test_sla_overrides_in_ra_yaml_apply_to_the_run_by_glob(project: Path) -> None:
+    write_config(project, """\
+        version: 1
+        profile: all
+        sinks:
+          - type: jsonl
+            path: .autodev/trace.jsonl
+        performance:
+          sla_overrides:
+            "orders/**": {p95_ms: 600000}
+        """)
+    write_catalog(project, """\
+        version: 1
+        flows:
+          - id: "orders/submit/limit"
+            sla: {p95_ms: 0.001}
+          - id: "data/fetch"
+            sla: {p95_ms: 0.001}
+        """)
+    session = Session()
+    for flow_id in ("orders/submit/limit", "data/fetch"):
+        with session.flow(flow_id) as f:
+            time.sleep(0.001)  # past the catalog's 1 µs target, far below the override
+            f.success()
+    session.end_session()
+    summary_md = (project / ".autodev" / "summary.md").read_text()
+    # The glob override wins over the catalog for orders/submit/limit only.
+    assert "Over their SLA p95: `data/fetch`." in summary_md
+    row = next(line for line in summary_md.splitlines() if "`orders/submit/limit`" in line)
+    assert "| 600.0 s ✓ |" in row, row

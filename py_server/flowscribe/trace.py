@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,8 @@ def iter_events(
     st = stats if stats is not None else ReadStats()
     markers = _type_markers(types) if types is not None else None
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise OSError("not a regular file")  # a FIFO or a device would block or never end
         fh = open(path, "rb")  # noqa: SIM115 - closed in finally; generator body
     except OSError:
         st.skip("unreadable")
@@ -213,6 +216,7 @@ class TraceFollower:
         self._ino: int | None = None
         self._partial = b""
         self._skipping = False  # inside a line longer than MAX_LINE_BYTES
+        self._irregular = False  # the path is not a regular file (counted once)
 
     @property
     def offset(self) -> int:
@@ -233,6 +237,13 @@ class TraceFollower:
                 self._restart()
                 return FollowResult([], reset=True)
             return FollowResult([])
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO or a device in place of the trace would block reads or never end.
+            if not self._irregular:
+                self._irregular = True
+                self.stats.skip("unreadable")
+            return FollowResult([])
+        self._irregular = False
         if self._ino is not None and (st.st_ino != self._ino or st.st_size < self._offset):
             reset = True
             self._restart()

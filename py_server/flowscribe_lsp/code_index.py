@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .markers import Marker, scan_source
+from .paths import regular_file
 
 __all__ = ["IGNORED_DIRS", "CodeIndex"]
 
@@ -79,9 +80,8 @@ class CodeIndex:
                     yield here / name
 
     def _update(self, path: Path) -> bool:
-        try:
-            st = path.stat()
-        except OSError:
+        st = regular_file(path)
+        if st is None:
             return self._files.pop(path, None) is not None
         sig = (st.st_mtime_ns, st.st_size)
         old = self._files.get(path)

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from lsprotocol import types as lsp
 
 from .markers import MarkerScan, MarkerScanner, split_lines
-from .paths import path_to_uri, uri_to_path
+from .paths import path_to_uri, regular_file, uri_to_path
 
 if TYPE_CHECKING:
     from .server import FlowscribeServer
@@ -99,9 +99,8 @@ class Documents:
         return self.disk_lines(path) if path is not None else None
 
     def disk_lines(self, path: Path) -> list[str] | None:
-        try:
-            st = path.stat()
-        except OSError:
+        st = regular_file(path)
+        if st is None:
             return None
         sig = (st.st_mtime_ns, st.st_size)
         hit = self._disk.get(path)

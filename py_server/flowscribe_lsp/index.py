@@ -25,7 +25,7 @@ from flowscribe.config import Config, Problem, load_config, parse_config
 
 from .code_index import IGNORED_DIRS, CodeIndex
 from .markers import Marker
-from .paths import inside, path_to_uri, real
+from .paths import inside, path_to_uri, real, regular_file
 from .trace_index import RunSnapshot, TraceIndex
 
 __all__ = ["Folder", "Project", "WorkspaceIndex"]
@@ -223,8 +223,13 @@ def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str
     if project.seen.get("catalog") != cat_sig:
         project.seen["catalog"] = cat_sig
         buf = open_text.get(project.flows_yaml)
-        project.catalog = (parse_catalog(buf[1], project.flows_yaml, project.root)
-                           if buf is not None else load_catalog(project.flows_yaml, project.root))
+        if buf is not None:
+            project.catalog = parse_catalog(buf[1], project.flows_yaml, project.root)
+        elif _irregular(project.flows_yaml):
+            project.catalog = Catalog(path=project.flows_yaml, root=project.root, problems=[
+                Problem("flows.yaml", 0, 0, "", "cannot read (not a regular file)")])
+        else:
+            project.catalog = load_catalog(project.flows_yaml, project.root)
         if _usable(project.catalog) or project.catalog.path is None:
             project.good_catalog = project.catalog
         elif buf is not None and not project.good_catalog.flows:
@@ -237,11 +242,19 @@ def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str
         if buf is not None:
             cfg, problems = parse_config(buf[1], project.ra_yaml, project.root, {},
                                          project.autodev)
+        elif _irregular(project.ra_yaml):
+            cfg, problems = parse_config("", project.ra_yaml, project.root, {}, project.autodev)
+            problems = [Problem("ra.yaml", 0, 0, "", "cannot read (not a regular file)")]
         else:
             cfg, problems = load_config(project.root, {}, project.autodev)
         project.config, project.config_problems = cfg, tuple(problems)
         changed = True
     return changed
+
+
+def _irregular(path: Path) -> bool:
+    """True if ``path`` exists but is not a regular file (a FIFO would block a read)."""
+    return path.exists() and regular_file(path) is None and not path.is_dir()
 
 
 def _usable(catalog: Catalog) -> bool:

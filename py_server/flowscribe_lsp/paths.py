@@ -9,12 +9,13 @@ Whatever they say, the server only ever publishes for files inside a workspace f
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
 
-__all__ = ["inside", "path_to_uri", "real", "uri_to_path"]
+__all__ = ["inside", "path_to_uri", "real", "regular_file", "uri_to_path"]
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -42,3 +43,13 @@ def real(path: Path) -> Path:
 def inside(path: Path, roots: Iterable[Path]) -> bool:
     """True if ``path`` (already resolved) is one of ``roots`` or below one of them."""
     return any(path == root or root in path.parents for root in roots)
+
+
+def regular_file(path: Path) -> os.stat_result | None:
+    """``path``'s stat if it is a regular file (following links), else None. Reading a
+    FIFO or a device in a workspace would block or never end: never open one."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None

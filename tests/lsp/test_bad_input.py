@@ -154,3 +154,19 @@ async def test_garbage_requests_get_answers_not_crashes(
     assert await session.lenses(outside) == []
     assert await session.hover(outside, 0, 0) is None
     await _alive(session, mod)
+
+
+async def test_fifos_in_place_of_files_are_never_opened(
+        session: Session, tmp_path: Path) -> None:
+    ws, mod = _workspace(tmp_path)
+    adir = ws / ".autodev"
+    adir.mkdir()
+    for name in ("trace.jsonl", "flows.yaml", "ra.yaml"):
+        os.mkfifo(adir / name)  # reading one would block until a writer came
+    os.mkfifo(ws / "pipe.py")
+    await session.start(ws)
+    flows = await session.wait_diagnostics(adir / "flows.yaml", bool, source="flowscribe.catalog")
+    assert "not a regular file" in flows[0].message
+    session.open(mod)
+    await _alive(session, mod)
+    assert [n["id"] for n in (await session.request("flowscribe/flows", {}))["flows"]] == ["a/b"]

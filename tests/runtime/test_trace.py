@@ -173,3 +173,14 @@ def test_follower_type_filter_can_audit_types(tmp_path: Path) -> None:
     counting = TraceFollower(path, types={"failure"}, audit=True)
     assert len(counting.poll().events) == 1
     assert counting.stats.skipped == {"unknown_event_type": 1}
+
+
+def test_a_fifo_in_place_of_a_trace_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    os.mkfifo(path)  # opening it for reading would block until a writer came
+    stats = ReadStats()
+    assert list(iter_events(path, stats=stats)) == []
+    assert stats.skipped == {"unreadable": 1}
+    follower = TraceFollower(path)
+    assert follower.poll().events == [] and follower.poll().events == []
+    assert follower.stats.skipped == {"unreadable": 1}

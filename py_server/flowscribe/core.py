@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     ParentLike = Union["Flow", "NullFlow", str, None]
 
 __all__ = [
+    "EVENT_KEYS",
     "MARKER_TYPES",
     "SCHEMA_VERSION",
     "SEVERITIES",
@@ -62,6 +63,13 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+#: The keys of every event, in the order the trace writes them (docs/trace-format.md).
+EVENT_KEYS = (
+    "schema", "id", "run_id", "seq", "ts", "event_type", "flow_id", "instance", "parent",
+    "parent_flow", "step", "correlation", "tags", "file", "line", "function", "thread", "pid",
+    "severity", "error_class", "reason", "evidence", "value", "unit", "status",
+    "duration_ms", "caused_by", "exception",
+)  # fmt: skip
 SEVERITIES = ("debug", "info", "warn", "error", "critical")
 #: Event types a user may record through :meth:`Flow.add_event`.
 MARKER_TYPES = frozenset({"checkpoint", "success", "failure", "exception", "metric"})
@@ -85,7 +93,24 @@ _threads: dict[int, threading.Thread] = getattr(threading, "_active", {})
 _caller = _callsite.caller
 _NO_SITE = _callsite.NO_SITE
 _NO_FLOW = '"flow_id":null,"instance":null,"parent":null,"parent_flow":null,'
+#: The line's text for each severity (None included), which is also the set of valid ones.
+_SEVERITY_JSON: dict[str | None, str] = {
+    None: '"severity":null,', **{s: f'"severity":"{s}",' for s in SEVERITIES}
+}
+#: A plain marker's line around its evidence: no class, reason, value, status or cause.
+_PLAIN_MIDDLE = '"error_class":null,"reason":null,'
+_PLAIN_END = (
+    ',"value":null,"unit":null,"status":null,"duration_ms":null,"caused_by":null,"exception":null}'
+)
+#: What each code object resolves to (``_callsite``'s cache): markers look their caller
+#: up here first, and ask ``_caller`` only on a miss.
+_code_infos = _callsite._code_cache
 _getframe = sys._getframe
+#: Queued events are written once this many wait (else by the flusher, within 100 ms).
+#: Small on purpose: events that wait longer outlive the young garbage-collector
+#: generations, and every full collection of the app then walks them, which costs far
+#: more than the writes saved (a third of an event's cost at 4096).
+_BATCH = 512
 
 
 # -- encoding -----------------------------------------------------------------------
@@ -299,6 +324,59 @@ class Event:
         return f"Event({self.event_type!r}, flow_id={self.flow_id!r}, step={self.step!r})"
 
 
+class _More:
+    """What an event has beyond a plain marker's fields (see :meth:`Session._record`).
+
+    ``ident`` is a (seq, id) already taken (a flow start's id is its instance id);
+    ``trusted`` evidence is flowscribe's own (run header, summary) and is not redacted;
+    ``urgent`` events are written before the call returns.
+    """
+
+    __slots__ = (
+        "caused_by",
+        "duration_ms",
+        "error_class",
+        "exception",
+        "ident",
+        "reason",
+        "status",
+        "tags",
+        "trusted",
+        "unit",
+        "urgent",
+        "value",
+    )
+
+    def __init__(
+        self,
+        error_class: str | None = None,
+        reason: Any = None,
+        *,
+        caused_by: str | None = None,
+        value: float | None = None,
+        unit: str | None = None,
+        status: str | None = None,
+        duration_ms: float | None = None,
+        exception: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        urgent: bool = False,
+        trusted: bool = False,
+        ident: tuple[int, str] | None = None,
+    ) -> None:
+        self.error_class = error_class
+        self.reason = reason
+        self.caused_by = caused_by
+        self.value = value
+        self.unit = unit
+        self.status = status
+        self.duration_ms = duration_ms
+        self.exception = exception
+        self.tags = tags
+        self.urgent = urgent
+        self.trusted = trusted
+        self.ident = ident
+
+
 class NullFlow:
     """A flow that records nothing: disabled, filtered out, or tracing is off.
 
@@ -393,6 +471,7 @@ class Flow:
         "_prev",
         "_site",
         "_t0",
+        "_template",
         "_token",
         "correlation",
         "flow_id",
@@ -426,6 +505,7 @@ class Flow:
         self._cause: str | None = None
         self._frag_flow = _NO_FLOW
         self._frag_ctx = ""
+        self._template: dict[str, Any] | None = None
         self._t0 = 0.0
         self._token: Any = None
         self._ended = False
@@ -483,16 +563,36 @@ class Flow:
             return
         seq = next(s._seq)
         self.instance = eid = s._id_prefix + str(seq)
+        self._scope()
+        self._t0 = _perf()
+        s._record(
+            self, "flow_start", None, None, None, site,
+            _More(caused_by=self._cause, ident=(seq, eid)),
+        )  # fmt: skip
+
+    def _scope(self) -> dict[str, Any]:
+        """Build what every event of this instance shares, once: the JSON of its flow
+        and context fields, and a dict of its event with them filled in (each event is
+        a copy). A flow never started (markers with no ``with``) gets them too: its
+        events carry the flow id, no instance."""
+        s = self.session
+        corr = self.correlation
+        if self.instance is None and corr:
+            corr = s._clean_evidence(corr)  # cleaned by _start, which did not run
         self._frag_flow = (
-            f'"flow_id":{_esc(self.flow_id)},"instance":"{eid}",'
+            f'"flow_id":{_esc(self.flow_id)},"instance":{_js(self.instance)},'
             f'"parent":{_js(self.parent)},"parent_flow":{_js(self.parent_flow)},'
         )
         self._frag_ctx = f'"correlation":{_enc_value(corr)},"tags":{_enc_value(self.tags)},'
-        self._t0 = _perf()
-        s._record(
-            self, "flow_start", None, None, None, None, None, site, caused_by=self._cause,
-            ident=(seq, eid),
-        )  # fmt: skip
+        template = s._run_template.copy()
+        template["flow_id"] = self.flow_id
+        template["instance"] = self.instance
+        template["parent"] = self.parent
+        template["parent_flow"] = self.parent_flow
+        template["correlation"] = corr
+        template["tags"] = self.tags
+        self._template = template
+        return template
 
     def __enter__(self) -> Flow:
         try:
@@ -538,8 +638,10 @@ class Flow:
         duration = round((_perf() - self._t0) * 1000.0, 3)
         site = self._site or _caller(frame)
         self.session._record(
-            self, "flow_end", None, severity, self._fail_class, self._fail_reason, None, site,
-            status=status, duration_ms=duration, caused_by=self._fail_event,
+            self, "flow_end", None, severity, None, site, _More(
+                self._fail_class, self._fail_reason, status=status, duration_ms=duration,
+                caused_by=self._fail_event,
+            ),
         )  # fmt: skip
 
     def _escaped(self, exc: Exception, tb: TracebackType | None) -> None:
@@ -563,9 +665,12 @@ class Flow:
         s = self.session
         if severity in s._muted:
             return None
+        frame = _getframe(1)
+        info = _code_infos.get(frame.f_code)  # the caller's code, resolved before
+        site = (info, frame.f_lineno) if info is not None else _caller(frame)
         return s._record(
-            self, "checkpoint", step, severity, None, None, evidence, _caller(_getframe(1)),
-            None if caused_by is None else _id_of(caused_by),
+            self, "checkpoint", step, severity, evidence, site,
+            None if caused_by is None else _More(caused_by=_id_of(caused_by)),
         )  # fmt: skip
 
     def success(
@@ -583,9 +688,13 @@ class Flow:
         s = self.session
         if severity in s._muted:
             return None
+        frame = _getframe(1)
+        info = _code_infos.get(frame.f_code)
+        site = (info, frame.f_lineno) if info is not None else _caller(frame)
         return s._record(
-            self, "success", step, severity, None, reason, evidence, _caller(_getframe(1)),
-            None if caused_by is None else _id_of(caused_by),
+            self, "success", step, severity, evidence, site,
+            None if reason is None and caused_by is None
+            else _More(None, reason, caused_by=_id_of(caused_by)),
         )  # fmt: skip
 
     def failure(
@@ -606,8 +715,8 @@ class Flow:
         eid = None
         if severity not in s._muted:
             eid = s._record(
-                self, "failure", step, severity, str(error_class), reason, evidence,
-                _caller(_getframe(1)), caused_by=_id_of(caused_by), urgent=True,
+                self, "failure", step, severity, evidence, _caller(_getframe(1)),
+                _More(str(error_class), reason, caused_by=_id_of(caused_by), urgent=True),
             )  # fmt: skip
         self._failed(str(error_class), reason, eid)
         return eid
@@ -627,9 +736,10 @@ class Flow:
         if severity in s._muted:
             return None
         return s._record(
-            self, "metric", name, severity, None, None, evidence, _caller(_getframe(1)),
-            value=_float_or_none(value), unit=None if unit is None else str(unit),
-            caused_by=_id_of(caused_by) if caused_by is not None else None,
+            self, "metric", name, severity, evidence, _caller(_getframe(1)), _More(
+                value=_float_or_none(value), unit=None if unit is None else str(unit),
+                caused_by=_id_of(caused_by) if caused_by is not None else None,
+            ),
         )  # fmt: skip
 
     def exception(
@@ -688,11 +798,13 @@ class Flow:
             if etype == "exception":
                 exc_info = {"type": error_class, "message": ev.reason or "", "frames": []}
             eid = s._record(
-                self, etype, ev.step, severity, error_class, ev.reason,
-                dict(ev.evidence) if ev.evidence else None, site,
-                value=_float_or_none(ev.value) if etype == "metric" else None,
-                unit=ev.unit, caused_by=_id_of(ev.caused_by),
-                urgent=etype in ("failure", "exception"), tags=ev.tags, exception=exc_info,
+                self, etype, ev.step, severity, dict(ev.evidence) if ev.evidence else None, site,
+                _More(
+                    error_class, ev.reason,
+                    value=_float_or_none(ev.value) if etype == "metric" else None,
+                    unit=ev.unit, caused_by=_id_of(ev.caused_by),
+                    urgent=etype in ("failure", "exception"), tags=ev.tags, exception=exc_info,
+                ),
             )  # fmt: skip
         if error_class is not None and etype in ("failure", "exception"):
             self._failed(error_class, ev.reason, eid)
@@ -729,8 +841,9 @@ class _RunState(Sink):
 
     def write(self, batch: Sequence[Item]) -> None:
         opened, verdicts = self.open, self.verdicts
-        events = len(batch)
-        for ev, _ in batch:
+        events = [ev for ev, _ in batch]
+        count = len(events)
+        for ev in events:
             etype = ev["event_type"]
             if etype == "flow_start":
                 self.flows += 1
@@ -741,18 +854,16 @@ class _RunState(Sink):
                 verdicts[status if status in ("passed", "failed") else "unfinished"] += 1
                 opened.pop(ev["instance"], None)
             elif etype == "summary":
-                events -= 1
-        self.events += events
-        maxlen = self.tail.maxlen or 1
-        self.tail.extend([ev for ev, _ in batch[-maxlen:]])
+                count -= 1
+        self.events += count
+        self.tail.extend(events[-(self.tail.maxlen or 1) :])
         agg = self.aggregate
         if agg is not None:
-            add = agg.add
-            for ev, _ in batch:
-                try:
-                    add(ev)
-                except Exception as exc:
-                    warn_once("aggregate", f"run aggregate failed ({type(exc).__name__}: {exc})")
+            try:
+                # The session built these events itself: the aggregate's unchecked path.
+                agg.add_trusted(events)
+            except Exception as exc:
+                warn_once("aggregate", f"run aggregate failed ({type(exc).__name__}: {exc})")
 
     def add(self, ev: dict[str, Any]) -> None:
         """Fold in one event read back from a trace (untrusted: fields may be missing)."""
@@ -820,6 +931,8 @@ class Session:
         self._id_prefix = ""
         self._seq: Iterator[int] = itertools.count(1)
         self._frag_run = '"run_id":null,'
+        #: An event of this run with what all its events share filled in (see _record).
+        self._run_template: dict[str, Any] = {}
         self._frag_pid = ""
         self._muted: frozenset[str | None] = frozenset()
         self._infos: dict[str, _FlowInfo] = {}
@@ -892,6 +1005,9 @@ class Session:
         if joining:
             self._env_parent = _parse_env_parent(env.get(ENV_PARENT))
         self._frag_run = f'"run_id":{_esc(self.run_id)},'
+        template = dict.fromkeys(EVENT_KEYS)
+        template.update(schema=SCHEMA_VERSION, run_id=self.run_id, correlation={}, tags=[])
+        self._run_template = template
         self._new_process_ids()
         if cfg.artifacts.per_run_dirs:
             try:
@@ -910,7 +1026,7 @@ class Session:
         if self._owner:
             self._state = _RunState(self._new_aggregate(), cfg.artifacts.trace_tail_events)
             sinks.append(self._state)
-        self._writer = Writer(sinks)
+        self._writer = Writer(sinks, max_pending=_BATCH)
         self._buf = self._writer.pending
         self.active = True
         if self._owner:
@@ -1008,7 +1124,7 @@ class Session:
             "argv": self._safe_argv(),
         }
         self._record(
-            None, "run_start", None, None, None, None, evidence, site, tags=self.tags, trusted=True
+            None, "run_start", None, None, evidence, site, _More(tags=self.tags, trusted=True)
         )
 
     def _safe_argv(self) -> list[str]:
@@ -1076,32 +1192,46 @@ class Session:
         self,
         flow: Flow | None,
         etype: str,
-        step: str | None,
-        severity: str | None,
-        error_class: str | None,
-        reason: Any,
+        step: Any,
+        severity: Any,
         evidence: Mapping[str, Any] | None,
         site: _callsite.Site,
-        caused_by: str | None = None,
-        *,
-        value: float | None = None,
-        unit: str | None = None,
-        status: str | None = None,
-        duration_ms: float | None = None,
-        urgent: bool = False,
-        tags: Sequence[str] | None = None,
-        exception: dict[str, Any] | None = None,
-        trusted: bool = False,
-        ident: tuple[int, str] | None = None,
+        more: _More | None = None,
     ) -> str | None:
         """Build, encode and queue one event; returns its id. The hot path.
 
-        ``trusted`` evidence is flowscribe's own (run header, summary) and skips redaction;
-        ``ident`` is a (seq, id) already taken (a flow start's id is its instance id).
+        A plain marker (a checkpoint, a success without a reason) in a flow passes no
+        ``more``: its fields past the evidence are null, so that part of its line is a
+        constant. Everything else says what it has in a :class:`_More`.
         """
         if self.closed or not self.active:
             return None
         try:
+            # The fields of ``more`` are read here, and stored in the event below, only
+            # when there is a ``more``.
+            if more is None:
+                tags: Sequence[str] | None = None
+                trusted = False
+                middle, end = _PLAIN_MIDDLE, _PLAIN_END
+            else:
+                error_class, reason, caused_by = more.error_class, more.reason, more.caused_by
+                value, unit, status = more.value, more.unit, more.status
+                duration_ms, exception, tags = more.duration_ms, more.exception, more.tags
+                trusted = more.trusted
+                if reason is not None:
+                    reason = self._clean_text(reason)
+                middle = (
+                    f'"error_class":{"null" if error_class is None else _esc(error_class)},'
+                    f'"reason":{"null" if reason is None else _esc(reason)},'
+                )
+                end = (
+                    f',"value":{"null" if value is None else repr(value)},'
+                    f'"unit":{"null" if unit is None else _esc(unit)},'
+                    f'"status":{"null" if status is None else _esc(status)},'
+                    f'"duration_ms":{"null" if duration_ms is None else repr(duration_ms)},'
+                    f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
+                    f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
+                )
             if evidence:
                 if not trusted:
                     red = self._redact_evidence
@@ -1118,35 +1248,34 @@ class Session:
             else:
                 evidence = {}
                 evidence_json = "{}"
-            if reason is not None:
-                reason = self._clean_text(reason)
             if step is not None and type(step) is not str:
                 step = str(step)
-            if severity is not None and severity not in _SEVERITY_SET:
+            if severity not in _SEVERITY_JSON:
                 severity = _severity(severity)
-            if ident is None:
+            if more is None or more.ident is None:
                 seq = next(self._seq)
                 eid = self._id_prefix + str(seq)
             else:
-                seq, eid = ident
+                seq, eid = more.ident
+            template: dict[str, Any] | None
             if flow is None:
-                flow_id = instance = parent = parent_flow = None
-                correlation: Mapping[str, Any] = {}
-                ftags: Sequence[str] = _merge_tags(tags)
+                template = self._run_template
                 frag_flow = _NO_FLOW
+                ftags: Sequence[str] = _merge_tags(tags)
                 frag_ctx = f'"correlation":{{}},"tags":{_enc_value(ftags)},'
             else:
-                flow_id, instance = flow.flow_id, flow.instance
-                parent, parent_flow = flow.parent, flow.parent_flow
-                correlation = flow.correlation
+                template = flow._template
+                if template is None:
+                    template = flow._scope()
                 frag_flow = flow._frag_flow
                 if tags:
                     ftags = _merge_tags(flow.tags, tags)
                     frag_ctx = (
-                        f'"correlation":{_enc_value(correlation)},"tags":{_enc_value(ftags)},'
+                        f'"correlation":{_enc_value(template["correlation"])},'
+                        f'"tags":{_enc_value(ftags)},'
                     )
                 else:
-                    ftags = flow.tags
+                    ftags = ()
                     frag_ctx = flow._frag_ctx
             info, line = site
             current = _threads.get(_get_ident())
@@ -1155,56 +1284,44 @@ class Session:
                 if current is not None else _current_thread().name
             )
             ts = _now()
-            ev = {
-                "schema": 1,
-                "id": eid,
-                "run_id": self.run_id,
-                "seq": seq,
-                "ts": ts,
-                "event_type": etype,
-                "flow_id": flow_id,
-                "instance": instance,
-                "parent": parent,
-                "parent_flow": parent_flow,
-                "step": step,
-                "correlation": correlation,
-                "tags": ftags,
-                "file": info[0],
-                "line": line,
-                "function": info[1],
-                "thread": thread,
-                "pid": self._pid,
-                "severity": severity,
-                "error_class": error_class,
-                "reason": reason,
-                "evidence": evidence,
-                "value": value,
-                "unit": unit,
-                "status": status,
-                "duration_ms": duration_ms,
-                "caused_by": caused_by,
-                "exception": exception,
-            }
+            # A copy of the template (its keys in trace order) costs a third of a dict
+            # display of all 28 keys; then only what this event has of its own.
+            ev = template.copy()
+            ev["id"] = eid
+            ev["seq"] = seq
+            ev["ts"] = ts
+            ev["event_type"] = etype
+            ev["step"] = step
+            ev["file"] = info[0]
+            ev["line"] = line
+            ev["function"] = info[1]
+            ev["thread"] = thread
+            ev["pid"] = self._pid
+            ev["severity"] = severity
+            ev["evidence"] = evidence
+            if more is not None:
+                if ftags:
+                    ev["tags"] = ftags
+                ev["error_class"] = error_class
+                ev["reason"] = reason
+                ev["value"] = value
+                ev["unit"] = unit
+                ev["status"] = status
+                ev["duration_ms"] = duration_ms
+                ev["caused_by"] = caused_by
+                ev["exception"] = exception
             text = (
                 f'{{"schema":1,"id":"{eid}",{self._frag_run}"seq":{seq},"ts":{ts!r},'
                 f'"event_type":"{etype}",{frag_flow}'
                 f'"step":{"null" if step is None else _esc(step)},{frag_ctx}'
                 f'{info[2]}{"null" if line is None else line}{info[3]}'
                 f"{_thread_json.get(thread) or _thread_fragment(thread)}{self._frag_pid}"
-                f'"severity":{"null" if severity is None else _esc(severity)},'
-                f'"error_class":{"null" if error_class is None else _esc(error_class)},'
-                f'"reason":{"null" if reason is None else _esc(reason)},'
-                f'"evidence":{evidence_json},'
-                f'"value":{"null" if value is None else repr(value)},'
-                f'"unit":{"null" if unit is None else _esc(unit)},'
-                f'"status":{"null" if status is None else _esc(status)},'
-                f'"duration_ms":{"null" if duration_ms is None else repr(duration_ms)},'
-                f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
-                f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
+                f"{_SEVERITY_JSON[severity]}{middle}"
+                f'"evidence":{evidence_json}{end}'
             )
             buf = self._buf
             buf.append((ev, text))
-            if urgent or len(buf) >= 4096:
+            if len(buf) >= _BATCH or (more is not None and more.urgent):
                 writer = self._writer
                 if writer is not None:
                     writer.flush()
@@ -1231,8 +1348,10 @@ class Session:
         message = self._clean_text(_exc_message(exc))
         info = {"type": type_name, "message": message, "frames": frames}
         eid = self._record(
-            flow, "exception", step, severity, SYSTEM, f"{type_name}: {message}", evidence, site,
-            caused_by=caused_by, urgent=True, exception=info,
+            flow, "exception", step, severity, evidence, site, _More(
+                SYSTEM, f"{type_name}: {message}", caused_by=caused_by, urgent=True,
+                exception=info,
+            ),
         )  # fmt: skip
         if eid is not None:
             try:  # noqa: SIM105 - contextlib costs import time
@@ -1383,9 +1502,9 @@ class Session:
             self._reaggregate_if_joined()
         if self._state is not None:
             self._record(
-                None, "summary", None, None, None, None, self._summary_evidence(), site,
-                tags=self.tags, urgent=True, trusted=True,
-            )  # fmt: skip
+                None, "summary", None, None, self._summary_evidence(), site,
+                _More(tags=self.tags, urgent=True, trusted=True),
+            )
         writer.close()
         self._write_artifacts()
         cfg, layout = self.config, self._layout
@@ -1464,6 +1583,7 @@ class Session:
             # Without an aggregate (no artifact wanted) an empty one still lets
             # write_run_artifacts remove an older run's copies from .autodev/.
             agg = state.aggregate or aggregate_for(cfg, self.catalog, self.run_id)
+            agg.note_redacted(self._redacted)
             write_run_artifacts(agg, self.catalog, cfg, list(state.tail), layout)
         except Exception as exc:
             warn_once(

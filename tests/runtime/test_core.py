@@ -603,3 +603,41 @@ def test_sla_overrides_in_ra_yaml_apply_to_the_run_by_glob(project: Path) -> Non
     assert "Over their SLA p95: `data/fetch`." in summary_md
     row = next(line for line in summary_md.splitlines() if "`orders/submit/limit`" in line)
     assert "| 600.0 s ✓ |" in row, row
+
+
+def test_markers_of_a_flow_never_started_carry_its_id_and_no_instance(project: Path) -> None:
+    session = Session()
+    f = session.flow("orders/submit", ticker="AAPL", api_key="sk-live-1234567890abcdef")
+    assert isinstance(f, Flow)
+    f.checkpoint("early", rows=1)  # no `with`, no start_flow
+    with f:
+        f.checkpoint("started")
+    session.end_session()
+    raw = (project / ".autodev" / "trace.jsonl").read_text()
+    assert "sk-live-1234567890abcdef" not in raw
+    events = trace(project)
+    early, started = by_step(events, "early"), by_step(events, "started")
+    assert (early["flow_id"], early["instance"]) == ("orders/submit", None)
+    assert early["correlation"] == {"ticker": "AAPL", "api_key": "[REDACTED]"}
+    assert started["instance"] == of_type(events, "flow_start")[0]["instance"]
+    assert started["correlation"] == early["correlation"]
+
+
+def test_artifacts_written_mid_run_count_what_was_redacted(project: Path) -> None:
+    result = run_python(
+        """\
+        import threading, flowscribe
+        from pathlib import Path
+        flowscribe.init(app_name="threads")
+        with flowscribe.flow("auth/login") as f:
+            f.checkpoint("sent", db_password="hunter2", token="t0ps3cr3t-1")
+        def work():
+            raise OSError("disk on fire")
+        t = threading.Thread(target=work)
+        t.start(); t.join()
+        print(Path(".autodev/summary.md").read_text())
+        """,
+        project,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "**Redacted values:** 2" in result.stdout

@@ -27,7 +27,7 @@ from flowscribe.trace import iter_events, parse_line
 __all__ = ["RUN_ID_RE", "RunInfo", "RunLayout", "new_run_id", "read_run_infos"]
 
 #: The shape of the run ids this module makes; other safe names are accepted too.
-RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6,}$")
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-f]{6,}$")
 # Anything used as a directory name under runs/: no separators, no leading dot.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _POINTER_MAX = 4096
@@ -35,9 +35,14 @@ _LIST_TYPES = ("run_start", "flow_end", "failure", "exception", "summary")
 
 
 def new_run_id(now: float | None = None) -> str:
-    """A fresh, time-sortable run id: ``YYYYMMDDTHHMMSSZ-xxxxxx`` (UTC)."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
-    return f"{stamp}-{os.urandom(3).hex()}"
+    """A fresh, time-sortable run id: ``YYYYMMDDTHHMMSS.mmmZ-xxxxxx`` (UTC).
+
+    Milliseconds keep runs started within one second (tests, scripts, CI) in order
+    when their folders are listed by name."""
+    t = time.time() if now is None else now
+    millis = int(t * 1000) % 1000
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t))
+    return f"{stamp}.{millis:03d}Z-{os.urandom(3).hex()}"
 
 
 def is_safe_run_id(run_id: str) -> bool:
@@ -293,7 +298,7 @@ def _first_ts(run_dir: Path) -> float:
 
 
 def _order_key(run_dir: Path) -> tuple[str, float, str]:
-    # Ids of the same second tie on their stamp; the trace's first event breaks the tie.
+    # Ids of the same millisecond tie on their stamp; the trace's first event breaks the tie.
     name = run_dir.name
-    stamp = name[:16] if RUN_ID_RE.match(name) else ""
+    stamp = name.split("-", 1)[0] if RUN_ID_RE.match(name) else ""
     return (stamp, _first_ts(run_dir), name)

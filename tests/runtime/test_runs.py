@@ -35,9 +35,10 @@ def _write_trace(path: Path, run_id: str, t0: float, failed: bool = False) -> No
 
 
 def test_run_ids_sort_by_time() -> None:
-    a, b = new_run_id(1_700_000_000), new_run_id(1_700_000_001)
-    assert RUN_ID_RE.match(a) and a.startswith("20231114T221320Z-")
-    assert a < b
+    a, b = new_run_id(1_700_000_000), new_run_id(1_700_000_000.25)
+    assert RUN_ID_RE.match(a) and a.startswith("20231114T221320.000Z-")
+    assert b.startswith("20231114T221320.250Z-")
+    assert a < b < new_run_id(1_700_000_001)
 
 
 def test_start_run_creates_the_dir_and_points_latest_at_it(tmp_path: Path) -> None:

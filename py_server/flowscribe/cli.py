@@ -8,12 +8,12 @@ Every command works on a project root (``-C DIR``, default: the current director
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
 import time
-from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable, NoReturn
@@ -229,10 +229,12 @@ def _matcher(args: argparse.Namespace) -> Callable[[dict[str, Any]], bool]:
     return keep
 
 
-def last_events(path: Path, n: int, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+def last_events(
+    path: Path, n: int, keep: Callable[[dict[str, Any]], bool], end: int | None = None
+) -> list[dict[str, Any]]:
     """The last ``n`` events of a trace that ``keep`` accepts, oldest first, read from the
-    end of the file backwards (a large trace costs only its tail). A last line still
-    being written is left out."""
+    end of the file (or from byte ``end``) backwards: a large trace costs only its tail.
+    A last line still being written is left out."""
     from flowscribe.trace import MAX_LINE_BYTES, parse_line
 
     found: list[dict[str, Any]] = []
@@ -240,6 +242,8 @@ def last_events(path: Path, n: int, keep: Callable[[dict[str, Any]], bool]) -> l
         return found
     with open(path, "rb") as fh:
         pos = fh.seek(0, os.SEEK_END)
+        if end is not None:
+            pos = max(0, min(pos, end))
         head = b""  # the start of a line that began before ``pos``
         drop_last = True  # the bytes after the last newline are an unfinished line
         while pos > 0 and len(found) < n:
@@ -312,14 +316,13 @@ def _follow(
 ) -> int:
     from flowscribe.trace import TraceFollower
 
-    follower = TraceFollower(trace)
-    # Catch up first, keeping only the last N, then print what is appended as it comes.
-    recent: deque[dict[str, Any]] = deque(maxlen=args.lines)
-    while True:
-        result = follower.poll()
-        recent.extend(ev for ev in result.events if keep(ev))
-        if not result.more:
-            break
+    # Follow from the current end; the last N events before it are read backwards from
+    # there, so a large trace is not parsed from its start first.
+    follower = TraceFollower(trace, from_end=True)
+    recent: list[dict[str, Any]] = []
+    if follower.offset > 0:  # else no complete line yet (or no regular file to read)
+        with contextlib.suppress(OSError):  # gone already: the follower says what came
+            recent = last_events(trace, args.lines, keep, end=follower.offset)
     _emit(recent, color)
     try:
         while True:

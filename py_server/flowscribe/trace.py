@@ -44,6 +44,7 @@ EVENT_TYPES = frozenset(
 #: line is junk, and parsing it would cost the reader more than it could tell.
 MAX_LINE_BYTES = 1 << 20
 _CHUNK = 1 << 20
+_TAIL_BLOCK = 1 << 16
 
 Event = dict[str, Any]
 
@@ -192,6 +193,11 @@ class TraceFollower:
     are not events of a known type (junk without the key, unknown types) are counted too,
     at the cost of two more searches of the data. One poll reads at most ``max_read`` bytes
     (``FollowResult.more`` then says to poll again), so following costs bounded memory.
+
+    With ``from_end``, what the file holds when the follower is made is skipped: the first
+    poll returns only lines completed after that (a line still being written then counts
+    as new). :attr:`offset` is where following starts, for a reader that wants the events
+    before it (``flowscribe tail -f`` reads the last few backwards from there).
     """
 
     def __init__(
@@ -201,6 +207,7 @@ class TraceFollower:
         types: Iterable[str] | None = None,
         max_read: int = 8 * _CHUNK,
         audit: bool = False,
+        from_end: bool = False,
     ) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
@@ -217,11 +224,43 @@ class TraceFollower:
         self._partial = b""
         self._skipping = False  # inside a line longer than MAX_LINE_BYTES
         self._irregular = False  # the path is not a regular file (counted once)
+        if from_end:
+            self._start_at_end()
 
     @property
     def offset(self) -> int:
         """How far into the file the follower has read."""
         return self._offset
+
+    def _start_at_end(self) -> None:
+        """Start after the file's last newline (its end, when it ends with one). A file
+        that is missing, unreadable or not a regular file is followed from its start."""
+        try:
+            st = os.stat(self.path)
+            if not stat.S_ISREG(st.st_mode):
+                return
+            with open(self.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                pos = end = st.st_size
+                start = 0  # where the unfinished last line begins
+                while pos > 0 and end - pos <= MAX_LINE_BYTES:
+                    step = min(_TAIL_BLOCK, pos)
+                    pos -= step
+                    fh.seek(pos)
+                    nl = fh.read(step).rfind(b"\n")
+                    if nl >= 0:
+                        start = pos + nl + 1
+                        break
+                else:
+                    start = pos  # no newline that close to the end
+            if end - start > MAX_LINE_BYTES:  # longer than any event: skip it as poll would
+                self._offset, self._skipping = end, True
+            else:
+                self._offset = start
+        except OSError:
+            self._restart()
+            return
+        self._ino = st.st_ino
 
     def _restart(self) -> None:
         self._offset, self._partial, self._skipping = 0, b"", False

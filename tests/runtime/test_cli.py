@@ -285,6 +285,34 @@ def test_tail_follow_prints_events_as_they_are_appended(project: Path) -> None:
         proc.wait(timeout=30)
 
 
+def test_tail_follow_prints_the_last_lines_then_follows_from_the_end(project: Path) -> None:
+    def event(seq: int, step: str) -> str:
+        return json.dumps({"schema": 1, "id": f"x-{seq}", "run_id": "r", "seq": seq,
+                           "ts": 1.0, "event_type": "checkpoint", "flow_id": "orders/submit",
+                           "step": step}) + "\n"
+
+    trace = project / ".autodev" / "trace.jsonl"
+    trace.write_text("".join(event(i, f"old{i}") for i in range(1, 200)) + event(200, "old200"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowscribe", "tail", "-f", "-n", "2", "--color", "never",
+         "--interval", "0.05"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or []], daemon=True).start()
+    try:
+        first = [lines.get(timeout=30) for _ in range(2)]
+        assert "old199" in first[0] and "old200" in first[1]
+        with trace.open("a") as fh:
+            fh.write(event(201, "new201"))
+        assert "new201" in lines.get(timeout=30)
+        with pytest.raises(queue.Empty):  # nothing twice, nothing older
+            lines.get(timeout=0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 # -- runs -----------------------------------------------------------------------------------
 
 

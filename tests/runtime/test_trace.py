@@ -90,6 +90,45 @@ def test_follower_reads_appends_and_keeps_partial_lines(tmp_path: Path) -> None:
     assert result.reset is False
 
 
+def test_follower_from_end_reads_only_what_comes_after(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    done = _line(_event(1)) + _line(_event(2))
+    writing = _line(_event(3))
+    path.write_bytes(done + writing[:15])  # a line still being written counts as new
+    follower = TraceFollower(path, from_end=True)
+    assert follower.offset == len(done)
+    assert follower.poll().events == []
+    with path.open("ab") as fh:
+        fh.write(writing[15:] + _line(_event(4)))
+    assert [e["seq"] for e in follower.poll().events] == [3, 4]
+    assert follower.stats.skipped == {} and follower.stats.lines == 2
+
+    whole = tmp_path / "whole.jsonl"
+    whole.write_bytes(done)
+    at_end = TraceFollower(whole, from_end=True)
+    assert at_end.offset == len(done) and at_end.poll().events == []
+
+    # A file that is not there yet, or is replaced, is read from its start.
+    later = TraceFollower(tmp_path / "later.jsonl", from_end=True)
+    (tmp_path / "later.jsonl").write_bytes(done)
+    assert [e["seq"] for e in later.poll().events] == [1, 2]
+    os.replace(tmp_path / "later.jsonl", tmp_path / "later.jsonl.1")
+    (tmp_path / "later.jsonl").write_bytes(_line(_event(1, run_id="r2")))
+    result = later.poll()
+    assert result.reset and [e["run_id"] for e in result.events] == ["r2"]
+
+
+def test_follower_from_end_skips_an_over_long_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(_line(_event(1)) + b"x" * (MAX_LINE_BYTES + 10))
+    follower = TraceFollower(path, from_end=True)
+    assert follower.offset == path.stat().st_size
+    with path.open("ab") as fh:
+        fh.write(b"xx\n" + _line(_event(2)))
+    assert [e["seq"] for e in follower.poll().events] == [2]
+    assert follower.stats.skipped == {"too_long": 1}
+
+
 def test_follower_resets_on_rotation_truncation_and_deletion(tmp_path: Path) -> None:
     path = tmp_path / "trace.jsonl"
     path.write_bytes(_line(_event(1)) + _line(_event(2)))

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from flowscribe.catalog import Catalog, FlowSpec, load_catalog, parse_catalog
+from flowscribe.catalog import Catalog, load_catalog, parse_catalog
 from flowscribe.config import Config, Problem, load_config, parse_config
 
 from .code_index import IGNORED_DIRS, CodeIndex
 from .markers import Marker
-from .paths import inside, path_to_uri, real, regular_file
+from .paths import inside, real, regular_file
 from .trace_index import RunSnapshot, TraceIndex
 
 __all__ = ["Folder", "Project", "WorkspaceIndex"]
@@ -272,10 +272,3 @@ def _signature(path: Path, open_text: Mapping[Path, tuple[int, str]]) -> object:
         return None
     return (st.st_mtime_ns, st.st_size)
 
-
-def flow_spec(project: Project | None, flow_id: str) -> FlowSpec | None:
-    return project.catalog.get(flow_id) if project is not None else None
-
-
-def uri_of(path: Path) -> str:
-    return path_to_uri(path)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -576,7 +576,3 @@ def _merge(into: dict[str, int], stats: ReadStats) -> None:
     for k, v in stats.skipped.items():
         into[k] = max(into.get(k, 0), v)
 
-
-def count_skipped(snapshots: Iterable[RunSnapshot]) -> int:
-    """Lines skipped across snapshots (for the log)."""
-    return sum(sum(s.skipped.values()) for s in snapshots)

@@ -8,6 +8,7 @@ runtime would never write (broken lines, unknown schemas, huge lines, binary jun
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -66,8 +67,13 @@ def shop_ws(tmp_path: Path) -> Path:
     return ws
 
 
+#: The interpreter that runs the server: set it to check another Python version (the
+#: server must run on 3.9+; the tests themselves need pytest-lsp, i.e. 3.10+).
+SERVER_PYTHON = os.environ.get("FLOWSCRIBE_TEST_SERVER_PYTHON", sys.executable)
+
+
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "flowscribe_lsp"]),
+    config=ClientServerConfig(server_command=[SERVER_PYTHON, "-m", "flowscribe_lsp"]),
 )
 async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     accept_server_requests(lsp_client)

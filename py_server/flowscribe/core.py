@@ -107,10 +107,12 @@ _PLAIN_END = (
 _code_infos = _callsite._code_cache
 _getframe = sys._getframe
 #: Queued events are written once this many wait (else by the flusher, within 100 ms).
-#: Small on purpose: events that wait longer outlive the young garbage-collector
-#: generations, and every full collection of the app then walks them, which costs far
-#: more than the writes saved (a third of an event's cost at 4096).
-_BATCH = 512
+#: Small on purpose: queued events are garbage-collected objects, and those still queued
+#: when a young collection runs are promoted to the old generation, which brings on the
+#: app's next full collection (a walk of its whole heap). In benchmarks/bench_runtime.py
+#: that costs 0.4 µs an event at 512, nothing measurable at 128; a write per 128 events
+#: costs far less.
+_BATCH = 128
 
 
 # -- encoding -----------------------------------------------------------------------

@@ -111,34 +111,36 @@ class MarkerScanner:
         if not names or not any(n in text for n in names):
             self._cache = {}
             return MarkerScan(())
-        lines = split_lines(text, keepends=True)
-        blocks = _blocks(lines)
+        mentions = _names_re(names).search
+        starts = _block_starts(text)
+        starts.append(len(text))
         cache = self._cache
         fresh: dict[str, tuple[tuple[Marker, ...], str | None]] = {}
         found: list[Marker] = []
         error: str | None = None
+        line = 0  # the line where block i starts
         i = 0
-        while i < len(blocks):
-            start, end = blocks[i]
-            chunk = "".join(lines[start:end])
+        while i < len(starts) - 1:
+            a, b = starts[i], starts[i + 1]
             i += 1
-            if not any(n in chunk for n in names):
-                continue
-            hit = cache.get(chunk) or fresh.get(chunk)
-            if hit is None:
-                hit = _parse_block(chunk, names)
-                merged = 0
-                while hit[1] is not None and i < len(blocks) and merged < self.MAX_MERGE:
-                    end = blocks[i][1]
-                    chunk = "".join(lines[start:end])
-                    i += 1
-                    merged += 1
+            chunk = text[a:b]
+            if mentions(chunk) is not None:
+                hit = cache.get(chunk) or fresh.get(chunk)
+                if hit is None:
                     hit = _parse_block(chunk, names)
-            fresh[chunk] = hit
-            markers, err = hit
-            if err is not None and error is None:
-                error = f"{err} (near line {start + 1})"
-            found.extend(_shift(m, start) for m in markers) if start else found.extend(markers)
+                    merged = 0
+                    while hit[1] is not None and i < len(starts) - 1 and merged < self.MAX_MERGE:
+                        i += 1
+                        merged += 1
+                        b = starts[i]
+                        chunk = text[a:b]
+                        hit = _parse_block(chunk, names)
+                fresh[chunk] = hit
+                markers, err = hit
+                if err is not None and error is None:
+                    error = f"{err} (near line {line + 1})"
+                found.extend(_shift(m, line) for m in markers) if line else found.extend(markers)
+            line += text.count("\n", a, b)
         self._cache = fresh
         return MarkerScan(tuple(found), tolerant=error is not None, syntax_error=error)
 
@@ -156,38 +158,59 @@ def _shift(m: Marker, by: int) -> Marker:
                   m.end, m.value_start, m.value_end)
 
 
-_TRIPLE = re.compile(r"\"\"\"|'''")
-_CONTINUES = ("else", "elif", "except", "finally", "case")
+_TRIPLE = re.compile(r"\"\"\"|\'\'\'")
+#: A line that starts in column 0 with code (a candidate block start).
+_COLUMN_0 = re.compile(r"^[^\s#)\]}]", re.MULTILINE)
+_CONTINUES = re.compile(r"(?:else|elif|except|finally|case)\b")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
-def _blocks(lines: list[str]) -> list[tuple[int, int]]:
-    """Cut a module into top-level blocks: ``[start, end)`` line ranges.
+@lru_cache(maxsize=16)
+def _names_re(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(n) for n in names))
 
-    A block starts at a line that begins in column 0 with code, unless the previous
-    line leaves a decorator, a bracket-closing line, an ``else``-like clause, or a
-    triple-quoted string open. Heuristic on purpose: :class:`MarkerScanner` checks
-    every block with ``ast`` and merges blocks when the cut was wrong.
+
+def _block_starts(text: str) -> list[int]:
+    """Offsets where the top-level blocks of a module start (the first is 0).
+
+    A block starts at a line beginning in column 0 with code, unless that line continues
+    the block before (``else:``, ``except:``, a ``def`` after its decorators) or sits
+    inside a triple-quoted string. Heuristic on purpose: :class:`MarkerScanner` checks
+    every block with ``ast`` and merges blocks when the cut was wrong. Works on the text
+    with C-level searches, so its cost grows with the number of blocks, not of lines.
     """
-    blocks: list[tuple[int, int]] = []
-    start = 0
-    in_string: str | None = None
-    attach = False  # the next column-0 line belongs to the current block (decorators)
-    for n, line in enumerate(lines):
-        if in_string is None and n > start and line[:1] not in ("", " ", "\t", "\n", "\r",
-                                                                  "#", ")", "]", "}"):
-            word = line.split(None, 1)[0].rstrip(":") if line.strip() else ""
-            if not attach and word not in _CONTINUES:
-                blocks.append((start, n))
-                start = n
-        if in_string is None:
-            attach = line.startswith("@") or (attach and not line.strip())
-        for q in _TRIPLE.findall(line):
-            if in_string is None:
-                in_string = q
-            elif in_string == q:
-                in_string = None
-    blocks.append((start, len(lines)))
-    return blocks
+    if _LONE_CR.search(text):
+        return [0]  # old Mac line ends: "\n" counts would be wrong; one block is right
+    strings = []
+    open_quote, opened = None, 0
+    for m in _TRIPLE.finditer(text):
+        if open_quote is None:
+            open_quote, opened = m.group(), m.start()
+        elif m.group() == open_quote:
+            strings.append((opened, m.end()))
+            open_quote = None
+    if open_quote is not None:
+        strings.append((opened, len(text)))
+    starts = [0]
+    attach = text.startswith("@")  # the next column-0 line belongs to this decorator
+    k = 0
+    for m in _COLUMN_0.finditer(text):
+        pos = m.start()
+        if pos == 0:
+            continue
+        while k < len(strings) and strings[k][1] <= pos:
+            k += 1
+        if k < len(strings) and strings[k][0] < pos:
+            continue  # inside a string
+        decorator = text[pos] == "@"
+        if attach:
+            attach = decorator
+            continue
+        if _CONTINUES.match(text, pos):
+            continue
+        starts.append(pos)
+        attach = decorator
+    return starts
 
 
 def _from_ast(tree: ast.AST, text: str, names: frozenset[str]) -> tuple[Marker, ...]:

@@ -409,6 +409,7 @@ def _register_lifecycle(server: FlowscribeServer) -> None:
     def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         server.documents.forget(uri)
+        server.lenses.forget(uri)
         path = uri_to_path(uri)
         if path is not None and path.suffix == ".py":
             server.code_changed({path})

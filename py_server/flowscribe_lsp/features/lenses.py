@@ -63,6 +63,7 @@ class Lenses:
     def __init__(self, server: FlowscribeServer) -> None:
         self.server = server
         self._refresh_pending = False
+        self._cache: dict[str, tuple[tuple[object, ...], list[lsp.CodeLens]]] = {}
         server.handle(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))(
             self.code_lens)
 
@@ -78,6 +79,12 @@ class Lenses:
         if path is None or scan is None or not scan.markers:
             return []
         project = self.server.index.project_for(path)
+        # Same document version, same run snapshot and catalog: the same lenses.
+        key = (scan, id(project.run), id(project.catalog), id(project.config)) \
+            if project is not None else (scan,)
+        hit = self._cache.get(uri)
+        if hit is not None and hit[0] == key:
+            return hit[1]
         lines = self.server.documents.lines(uri) or []
         utf16 = self.server.documents.utf16
         texts: dict[str, str] = {}
@@ -89,7 +96,12 @@ class Lenses:
             out.append(lsp.CodeLens(
                 range=range_of(lines, m.call_line, m.call_col, m.call_col, utf16),
                 command=lsp.Command(title=text, command=REVEAL_COMMAND, arguments=[m.flow_id])))
+        self._cache[uri] = (key, out)
         return out
+
+    def forget(self, uri: str) -> None:
+        """Drop the lenses of a closed document."""
+        self._cache.pop(uri, None)
 
     def refresh(self) -> None:
         """Ask the client to re-request lenses (coalesced; only if it supports it)."""

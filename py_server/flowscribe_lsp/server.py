@@ -179,6 +179,7 @@ class FlowscribeServer(LanguageServer):
             self._last_rescan = time.monotonic()
             self.diagnostics.publish()
             self.lenses.refresh()
+            self.sidebar.runs_changed(None)  # the flows now have their markers
 
     def _load_files(self, project: Project) -> bool:
         buffers = self.documents.open_buffers()
@@ -283,7 +284,6 @@ class FlowscribeServer(LanguageServer):
             if catalogs_changed or code_changed:
                 self.diagnostics.publish()
                 self.lenses.refresh()
-            if catalogs_changed:
                 self.sidebar.runs_changed(None)
 
     async def _discover_projects(self) -> None:

@@ -12,9 +12,11 @@ from conftest import run_app
 
 
 async def _flows(session: Session) -> dict[str, Any]:
+    """The flow tree once the run is read and the code scanned (both in the background)."""
     for _ in range(400):
         nodes = (await session.request("flowscribe/flows", {}))["flows"]
-        if any(n["status"] not in ("never_run", "disabled") for n in nodes):
+        if any(n["status"] not in ("never_run", "disabled") for n in nodes) and \
+                any(n["markers"] for n in nodes):
             return {n["id"]: n for n in nodes}
         await session.settle(0.05)
     raise AssertionError("flows never showed run results")

@@ -194,8 +194,10 @@ class MetricStats:
     def add(self, value: float) -> None:
         self.count += 1
         self.total += value
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
 
     @property
     def mean(self) -> float | None:
@@ -298,16 +300,25 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _count_marker(value: Any, marker: str, depth: int = 0) -> int:
-    """How many strings in ``value`` (nested up to a small depth) contain ``marker``."""
-    if isinstance(value, str):
-        return value.count(marker)
-    if depth > 8:
+    """How many times ``marker`` occurs in the strings of ``value`` (JSON data, nested up
+    to a small depth)."""
+    t = type(value)
+    if t is str:
+        return value.count(marker)  # type: ignore[no-any-return]
+    if t is dict:
+        items = value.values()
+    elif t is list:
+        items = value
+    else:
         return 0
-    if isinstance(value, dict):
-        return sum(_count_marker(v, marker, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_marker(v, marker, depth + 1) for v in value)
-    return 0
+    n = 0
+    for item in items:
+        ti = type(item)
+        if ti is str:
+            n += item.count(marker)
+        elif (ti is dict or ti is list) and depth < 8:
+            n += _count_marker(item, marker, depth + 1)
+    return n
 
 
 def _list(value: Any) -> list[Any]:
@@ -316,27 +327,50 @@ def _list(value: Any) -> list[Any]:
 
 REDACTED_MARKER = "[REDACTED]"
 
-# What the fold reads of each event type, and how add() makes each field safe first
-# (a field of the wrong type reads as None, or as an empty dict or list). Events of the
+# What the fold reads of each event type: (key, how add() makes a bad value safe, the
+# types a good value has). A field of the wrong type reads as None, or as an empty dict
+# or list; an event whose fields all have good types is folded as it is. Events of the
 # runtime skip this (add_trusted). Unknown event types read only the common fields.
-_COMMON: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("ts", _float), ("pid", _int), ("flow_id", _str), ("parent_flow", _str),
-)
+_NONE = type(None)
+_GOOD: dict[Callable[[Any], Any], frozenset[type]] = {
+    _str: frozenset({str, _NONE}),
+    _int: frozenset({int, _NONE}),
+    _float: frozenset({int, float, _NONE}),  # a float must be finite too
+    _dict: frozenset({dict}),
+    _list: frozenset({list}),
+}
+Field = tuple[str, Callable[[Any], Any], frozenset[type]]
+
+
+def _fields(*spec: tuple[str, Callable[[Any], Any]]) -> tuple[Field, ...]:
+    return tuple((key, safe, _GOOD[safe]) for key, safe in spec)
+
+
+_COMMON_SPEC = (("ts", _float), ("pid", _int), ("flow_id", _str), ("parent_flow", _str))
+_COMMON = _fields(*_COMMON_SPEC)
 _FAILURE_FIELDS = (
-    *_COMMON, ("id", _str), ("instance", _str), ("error_class", _str), ("reason", _str),
-    ("severity", _str), ("file", _str), ("line", _int), ("function", _str), ("step", _str),
-    ("thread", _str), ("evidence", _dict), ("correlation", _dict), ("exception", _dict),
+    *_fields(
+        *_COMMON_SPEC, ("id", _str), ("instance", _str), ("error_class", _str),
+        ("reason", _str), ("severity", _str), ("file", _str), ("line", _int),
+        ("function", _str), ("step", _str), ("thread", _str), ("evidence", _dict),
+        ("correlation", _dict),
+    ),
+    ("exception", _dict, frozenset({dict, _NONE})),  # the fold reads None as {}
 )
 _FIELDS = {
-    "run_start": (*_COMMON, ("evidence", _dict), ("tags", _list)),
-    "summary": (*_COMMON, ("evidence", _dict)),
-    "flow_start": (*_COMMON, ("instance", _str), ("file", _str), ("line", _int)),
-    "flow_end": (*_COMMON, ("instance", _str), ("status", _str), ("file", _str),
-                 ("line", _int), ("duration_ms", _float)),
-    "metric": (*_COMMON, ("step", _str), ("value", _float), ("unit", _str)),
+    "run_start": _fields(*_COMMON_SPEC, ("evidence", _dict), ("tags", _list)),
+    "summary": _fields(*_COMMON_SPEC, ("evidence", _dict)),
+    "flow_start": _fields(*_COMMON_SPEC, ("instance", _str), ("file", _str), ("line", _int)),
+    "flow_end": _fields(
+        *_COMMON_SPEC, ("instance", _str), ("status", _str), ("file", _str), ("line", _int),
+        ("duration_ms", _float),
+    ),
+    "metric": _fields(*_COMMON_SPEC, ("step", _str), ("value", _float), ("unit", _str)),
     "failure": _FAILURE_FIELDS,
     "exception": _FAILURE_FIELDS,
 }
+_ABSENT = object()
+_isfinite = math.isfinite
 #: Events of the run itself, never of a flow.
 _RUN_TYPES = frozenset({"run_start", "summary"})
 _FAILURE_TYPES = frozenset({"failure", "exception"})
@@ -430,16 +464,31 @@ class RunAggregate:
         elif run_id is not None and run_id != self.run_id:
             self.foreign_events += 1
             return
-        etype = _str(event.get("event_type")) or "?"
         get = event.get
-        clean = {key: safe(get(key)) for key, safe in _FIELDS.get(etype, _COMMON)}
-        clean["event_type"] = etype
+        etype = _str(get("event_type")) or "?"
+        fields = _FIELDS.get(etype, _COMMON)
+        good_types = etype is get("event_type")  # else it was not a string
+        if good_types:
+            for key, _, good in fields:
+                value = get(key, _ABSENT)
+                t = type(value)
+                if t not in good or (t is float and not _isfinite(value)):
+                    good_types = False
+                    break
+        ev = event
+        if not good_types:
+            ev = {key: safe(get(key)) for key, safe, _ in fields}
+            ev["event_type"] = etype
         if etype != "summary":
             # A trace read back has no redaction count until its summary event: count the
             # markers (the runtime's own feed skips this; see note_redacted).
-            self._redacted_seen += _count_marker(_dict(get("evidence")), REDACTED_MARKER)
-            self._redacted_seen += _count_marker(get("reason"), REDACTED_MARKER)
-        self.add_trusted((clean,))
+            evidence = get("evidence")
+            if type(evidence) is dict and evidence:
+                self._redacted_seen += _count_marker(evidence, REDACTED_MARKER)
+            reason = get("reason")
+            if reason is not None:
+                self._redacted_seen += _count_marker(reason, REDACTED_MARKER)
+        self.add_trusted((ev,))
 
     def add_trusted(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Fold in a batch of events the runtime built itself, in order.

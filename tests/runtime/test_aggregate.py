@@ -274,6 +274,17 @@ def test_trusted_events_take_the_runtimes_redaction_count() -> None:
     assert agg.redacted == 3
 
 
+def test_non_finite_numbers_read_from_a_trace_count_as_missing() -> None:
+    e = Events()
+    agg = feed(RunAggregate(), [
+        e("flow_end", "f", status="passed", duration_ms=math.inf, ts=math.nan),
+        e("metric", "f", step="m", value=math.nan),
+    ])
+    s = agg.flows["f"]
+    assert (s.passed, s.durations.count, s.buckets, s.metrics) == (1, 0, [0, 0, 0, 0], {})
+    assert agg.last_ts == 1002.0
+
+
 def test_metrics_are_summarised_per_flow() -> None:
     e = Events()
     agg = feed(RunAggregate(), [

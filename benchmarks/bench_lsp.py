@@ -393,8 +393,9 @@ async def bench_requests(ws: Path, lines: int, markers: int, reps: int) -> dict[
         version += 1
         client.notify("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{"range": {"start": {"line": line + 2, "character": 8},
-                                          "end": {"line": line + 2, "character": 8}},
+            # typing inside `value = x * 2 + 1`: a space after the `x`
+            "contentChanges": [{"range": {"start": {"line": line + 2, "character": 17},
+                                          "end": {"line": line + 2, "character": 17}},
                                 "text": " "}]})
         t0 = time.perf_counter()
         got = await client.lenses(uri)

@@ -114,7 +114,6 @@ class MarkerScanner:
         mentions = _names_re(names).search
         starts = _block_starts(text)
         starts.append(len(text))
-        cache = self._cache
         fresh: dict[str, tuple[tuple[Marker, ...], str | None]] = {}
         found: list[Marker] = []
         error: str | None = None
@@ -125,17 +124,14 @@ class MarkerScanner:
             i += 1
             chunk = text[a:b]
             if mentions(chunk) is not None:
-                hit = cache.get(chunk) or fresh.get(chunk)
-                if hit is None:
-                    hit = _parse_block(chunk, names)
-                    merged = 0
-                    while hit[1] is not None and i < len(starts) - 1 and merged < self.MAX_MERGE:
-                        i += 1
-                        merged += 1
-                        b = starts[i]
-                        chunk = text[a:b]
-                        hit = _parse_block(chunk, names)
-                fresh[chunk] = hit
+                hit = self._parse(chunk, fresh)
+                merged = 0
+                while hit[1] is not None and i < len(starts) - 1 and merged < self.MAX_MERGE:
+                    i += 1
+                    merged += 1
+                    b = starts[i]
+                    chunk = text[a:b]
+                    hit = self._parse(chunk, fresh)
                 markers, err = hit
                 if err is not None and error is None:
                     error = f"{err} (near line {line + 1})"
@@ -143,6 +139,17 @@ class MarkerScanner:
             line += text.count("\n", a, b)
         self._cache = fresh
         return MarkerScan(tuple(found), tolerant=error is not None, syntax_error=error)
+
+
+    def _parse(self, chunk: str, fresh: dict[str, tuple[tuple[Marker, ...], str | None]]
+               ) -> tuple[tuple[Marker, ...], str | None]:
+        """A block's markers, from the last scan's cache or parsed now. Failures are
+        cached too, so a broken block costs lookups, not parses, until it changes."""
+        hit = self._cache.get(chunk) or fresh.get(chunk)
+        if hit is None:
+            hit = _parse_block(chunk, self.names)
+        fresh[chunk] = hit
+        return hit
 
 
 def _parse_block(chunk: str, names: tuple[str, ...]) -> tuple[tuple[Marker, ...], str | None]:

@@ -560,7 +560,7 @@ class Flow:
         if inherited:
             corr = {**inherited, **corr}
         self.correlation = corr
-        site = self._site or _caller(frame)
+        site = self._site = self._site or _caller(frame)  # flow_end reports it too
         if s.closed or not s.active:
             return
         seq = next(s._seq)

@@ -255,6 +255,15 @@ def _looks_like_event_id(text: str) -> bool:
     )
 
 
+def _is_muted(session: Session, severity: Any) -> bool:
+    """True if ``severity`` is filtered out by the config. Whatever the app passed
+    (even an unhashable value) is answered, never raised: an odd severity is kept."""
+    try:
+        return severity in session._muted
+    except TypeError:
+        return False
+
+
 def _float_or_none(value: Any) -> float | None:
     try:
         f = float(value)
@@ -665,7 +674,7 @@ class Flow:
     ) -> str | None:
         """Record that ``step`` was reached; keyword arguments are evidence."""
         s = self.session
-        if severity in s._muted:
+        if _is_muted(s, severity):
             return None
         frame = _getframe(1)
         info = _code_infos.get(frame.f_code)  # the caller's code, resolved before
@@ -688,7 +697,7 @@ class Flow:
         also fails)."""
         self._passed = True
         s = self.session
-        if severity in s._muted:
+        if _is_muted(s, severity):
             return None
         frame = _getframe(1)
         info = _code_infos.get(frame.f_code)
@@ -715,7 +724,7 @@ class Flow:
         """
         s = self.session
         eid = None
-        if severity not in s._muted:
+        if not _is_muted(s, severity):
             eid = s._record(
                 self, "failure", step, severity, evidence, _caller(_getframe(1)),
                 _More(str(error_class), reason, caused_by=_id_of(caused_by), urgent=True),
@@ -735,7 +744,7 @@ class Flow:
     ) -> str | None:
         """Record a number (``step`` is the metric's name)."""
         s = self.session
-        if severity in s._muted:
+        if _is_muted(s, severity):
             return None
         return s._record(
             self, "metric", name, severity, evidence, _caller(_getframe(1)), _More(
@@ -795,7 +804,7 @@ class Flow:
         elif etype in ("failure", "exception"):
             error_class = error_class or (SYSTEM if etype == "exception" else "UNCLASSIFIED")
         eid = None
-        if severity not in s._muted:
+        if not _is_muted(s, severity):
             exc_info: dict[str, Any] | None = None
             if etype == "exception":
                 exc_info = {"type": error_class, "message": ev.reason or "", "frames": []}
@@ -1252,8 +1261,8 @@ class Session:
                 evidence_json = "{}"
             if step is not None and type(step) is not str:
                 step = str(step)
-            if severity not in _SEVERITY_JSON:
-                severity = _severity(severity)
+            if type(severity) is not str or severity not in _SEVERITY_JSON:
+                severity = _severity(severity)  # also whatever odd value the app passed
             if more is None or more.ident is None:
                 seq = next(self._seq)
                 eid = self._id_prefix + str(seq)

@@ -429,6 +429,20 @@ def test_bad_evidence_never_raises(project: Path) -> None:
     assert of_type(events, "metric")[0]["value"] is None
 
 
+def test_odd_marker_arguments_never_raise(project: Path) -> None:
+    session = Session()
+    with session.flow("odd/arguments") as f:
+        assert f.checkpoint("unhashable severity", severity=[]) is not None  # type: ignore[arg-type]
+        assert f.success(severity={"a": 1}) is not None  # type: ignore[arg-type]
+        assert f.metric("m", "not a number", severity=[]) is not None  # type: ignore[arg-type]
+        assert f.failure(None, 42, severity=[]) is not None  # type: ignore[arg-type]
+    session.end_session()
+    events = trace(project)
+    assert [e["event_type"] for e in events if e["flow_id"] == "odd/arguments"] == [
+        "flow_start", "checkpoint", "success", "metric", "failure", "flow_end"]
+    assert of_type(events, "flow_end")[0]["status"] == "failed"
+
+
 def test_use_after_end_session_is_harmless(project: Path) -> None:
     session = Session()
     f = session.start_flow("still/open")

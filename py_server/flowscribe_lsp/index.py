@@ -76,10 +76,11 @@ class Project:
         return spec.sla_p95_ms if spec is not None else None
 
     def resolve(self, file: str) -> Path | None:
-        """The local file a trace's ``file`` field names, if it exists (symlinks resolved).
+        """The local file a trace's ``file`` field names, if it exists.
 
-        Relative names are relative to the project root; when the run recorded another
-        root (``run_start.evidence.root``), that is tried too.
+        Relative names are relative to the project root (as the client names it, so URIs
+        match the client's even when the workspace was opened through a symlink); when
+        the run recorded another root (``run_start.evidence.root``), that is tried too.
         """
         if not file or "\x00" in file:
             return None
@@ -90,7 +91,7 @@ class Project:
         for c in candidates:
             try:
                 if c.is_file():
-                    return real(c)
+                    return c
             except (OSError, ValueError):
                 continue
         return None
@@ -123,14 +124,13 @@ class WorkspaceIndex:
         """(Re)create folders and discover their projects (file system walk: worker)."""
         built: dict[str, Folder] = {}
         for uri, path in folders:
-            path = real(path)
             adirs = discover(path, artifacts_dir)
             folder = Folder(uri, path, CodeIndex(path, markers, skip=adirs))
             for adir in adirs:
                 folder.projects.append(self._project(folder, adir))
             built[uri] = folder
         self.folders = built
-        self._roots = tuple(f.path for f in built.values())
+        self._roots = tuple(real(f.path) for f in built.values())
 
     @staticmethod
     def _project(folder: Folder, autodev: Path) -> Project:
@@ -142,10 +142,6 @@ class WorkspaceIndex:
         known = {p.autodev for p in folder.projects}
         return [self._project(folder, a) for a in discover(folder.path, artifacts_dir)
                 if a not in known and a.is_dir()]
-
-    @property
-    def roots(self) -> tuple[Path, ...]:
-        return self._roots
 
     def projects(self) -> Iterator[Project]:
         for folder in self.folders.values():
@@ -176,7 +172,8 @@ class WorkspaceIndex:
         return None
 
     def in_workspace(self, path: Path) -> bool:
-        return inside(path, self._roots)
+        """True if ``path``, symlinks resolved, is inside a workspace folder."""
+        return inside(real(path), self._roots)
 
 
 def discover(folder: Path, artifacts_dir: str) -> list[Path]:

@@ -200,3 +200,13 @@ async def test_the_next_run_puts_moved_diagnostics_back_at_recorded_lines(
         broker, lambda d: bool(d) and d[0].data["recordedLine"] == line + 2, source=TRACE)
     assert d.range.start.line == line + 1 and not d.data["stale"]
 
+
+
+async def test_a_workspace_opened_through_a_symlink_gets_the_clients_paths(
+        session: Session, trading_ws: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(trading_ws, target_is_directory=True)
+    await session.start(link)
+    broker = link / "trading" / "broker.py"
+    await session.wait_diagnostics(broker, bool, source=TRACE)
+    assert uri(trading_ws / "trading" / "broker.py") not in session.client.diagnostics

@@ -97,9 +97,14 @@ class Diagnostics:
                 self._tracks.pop(gone, None)
         placed: dict[Path, list[Finding]] = {}
         unplaced = 0
+        where: dict[str, Path | None] = {}  # sites share few files: resolve each once
         for finding in project.run.findings:
-            path = project.resolve(finding.file)
-            if path is None or not self.server.index.in_workspace(path):
+            if finding.file not in where:
+                p = project.resolve(finding.file)
+                where[finding.file] = p if p is not None and \
+                    self.server.index.in_workspace(p) else None
+            path = where[finding.file]
+            if path is None:
                 unplaced += finding.count
                 continue
             placed.setdefault(path, []).append(finding)

@@ -55,6 +55,8 @@ POLL_S = 0.25
 #: How long the outcome pass may hold the worker per step (lets the findings pass and
 #: other projects in between on a very large trace).
 OUTCOME_STEP_S = 0.25
+#: How long a request waits for the index's shape after start-up at most.
+READY_WAIT_S = 10.0
 #: Up to this many bytes left for the outcome pass, it runs before publishing.
 SMALL_BACKLOG = 1 << 20
 #: How often the workspace's Python files and nested projects are re-walked when the
@@ -128,7 +130,9 @@ class FlowscribeServer(LanguageServer):
                 # Requests right after `initialized` wait for the workspace's shape and
                 # catalogs (fast), never for traces or the code scan.
                 if self._ready is not None and not self._ready.is_set():
-                    await self._ready.wait()
+                    # Bounded: a client that never sends `initialized` still gets answers.
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._ready.wait(), READY_WAIT_S)
                 return await handler(params) if is_async else handler(params)
 
             self.feature(method, options)(run)

@@ -13,6 +13,8 @@ from pathlib import Path
 from _lsp_session import Session, col, find_line
 from lsprotocol import types as lsp
 
+from flowscribe.catalog import parse_catalog
+
 CATALOG = "flowscribe.catalog"
 
 
@@ -144,3 +146,18 @@ async def test_an_unsaved_catalog_buffer_is_checked_as_typed(
     diags = await session.wait_diagnostics(
         flows, lambda d: any("duplicate" in x.message for x in d), source=CATALOG)
     assert any(d.range.start.line == line + 1 for d in diags if "duplicate" in d.message)
+
+
+async def test_invalid_yaml_in_flows_yaml_is_reported_where_it_breaks(
+        session: Session, shop_ws: Path) -> None:
+    flows = shop_ws / ".autodev" / "flows.yaml"
+    text = flows.read_text().replace("    sla:\n      p95_ms: 500", "    sla: {p95_ms: 500")
+    flows.write_text(text)
+    [problem] = parse_catalog(text, flows).problems  # where the reader says it breaks
+    await session.start(shop_ws)
+    [d] = await session.wait_diagnostics(flows, bool, source=CATALOG)
+    assert d.severity == lsp.DiagnosticSeverity.Error and "invalid YAML" in d.message
+    assert d.range.start == lsp.Position(line=problem.line - 1, character=problem.column - 1)
+    # A catalog that does not parse declares nothing: no "unknown flow" noise in code.
+    await session.settle(0.5)
+    assert not session.diagnostics(shop_ws / "app.py", CATALOG)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,29 +17,8 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from _lsp_session import Session, accept_server_requests
+from _lsp_workspaces import EXAMPLE, FIXTURES, copy_app, run_app
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "trading_app"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-_GENERATED = {"runs", "latest", "summary.md", "ask.md", "__pycache__"}
-
-
-def copy_app(src: Path, dst: Path) -> Path:
-    """Copy an app's sources and its tracked .autodev files (not earlier runs)."""
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        return {n for n in names if n in _GENERATED or n.startswith(("trace.jsonl", "trace.db"))}
-
-    shutil.copytree(src, dst, ignore=ignore, symlinks=True)
-    return dst
-
-
-def run_app(workspace: Path, *args: str, script: str = "app.py",
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run an instrumented app for real, in its folder (it writes .autodev artifacts)."""
-    return subprocess.run([sys.executable, script, *args], cwd=workspace, capture_output=True,
-                          text=True, timeout=120, check=False, env=env)
 
 
 @pytest.fixture(scope="session")

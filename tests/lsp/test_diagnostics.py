@@ -14,7 +14,7 @@ from pathlib import Path
 
 from _handmade import event, write_trace
 from _lsp_session import Session, find_line, uri
-from conftest import run_app
+from _lsp_workspaces import run_app
 from lsprotocol import types as lsp
 
 TRACE = "flowscribe.trace"

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from _lsp_session import Session, col, find_line
-from conftest import run_app
+from _lsp_workspaces import run_app
 
 
 async def _hover_when_run(session: Session, path: Path, line: int, character: int) -> str:

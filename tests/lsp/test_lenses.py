@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from _lsp_session import Session, find_line
-from conftest import EXAMPLE, copy_app, run_app
+from _lsp_workspaces import EXAMPLE, copy_app, run_app
 
 LENS = re.compile(
     r"^(?P<id>\S+)  ✓ (?P<ok>\d+)  ✗ (?P<ko>\d+)(?:  \d+ unfinished)?"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from _lsp_session import Session, find_line, uri
-from conftest import run_app
+from _lsp_workspaces import run_app
 
 
 async def _flows(session: Session) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from _lsp_session import Session, find_line
-from conftest import run_app
+from _lsp_workspaces import run_app
 from lsprotocol import types as lsp
 
 TRACE = "flowscribe.trace"

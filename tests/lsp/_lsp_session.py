@@ -52,8 +52,10 @@ class Session:
             self.notifications.append(("flowscribe/runsChanged", _plain(params)))
 
     async def start(self, *folders: Path, options: dict[str, Any] | None = None,
-                    capabilities: str = "visual-studio-code") -> lsp.InitializeResult:
-        caps = client_capabilities(capabilities)
+                    capabilities: str | lsp.ClientCapabilities = "visual-studio-code"
+                    ) -> lsp.InitializeResult:
+        caps = (client_capabilities(capabilities) if isinstance(capabilities, str)
+                else capabilities)
         result = await self.client.initialize_session(lsp.InitializeParams(
             capabilities=caps,
             root_uri=uri(folders[0]) if folders else None,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from _lsp_session import Session, col, find_line
 from _lsp_workspaces import run_app
+from lsprotocol import types as lsp
 
 
 async def _hover_when_run(session: Session, path: Path, line: int, character: int) -> str:
@@ -73,3 +74,21 @@ async def test_nothing_from_a_trace_becomes_a_link_or_html(
     assert "run me" in text
     assert "](command:" not in text and "<img" not in text
     assert "\\[run me\\]\\(command\\:" in text and "&lt;img" in text
+
+
+async def test_plain_text_for_a_client_without_markdown(
+        session: Session, trading_ws: Path) -> None:
+    caps = lsp.ClientCapabilities(text_document=lsp.TextDocumentClientCapabilities(
+        hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.PlainText])))
+    await session.start(trading_ws, capabilities=caps)
+    broker = trading_ws / "trading" / "broker.py"
+    session.open(broker)
+    line = find_line(broker, 'flowscribe.flow("orders/submit"')
+    result = await session.client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=broker.as_uri()),
+        position=lsp.Position(line=line, character=col(broker, line, "orders/") + 2)))
+    assert result is not None and isinstance(result.contents, lsp.MarkupContent)
+    assert result.contents.kind == lsp.MarkupKind.PlainText
+    text = result.contents.value
+    assert "premarket/prepare › agent/decision/evaluate › orders/submit" in text
+    assert "\\" not in text and "**" not in text

@@ -9,6 +9,7 @@ hover has no links, no command links and no HTML.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
@@ -68,12 +69,26 @@ def hover_markdown(project: Project, flow_id: str) -> str:
     return "\n\n".join(out)
 
 
+def plain(markdown: str) -> str:
+    """The hover for a client that renders no Markdown: escapes and emphasis removed."""
+    text = re.sub(r"\\(.)", r"\1", markdown.replace("**", "").replace("*", ""))
+    return text.replace("&lt;", "<").replace("&gt;", ">")
+
+
 class Hover:
     """Hovers on flow ids."""
 
     def __init__(self, server: FlowscribeServer) -> None:
         self.server = server
         server.handle(lsp.TEXT_DOCUMENT_HOVER)(self.hover)
+
+    def _markdown_ok(self) -> bool:
+        try:
+            td = self.server.client_capabilities.text_document
+        except (AttributeError, RuntimeError):
+            return True
+        formats = td.hover.content_format if td is not None and td.hover is not None else None
+        return formats is None or lsp.MarkupKind.Markdown in formats
 
     def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
         return self.server.guard("hover", self._hover, params, default=None)
@@ -83,7 +98,10 @@ class Hover:
         if ref is None:
             return None
         lines = self.server.documents.lines(params.text_document.uri) or []
+        text = hover_markdown(ref.project, ref.flow_id)
+        kind = lsp.MarkupKind.Markdown
+        if not self._markdown_ok():
+            kind, text = lsp.MarkupKind.PlainText, plain(text)
         return lsp.Hover(
-            contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
-                                       value=hover_markdown(ref.project, ref.flow_id)),
+            contents=lsp.MarkupContent(kind=kind, value=text),
             range=range_of(lines, ref.line, ref.start, ref.end, self.server.documents.utf16))

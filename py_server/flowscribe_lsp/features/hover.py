@@ -71,7 +71,8 @@ def hover_markdown(project: Project, flow_id: str) -> str:
 
 def plain(markdown: str) -> str:
     """The hover for a client that renders no Markdown: escapes and emphasis removed."""
-    text = re.sub(r"\\(.)", r"\1", markdown.replace("**", "").replace("*", ""))
+    text = re.sub(r"(?<!\\)\*", "", markdown)  # emphasis marks, not escaped stars
+    text = re.sub(r"\\(.)", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">")
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flowscribe.trace import iter_events, parse_line
+from flowscribe.trace import iter_events, open_trace, parse_line
 
 __all__ = ["RUN_ID_RE", "RunInfo", "RunLayout", "new_run_id", "read_run_infos"]
 
@@ -283,7 +283,7 @@ def _unlink(path: Path) -> None:
 def _first_ts(run_dir: Path) -> float:
     """When a run began: its trace's first timestamp, else the directory's mtime."""
     try:
-        with open(run_dir / "trace.jsonl", "rb") as fh:
+        with open_trace(run_dir / "trace.jsonl") as fh:
             first = fh.readline(65536)
     except OSError:
         first = b""

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = [
     "EVENT_TYPES",
@@ -23,6 +23,7 @@ __all__ = [
     "ReadStats",
     "TraceFollower",
     "iter_events",
+    "open_trace",
     "parse_line",
 ]
 
@@ -131,6 +132,22 @@ def _iter_lines(fh: Any, stats: ReadStats) -> Iterator[bytes]:
         stats.skip("truncated")
 
 
+def open_trace(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a trace for binary reading; raise OSError unless it is a regular file.
+
+    Opened non-blocking and checked on the open descriptor, so a FIFO or a device put in
+    place of a trace (which would block a reader or never end) is refused without a race.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{os.fspath(path)}: not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def iter_events(
     path: str | os.PathLike[str],
     *,
@@ -146,9 +163,7 @@ def iter_events(
     st = stats if stats is not None else ReadStats()
     markers = _type_markers(types) if types is not None else None
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise OSError("not a regular file")  # a FIFO or a device would block or never end
-        fh = open(path, "rb")  # noqa: SIM115 - closed in finally; generator body
+        fh = open_trace(path)
     except OSError:
         st.skip("unreadable")
         return

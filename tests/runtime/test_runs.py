@@ -148,3 +148,10 @@ def test_prune_keeps_the_newest_and_never_the_latest(tmp_path: Path) -> None:
     assert layout.prune(1) == [ids[4]]
     assert layout.prune(0) == []
     assert layout.latest_run_dir() == layout.run_dir(ids[3])
+
+
+def test_a_fifo_in_place_of_a_run_trace_never_blocks_listing(tmp_path: Path) -> None:
+    layout = RunLayout(tmp_path / ".autodev")
+    run = layout.start_run("20261125T140512.000Z-aaaaaa")
+    os.mkfifo(run / "trace.jsonl")  # nothing ever writes to it: opening it would block
+    assert [r.run_id for r in layout.list_runs()] == ["20261125T140512.000Z-aaaaaa"]

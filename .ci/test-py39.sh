@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The runtime promises Python >= 3.9: run its tests on 3.9 in a
-# venv of its own (.venv39) when the machine has a 3.9 interpreter; say so when it doesn't.
+# flowscribe promises Python >= 3.9: run the runtime's tests on 3.9, and the language
+# server's end-to-end tests against a server running on 3.9, from a venv of its own
+# (.venv39), when the machine has a 3.9 interpreter; say so when it doesn't.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py39=""
@@ -17,10 +18,13 @@ if [ ! -x .venv39/bin/python ]; then
   "$py39" -m venv .venv39
 fi
 stamp=.venv39/.flowscribe-install-stamp
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml "$0" | sha256sum | cut -d" " -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv39/bin/python -m pip install --quiet --disable-pip-version-check -e . \
+  .venv39/bin/python -m pip install --quiet --disable-pip-version-check -e '.[lsp]' \
     pytest hypothesis jsonschema
   echo "$want" > "$stamp"
 fi
 .venv39/bin/python -m pytest -p no:cacheprovider -q tests/runtime tests/examples
+# The server under test runs on 3.9; the test client (pytest-lsp) runs on the main venv.
+FLOWSCRIBE_TEST_SERVER_PYTHON="$PWD/.venv39/bin/python" \
+  .venv/bin/python -m pytest -p no:cacheprovider -q tests/lsp

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from _project import QUIET_CONFIG, write_config
 
-import flowscribe.core as core
+import flowscribe._lifecycle as lifecycle
 from flowscribe._warn import reset_warnings
 
 
@@ -38,8 +38,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     try:
         yield root
     finally:
-        core._end_all()
-        core._default = None
+        lifecycle.end_all()
+        lifecycle.default = None
         os.environ.clear()
         os.environ.update(saved)
         reset_warnings()

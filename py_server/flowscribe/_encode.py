@@ -1,0 +1,138 @@
+"""An event's JSON line: the encoders, the constant fragments, and what cannot be encoded.
+
+A line is assembled from JSON fragments: what is constant for a session, a flow instance
+or a call site is encoded once, and only the fields that change per event are encoded per
+event. The line equals ``json.dumps(event, separators=(",", ":"))`` (the tests check this
+for every event type). This module holds the pieces of that: the encoders, loaded when the
+first session starts (``json`` is imported then, so that ``import flowscribe`` stays
+cheap), the fragments every line shares, and the fallbacks that make any value
+encodable without raising. Assembling a line is the session's hot path (``core.py``),
+which binds the encoders as its own globals once they are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ._event import SEVERITIES
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+_NO_FLOW = '"flow_id":null,"instance":null,"parent":null,"parent_flow":null,'
+#: The line's text for each severity (None included), which is also the set of valid ones.
+_SEVERITY_JSON: dict[str | None, str] = {
+    None: '"severity":null,', **{s: f'"severity":"{s}",' for s in SEVERITIES}
+}
+#: A plain marker's line around its evidence: no class, reason, value, status or cause.
+_PLAIN_MIDDLE = '"error_class":null,"reason":null,'
+_PLAIN_END = (
+    ',"value":null,"unit":null,"status":null,"duration_ms":null,"caused_by":null,"exception":null}'
+)
+
+
+def _no_json(value: Any) -> str:
+    raise RuntimeError("no session started: the JSON encoder is not loaded")
+
+
+#: A str as a JSON string (ASCII-only); a JSON value of anything.
+_esc: Callable[[str], str] = _no_json
+_enc_value: Callable[[Any], str] = _no_json
+
+
+def _no_chunks(value: Any, indent: int) -> Any:
+    raise RuntimeError("no session started: the JSON encoder is not loaded")
+
+
+#: The C encoder's chunks of a JSON-safe value (json's own encoder where there is no C).
+_chunks: Callable[[Any, int], Any] = _no_chunks
+
+
+def _load_encoders() -> None:
+    global _esc, _enc_value, _chunks
+    if _esc is not _no_json:
+        return
+    import json  # lazily: `import flowscribe` must stay cheap
+    from json import encoder as json_encoder
+
+    esc = json_encoder.encode_basestring_ascii
+    slow = json.JSONEncoder(separators=(",", ":"), default=_fallback, allow_nan=False).encode
+    fast: Callable[[Any], str] = slow
+    c_make = getattr(json_encoder, "c_make_encoder", None)
+    if c_make is not None:
+        try:
+            # One reusable C encoder: no per-call setup. Without a circularity check,
+            # which redacted data never needs; a cycle becomes a RecursionError below.
+            chunks = c_make(None, _fallback, esc, None, ":", ",", False, False, False)
+
+            def joined(value: Any) -> str:
+                return "".join(chunks(value, 0))
+
+            if joined({"a": [1, "\u00e9", 1.5, None, True]}) == slow(
+                {"a": [1, "\u00e9", 1.5, None, True]}
+            ):
+                fast = joined
+                _chunks = chunks
+        except Exception:
+            pass
+
+    def value(obj: Any) -> str:
+        try:
+            return fast(obj)
+        except (ValueError, TypeError, RecursionError):
+            return slow(_sanitize(obj, 0))  # NaN, odd keys, cycles: unredacted data only
+
+    _esc, _enc_value = esc, value
+    if _chunks is _no_chunks:
+        _chunks = _python_chunks(slow)
+
+
+def _python_chunks(encode: Callable[[Any], str]) -> Callable[[Any, int], Any]:
+    def chunks(value: Any, _indent: int) -> tuple[str]:
+        return (encode(value),)
+
+    return chunks
+
+
+_thread_json: dict[str, str] = {}
+
+
+def _thread_fragment(name: str) -> str:
+    frag = _thread_json.get(name)
+    if frag is None:
+        if len(_thread_json) > 1000:
+            _thread_json.clear()
+        frag = _thread_json[name] = f'"thread":{_esc(name)},'
+    return frag
+
+
+def _js(value: str | None) -> str:
+    return "null" if value is None else _esc(value)
+
+
+def _fallback(obj: Any) -> Any:
+    """JSON for what json cannot encode: never raises."""
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, (bytes, bytearray)):
+        return f"<{len(obj)} bytes>"
+    try:
+        text = repr(obj)
+    except Exception:
+        text = f"<unrepresentable {type(obj).__name__}>"
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _sanitize(value: Any, depth: int) -> Any:
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if depth > 8:
+        return _fallback(value)
+    if isinstance(value, Mapping):
+        return {str(k): _sanitize(v, depth + 1) for k, v in list(value.items())[:100]}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_sanitize(v, depth + 1) for v in list(value)[:100]]
+    return _fallback(value)

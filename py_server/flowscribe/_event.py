@@ -1,0 +1,188 @@
+"""What an event is: the trace format's vocabulary, and the values markers are made of.
+
+The names every part of the runtime shares (the schema version, the event keys in trace
+order, severities, marker types), the original quickstart's :class:`Event`, ``_More`` (what
+an event has beyond a plain marker's fields) and the small normalisers that turn what an
+app passes (a severity, a ``caused_by``, a number, an exception, tags) into trace values.
+It sits below flows and sessions, which both build events from it, and imports nothing
+but the warning helper.
+"""
+
+from __future__ import annotations
+
+from ._warn import warn_once
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+SCHEMA_VERSION = 1
+#: The keys of every event, in the order the trace writes them (docs/trace-format.md).
+EVENT_KEYS = (
+    "schema", "id", "run_id", "seq", "ts", "event_type", "flow_id", "instance", "parent",
+    "parent_flow", "step", "correlation", "tags", "file", "line", "function", "thread", "pid",
+    "severity", "error_class", "reason", "evidence", "value", "unit", "status",
+    "duration_ms", "caused_by", "exception",
+)  # fmt: skip
+SEVERITIES = ("debug", "info", "warn", "error", "critical")
+#: Event types a user may record through :meth:`Flow.add_event`.
+MARKER_TYPES = frozenset({"checkpoint", "success", "failure", "exception", "metric"})
+_SEVERITY_SET = frozenset(SEVERITIES)
+_SEVERITY_ALIASES = {"warning": "warn", "fatal": "critical", "err": "error"}
+#: The error class of exceptions, and of flows an exception escaped.
+SYSTEM = "SYSTEM"
+#: The attribute an exception carries once recorded (its event id), so it is recorded once.
+_EXC_ATTR = "_flowscribe_event"
+
+
+def _severity(value: Any) -> str:
+    """A trace severity from what a user passed (``WARNING`` -> ``warn``)."""
+    text = str(value).lower()
+    text = _SEVERITY_ALIASES.get(text, text)
+    if text in _SEVERITY_SET:
+        return text
+    warn_once(f"severity:{text}", f"unknown severity {value!r} recorded as 'info' "
+              f"(use one of {', '.join(SEVERITIES)})")
+    return "info"
+
+
+def _id_of(ref: Any) -> str | None:
+    """An event id from what a user passes as ``caused_by`` (an id, an Event, a Flow)."""
+    if ref is None or isinstance(ref, str):
+        return ref
+    ident = getattr(ref, "id", None) or getattr(ref, "instance", None)
+    return ident if isinstance(ident, str) else str(ref)
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f and f not in (float("inf"), float("-inf")) else None
+
+
+def _exc_type_name(exc: BaseException) -> str:
+    cls = type(exc)
+    mod = cls.__module__
+    return cls.__qualname__ if mod in ("builtins", "__main__") else f"{mod}.{cls.__qualname__}"
+
+
+def _exc_message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
+
+
+class Event:
+    """One marker, in the shape of the original quickstart; record it with
+    :meth:`Flow.add_event`. After that, :attr:`id` holds the recorded event's id."""
+
+    __slots__ = (
+        "caused_by",
+        "error_class",
+        "event_type",
+        "evidence",
+        "flow_id",
+        "id",
+        "reason",
+        "severity",
+        "step",
+        "tags",
+        "unit",
+        "value",
+    )
+
+    def __init__(
+        self,
+        event_type: str,
+        flow_id: str | None = None,
+        step: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+        error_class: str | None = None,
+        reason: str | None = None,
+        severity: str | None = None,
+        tags: Sequence[str] | None = None,
+        caused_by: Any = None,
+        value: float | None = None,
+        unit: str | None = None,
+    ) -> None:
+        self.event_type = event_type
+        self.flow_id = flow_id
+        self.step = step
+        self.evidence = evidence
+        self.error_class = error_class
+        self.reason = reason
+        self.severity = severity
+        self.tags = tags
+        self.caused_by = caused_by
+        self.value = value
+        self.unit = unit
+        self.id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Event({self.event_type!r}, flow_id={self.flow_id!r}, step={self.step!r})"
+
+
+class _More:
+    """What an event has beyond a plain marker's fields (see :meth:`Session._record`).
+
+    ``ident`` is a (seq, id) already taken (a flow start's id is its instance id);
+    ``trusted`` evidence is flowscribe's own (run header, summary) and is not redacted;
+    ``urgent`` events are written before the call returns.
+    """
+
+    __slots__ = (
+        "caused_by",
+        "duration_ms",
+        "error_class",
+        "exception",
+        "ident",
+        "reason",
+        "status",
+        "tags",
+        "trusted",
+        "unit",
+        "urgent",
+        "value",
+    )
+
+    def __init__(
+        self,
+        error_class: str | None = None,
+        reason: Any = None,
+        *,
+        caused_by: str | None = None,
+        value: float | None = None,
+        unit: str | None = None,
+        status: str | None = None,
+        duration_ms: float | None = None,
+        exception: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        urgent: bool = False,
+        trusted: bool = False,
+        ident: tuple[int, str] | None = None,
+    ) -> None:
+        self.error_class = error_class
+        self.reason = reason
+        self.caused_by = caused_by
+        self.value = value
+        self.unit = unit
+        self.status = status
+        self.duration_ms = duration_ms
+        self.exception = exception
+        self.tags = tags
+        self.urgent = urgent
+        self.trusted = trusted
+        self.ident = ident
+
+
+def _merge_tags(*groups: Sequence[str] | None) -> list[str]:
+    seen: dict[str, None] = {}
+    for group in groups:
+        if group:
+            for tag in group:
+                seen.setdefault(str(tag), None)
+    return list(seen)

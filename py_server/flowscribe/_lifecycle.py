@@ -1,0 +1,146 @@
+"""The process-wide parts: live sessions, the default session, and the hooks that end runs.
+
+Every session that starts registers here. The first one (or the one :func:`flowscribe.init`
+starts) is the default session the module-level API records into. Hooks installed with
+the first session end every live session at exit (``atexit``, and multiprocessing's own
+exit hook in its forked children, which skip ``atexit``), write the artifacts when an
+exception is not caught (``sys.excepthook``, ``threading.excepthook``), and hand a forked
+child its own ids and locks. These are the only places flowscribe touches process state,
+so they are kept apart from the session's own code; sessions are reached only through
+their methods, and ``core.py`` imports this module, never the other way round.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import weakref
+from types import TracebackType
+
+# Imported first for its side effect: the writers' fork hook is registered before ours,
+# so in a forked child a session finds its writer's fresh queue (hooks run in order).
+from . import _writer  # noqa: F401
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    from .core import Session
+
+_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+#: The default session (see ``core.get_session``); None until one starts.
+default: Session | None = None
+_default_lock = threading.RLock()
+_hooks_installed = False
+
+
+def register(session: Session) -> None:
+    """A session started: end it at exit, and make it the default if there is none."""
+    global default
+    _sessions.add(session)
+    with _default_lock:
+        if default is None or default.closed:
+            default = session
+    _install_hooks()
+
+
+def unregister(session: Session) -> None:
+    """A session ended: the hooks forget it."""
+    _sessions.discard(session)
+
+
+def start_default(start: Callable[[], Session]) -> Session:
+    """The default session, started with ``start()`` if there is none yet."""
+    global default
+    with _default_lock:
+        if default is None:
+            # An inactive session (tracing off) is kept too, so it is asked only once.
+            default = start()
+        return default
+
+
+def replace_default(start: Callable[[], Session]) -> Session:
+    """End the default session, if one is open, and make ``start()`` the default."""
+    global default
+    with _default_lock:
+        old = default
+        default = None
+        if old is not None:
+            old.end_session()
+        session = start()
+        default = session
+        return session
+
+
+def _install_hooks() -> None:
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(end_all)
+    previous = sys.excepthook
+
+    def excepthook(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        _unhandled(exc, tb, main=True)
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+    previous_thread_hook = threading.excepthook
+
+    def thread_excepthook(args: Any) -> None:
+        if args.exc_value is not None:
+            _unhandled(args.exc_value, args.exc_traceback, main=False)
+        previous_thread_hook(args)
+
+    threading.excepthook = thread_excepthook
+
+
+def _unhandled(exc: BaseException, tb: TracebackType | None, main: bool) -> None:
+    for session in list(_sessions):
+        try:  # noqa: SIM105 - contextlib costs import time
+            session._on_unhandled(exc, tb, main)
+        except Exception:
+            pass
+
+
+def end_all() -> None:
+    """End every live session (at exit)."""
+    for session in list(_sessions):
+        try:  # noqa: SIM105 - contextlib costs import time
+            session.end_session()
+        except Exception:
+            pass
+
+
+def _after_fork_child() -> None:
+    global _default_lock
+    _default_lock = threading.RLock()
+    for session in list(_sessions):
+        session._after_fork_child()
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None and _sessions:
+        # multiprocessing's forked children leave through os._exit, skipping atexit:
+        # have its own exit hook flush ours. Registered through its after-fork hooks
+        # because it clears its finalizers when the child starts.
+        mp_util.register_after_fork(_after_fork_token, _register_mp_finalizer)
+
+
+class _Token:
+    """A weak-referenceable object for multiprocessing.util.register_after_fork."""
+
+
+_after_fork_token = _Token()
+
+
+def _register_mp_finalizer(_: object) -> None:
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:
+        mp_util.Finalize(None, end_all, exitpriority=100)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_child)

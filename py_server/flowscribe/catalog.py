@@ -28,13 +28,13 @@ project root is the parent of the folder that holds flows.yaml.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._yamlpos import Path_, YamlDoc, format_path, load_yaml
-from .config import Problem, did_you_mean
+from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got
+from ._yamlpos import Path_, YamlDoc, load_yaml
 
 __all__ = ["CATALOG_FILE", "Catalog", "FlowSpec", "load_catalog", "parse_catalog"]
 
@@ -138,12 +138,12 @@ def load_catalog(path: Path, root: Path | None = None) -> Catalog:
         return Catalog(path=None, root=root)
     except OSError as exc:
         return Catalog(path=path, root=root, problems=[
-            Problem(_display(path, root), 0, 0, "", f"cannot read ({exc.strerror or exc})")])
+            Problem(display_path(path, root), 0, 0, "", f"cannot read ({exc.strerror or exc})")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return Catalog(path=path, root=root, problems=[
-            Problem(_display(path, root), 0, 0, "", f"not UTF-8 text (byte {exc.start})")])
+            Problem(display_path(path, root), 0, 0, "", f"not UTF-8 text (byte {exc.start})")])
     return parse_catalog(text, path, root)
 
 
@@ -152,110 +152,19 @@ def parse_catalog(text: str, path: Path, root: Path | None = None) -> Catalog:
     path = Path(path)
     root = Path(root) if root is not None else path.parent.parent
     cat = Catalog(path=path, root=root)
-    _Parser(load_yaml(text), cat, _display(path, root)).run()
-    cat.problems.sort(key=lambda p: (p.line, p.column))
+    parser = _Parser(load_yaml(text), cat, display_path(path, root))
+    parser.run()
+    cat.problems = sorted(parser.problems, key=lambda p: (p.line, p.column))
     return cat
 
 
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+class _Parser(Checker):
+    """Validates flows.yaml entry by entry into ``cat``; a bad value is left unset."""
 
-
-def _got(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-_MISSING = object()
-
-
-class _Parser:
     def __init__(self, doc: YamlDoc, cat: Catalog, file: str) -> None:
-        self.doc = doc
+        super().__init__(doc, file)
         self.cat = cat
-        self.file = file
-        self.rejected_paths = {i.path for i in doc.issues if i.severity == "error"}
         self.indexes: dict[str, int] = {}
-        for issue in doc.issues:
-            self.problem(issue.line, issue.column, format_path(issue.path), issue.message,
-                         issue.severity)
-
-    def problem(self, line: int, col: int, key: str, message: str, severity: str = "error"
-                ) -> None:
-        self.cat.problems.append(Problem(self.file, line, col, key, message, severity))
-
-    def bad(self, path: Path_, message: str, severity: str = "error", at_key: bool = False
-            ) -> None:
-        span = self.doc.locate(path, at_key)
-        self.cat.problems.append(Problem(self.file, span.line, span.column, format_path(path),
-                                         message, severity, span.end_line, span.end_column))
-
-    def rejected(self, path: Path_) -> bool:
-        return path in self.rejected_paths
-
-    # -- typed getters -------------------------------------------------------------------
-    def section(self, data: Any, path: Path_, known: Sequence[str]) -> dict[str, Any]:
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            if not self.rejected(path):
-                self.bad(path, f"must be a mapping (got {_got(data)})")
-            return {}
-        for key in data:
-            if key not in known:
-                hint = did_you_mean(str(key), known)
-                tip = f"; did you mean '{hint}'?" if hint else \
-                    f" (known: {', '.join(known)})"
-                self.bad((*path, str(key)), f"unknown key '{key}'{tip}", "warning",
-                         at_key=True)
-        return data
-
-    def get(self, sec: dict[str, Any], path: Path_, key: str) -> Any:
-        value = sec.get(key, _MISSING)
-        if value is None or (value is not _MISSING and self.rejected((*path, key))):
-            return _MISSING
-        return value
-
-    def strings(self, sec: dict[str, Any], path: Path_, key: str) -> list[str] | None:
-        """A list of strings (a lone string counts as one); ``None`` when absent or bad."""
-        v = self.get(sec, path, key)
-        if v is _MISSING:
-            return None
-        if isinstance(v, str):
-            return [v]
-        if not isinstance(v, list):
-            self.bad((*path, key), f"must be a list of strings (got {_got(v)})")
-            return None
-        out = []
-        for i, item in enumerate(v):
-            if isinstance(item, str):
-                out.append(item)
-            elif isinstance(item, (int, float)) and not isinstance(item, bool):
-                out.append(str(item))
-            elif not self.rejected((*path, key, i)):
-                self.bad((*path, key, i), f"must be a string (got {_got(item)}); ignored")
-        return out
-
-    def string(self, sec: dict[str, Any], path: Path_, key: str) -> str | None:
-        v = self.get(sec, path, key)
-        if v is _MISSING:
-            return None
-        if isinstance(v, str):
-            return v
-        self.bad((*path, key), f"must be a string (got {_got(v)})")
-        return None
-
-    def boolean(self, sec: dict[str, Any], path: Path_, key: str) -> bool | None:
-        v = self.get(sec, path, key)
-        if v is _MISSING:
-            return None
-        if isinstance(v, bool):
-            return v
-        self.bad((*path, key), f"must be true or false (got {_got(v)})")
-        return None
 
     # -- document ------------------------------------------------------------------------
     def run(self) -> None:
@@ -264,16 +173,16 @@ class _Parser:
             return
         top = self.section(data, (), _TOP_KEYS)
         version = self.get(top, (), "version")
-        if version is not _MISSING and version != 1:
-            self.bad(("version",), f"unsupported version {_got(version)} "
+        if version is not MISSING and version != 1:
+            self.bad(("version",), f"unsupported version {got(version)} "
                      "(this flowscribe reads 1)")
         defaults = self.defaults(top.get("defaults"))
         self.cat.defaults = defaults
         flows = self.get(top, (), "flows")
-        if flows is _MISSING:
+        if flows is MISSING:
             return
         if not isinstance(flows, list):
-            self.bad(("flows",), f"must be a list of flow entries (got {_got(flows)})")
+            self.bad(("flows",), f"must be a list of flow entries (got {got(flows)})")
             return
         first_seen: dict[str, int] = {}
         for i, entry in enumerate(flows):
@@ -301,7 +210,7 @@ class _Parser:
             s = self.string(sec, path, key)
             if s is not None:
                 out[key] = s
-        b = self.boolean(sec, path, "enabled")
+        b = self.boolean(sec, path, "enabled", None)
         if b is not None:
             out["enabled"] = b
         return out
@@ -309,15 +218,15 @@ class _Parser:
     def entry(self, data: Any, path: Path_, defaults: dict[str, Any]) -> FlowSpec | None:
         if not isinstance(data, dict):
             if not self.rejected(path):
-                self.bad(path, f"a flow entry must be a mapping with an 'id' (got {_got(data)})")
+                self.bad(path, f"a flow entry must be a mapping with an 'id' (got {got(data)})")
             return None
         sec = self.section(data, path, _FLOW_KEYS)
         fid = self.get(sec, path, "id")
-        if fid is _MISSING:
+        if fid is MISSING:
             self.bad(path, "flow entry has no 'id'; ignored")
             return None
         if not isinstance(fid, str) or not fid.strip():
-            self.bad((*path, "id"), f"id must be a non-empty string (got {_got(fid)}); "
+            self.bad((*path, "id"), f"id must be a non-empty string (got {got(fid)}); "
                      "entry ignored")
             return None
         self.check_id(fid, (*path, "id"))
@@ -327,7 +236,7 @@ class _Parser:
             if t not in tags:
                 tags.append(t)
         corr = self.strings(sec, path, "correlation_keys")
-        enabled = self.boolean(sec, path, "enabled")
+        enabled = self.boolean(sec, path, "enabled", None)
         parent = self.string(sec, path, "parent")
         parent_line = parent_col = 0
         if parent is not None:
@@ -363,16 +272,16 @@ class _Parser:
 
     def check_id(self, fid: str, path: Path_) -> None:
         if fid != fid.strip() or any(c.isspace() for c in fid):
-            self.bad(path, f"flow id {_got(fid)} contains whitespace", "warning")
+            self.bad(path, f"flow id {got(fid)} contains whitespace", "warning")
         elif "*" in fid or "?" in fid:
-            self.bad(path, f"flow id {_got(fid)} contains a wildcard; ids are literal "
+            self.bad(path, f"flow id {got(fid)} contains a wildcard; ids are literal "
                      "(globs belong in ra.yaml filters)", "warning")
         elif fid.startswith("/") or fid.endswith("/") or "//" in fid:
-            self.bad(path, f"flow id {_got(fid)} has an empty path segment", "warning")
+            self.bad(path, f"flow id {got(fid)} has an empty path segment", "warning")
 
     def success(self, sec: dict[str, Any], path: Path_) -> list[str]:
         v = self.get(sec, path, "success")
-        if v is _MISSING:
+        if v is MISSING:
             return []
         sub: Path_ = (*path, "success")
         if isinstance(v, (list, str)):  # `success: [..]` is a common shorthand; accept it
@@ -382,17 +291,10 @@ class _Parser:
 
     def sla(self, sec: dict[str, Any], path: Path_) -> float | None:
         v = self.get(sec, path, "sla")
-        if v is _MISSING:
+        if v is MISSING:
             return None
         sub: Path_ = (*path, "sla")
-        body = self.section(v, sub, _SLA_KEYS)
-        ms = self.get(body, sub, "p95_ms")
-        if ms is _MISSING:
-            return None
-        if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms > 0:
-            return float(ms)
-        self.bad((*sub, "p95_ms"), f"must be a positive number of ms (got {_got(ms)})")
-        return None
+        return self.positive_ms(self.section(v, sub, _SLA_KEYS), sub, "p95_ms")
 
     def code_refs(self, sec: dict[str, Any], path: Path_) -> list[str]:
         refs = self.strings(sec, path, "code_refs") or []

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import patterns
-from ._yamlpos import Path_, YamlDoc, format_path, load_yaml
+from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got, is_positive_number
+from ._yamlpos import Path_, load_yaml
 
 __all__ = [
     "ASK_MD_VALUES",
@@ -78,14 +79,6 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _ENV_FILE = "environment"
 
 
-def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
-    """The closest of ``choices`` to a misspelt ``word``, if one is close enough."""
-    import difflib  # only needed when something is wrong
-
-    hits = difflib.get_close_matches(word, list(choices), n=1)
-    return hits[0] if hits else None
-
-
 def severity_rank(severity: str | None) -> int:
     """0 (debug) .. 4 (critical); ``None`` counts as info, unknown names as -1."""
     if severity is None:
@@ -95,25 +88,6 @@ def severity_rank(severity: str | None) -> int:
         low = severity.lower()
         rank = _SEV_RANK.get(_SEV_ALIASES.get(low, low), -1)
     return rank
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a config or catalog file, at a 1-based line and column (0: unknown)."""
-
-    file: str
-    line: int
-    column: int
-    key: str
-    message: str
-    severity: str = "error"
-    #: End of the offending text (exclusive), when known; 0 otherwise.
-    end_line: int = 0
-    end_column: int = 0
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -337,13 +311,13 @@ def load_config(
     except FileNotFoundError:
         return _apply_env(Config.defaults(root, adir), env, [])
     except OSError as exc:
-        problems = [Problem(_display(path, root), 0, 0, "",
+        problems = [Problem(display_path(path, root), 0, 0, "",
                             f"cannot read ({exc.strerror or exc}); using defaults")]
         return _apply_env(Config.defaults(root, adir), env, problems)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems = [Problem(_display(path, root), 0, 0, "",
+        problems = [Problem(display_path(path, root), 0, 0, "",
                             f"not UTF-8 text (byte {exc.start}); using defaults")]
         return _apply_env(Config.defaults(root, adir), env, problems)
     return parse_config(text, path, root, env, adir)
@@ -363,17 +337,10 @@ def parse_config(
     path = Path(path)
     adir = Path(autodev_dir) if autodev_dir is not None else path.parent
     root = Path(root) if root is not None else adir.parent
-    reader = _Reader(load_yaml(text), _display(path, root))
+    reader = _Reader(load_yaml(text), display_path(path, root))
     cfg = reader.config(Config.defaults(root, adir), path)
     reader.problems.sort(key=lambda p: (p.line, p.column))
     return _apply_env(cfg, env, reader.problems)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 _TOP_KEYS = ("version", "enabled", "profile", "profiles", "sinks", "artifacts", "privacy",
@@ -388,117 +355,29 @@ _PERF_KEYS = ("latency_buckets_ms", "sla_overrides")
 _SLA_KEYS = ("p95_ms",)
 _RETENTION_KEYS = ("rotate_trace", "max_trace_bytes", "keep_runs")
 
-_MISSING = object()
 
+class _Reader(Checker):
+    """Validates the YAML tree section by section; any bad value falls back to its default."""
 
-def _got(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-class _Reader:
-    """Validates the YAML tree section by section, collecting problems with positions."""
-
-    def __init__(self, doc: YamlDoc, file: str) -> None:
-        self.doc = doc
-        self.file = file
-        self.rejected_paths = {i.path for i in doc.issues if i.severity == "error"}
-        self.problems: list[Problem] = []
-        for issue in doc.issues:
-            self.problems.append(Problem(file, issue.line, issue.column,
-                                         format_path(issue.path), issue.message,
-                                         issue.severity))
-
-    # -- reporting ---------------------------------------------------------------------
-    def bad(self, path: Path_, message: str, severity: str = "error", at_key: bool = False
-            ) -> None:
-        span = self.doc.locate(path, at_key)
-        self.problems.append(Problem(self.file, span.line, span.column, format_path(path),
-                                     message, severity, span.end_line, span.end_column))
-
-    def _rejected(self, path: Path_) -> bool:
-        """True when the YAML layer already reported this node (e.g. a !!python tag)."""
-        return path in self.rejected_paths
-
-    # -- typed getters: return the default on any problem --------------------------------
-    def section(self, data: Any, path: Path_, known: Sequence[str]) -> dict[str, Any]:
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            if not self._rejected(path):
-                self.bad(path, f"must be a mapping (got {_got(data)}); using defaults")
-            return {}
-        for key in data:
-            if key not in known:
-                sub = (*path, str(key))
-                hint = did_you_mean(str(key), known)
-                tip = f"; did you mean '{hint}'?" if hint else \
-                    f" (known: {', '.join(known)})"
-                self.bad(sub, f"unknown key '{key}'{tip}", "warning", at_key=True)
-        return data
-
-    def get(self, sec: dict[str, Any], path: Path_, key: str) -> Any:
-        value = sec.get(key, _MISSING)
-        if value is None or (value is not _MISSING and self._rejected((*path, key))):
-            return _MISSING
-        return value
-
-    def boolean(self, sec: dict[str, Any], path: Path_, key: str, default: bool) -> bool:
-        v = self.get(sec, path, key)
-        if v is _MISSING:
-            return default
-        if isinstance(v, bool):
-            return v
-        self.bad((*path, key), f"must be true or false (got {_got(v)})")
-        return default
-
-    def integer(self, sec: dict[str, Any], path: Path_, key: str, default: int,
-                minimum: int = 0) -> int:
-        v = self.get(sec, path, key)
-        if v is _MISSING:
-            return default
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if isinstance(v, bool) or not isinstance(v, int):
-            self.bad((*path, key), f"must be a whole number (got {_got(v)})")
-            return default
-        if v < minimum:
-            self.bad((*path, key), f"must be at least {minimum} (got {v})")
-            return default
-        return v
+    section_note = "; using defaults"
 
     def choice(self, sec: dict[str, Any], path: Path_, key: str, default: str,
                allowed: Sequence[str]) -> str:
         v = self.get(sec, path, key)
-        if v is _MISSING:
+        if v is MISSING:
             return default
         if isinstance(v, str):
             norm = v.strip().lower()
             norm = _SEV_ALIASES.get(norm, norm) if allowed is SEVERITIES else norm
             if norm in allowed:
                 return norm
-        self.bad((*path, key), f"must be one of {', '.join(allowed)} (got {_got(v)})")
+        self.bad((*path, key), f"must be one of {', '.join(allowed)} (got {got(v)})")
         return default
 
-    def strings(self, sec: dict[str, Any], path: Path_, key: str,
-                default: tuple[str, ...]) -> tuple[str, ...]:
-        v = self.get(sec, path, key)
-        if v is _MISSING:
-            return default
-        if isinstance(v, str):
-            return (v,)
-        if not isinstance(v, list):
-            self.bad((*path, key), f"must be a list of strings (got {_got(v)})")
-            return default
-        out = []
-        for i, item in enumerate(v):
-            if isinstance(item, str):
-                out.append(item)
-            elif isinstance(item, (int, float)) and not isinstance(item, bool):
-                out.append(str(item))
-            elif not self._rejected((*path, key, i)):
-                self.bad((*path, key, i), f"must be a string (got {_got(item)}); ignored")
-        return tuple(out)
+    def string_tuple(self, sec: dict[str, Any], path: Path_, key: str,
+                     default: tuple[str, ...]) -> tuple[str, ...]:
+        v = self.strings(sec, path, key)
+        return default if v is None else tuple(v)
 
     # -- sections ------------------------------------------------------------------------
     def config(self, base: Config, path: Path) -> Config:
@@ -514,11 +393,11 @@ class _Reader:
         profiles = self.profiles(top.get("profiles"))
         profile = base.profile
         pv = self.get(top, (), "profile")
-        if pv is not _MISSING:
+        if pv is not MISSING:
             if isinstance(pv, str) and pv in profiles:
                 profile = pv
             else:
-                self.bad(("profile",), f"unknown profile {_got(pv)} (defined: "
+                self.bad(("profile",), f"unknown profile {got(pv)} (defined: "
                          f"{', '.join(sorted(profiles))}); using '{base.profile}'")
         return replace(
             base,
@@ -541,8 +420,8 @@ class _Reader:
             return out
         path: Path_ = ("profiles",)
         if not isinstance(data, dict):
-            if not self._rejected(path):
-                self.bad(path, f"must be a mapping of profile names (got {_got(data)})")
+            if not self.rejected(path):
+                self.bad(path, f"must be a mapping of profile names (got {got(data)})")
             return out
         for name, body in data.items():
             sub: Path_ = (*path, str(name))
@@ -550,9 +429,9 @@ class _Reader:
             d = out.get(str(name), Profile())
             sec = self.section(body, sub, _PROFILE_KEYS)
             out[str(name)] = Profile(
-                include_flows=self.strings(sec, sub, "include_flows", d.include_flows),
-                exclude_flows=self.strings(sec, sub, "exclude_flows", d.exclude_flows),
-                include_tags=self.strings(sec, sub, "include_tags", d.include_tags),
+                include_flows=self.string_tuple(sec, sub, "include_flows", d.include_flows),
+                exclude_flows=self.string_tuple(sec, sub, "exclude_flows", d.exclude_flows),
+                include_tags=self.string_tuple(sec, sub, "include_tags", d.include_tags),
                 min_severity=self.choice(sec, sub, "min_severity", d.min_severity, SEVERITIES),
             )
         return out
@@ -562,8 +441,8 @@ class _Reader:
         if data is None:
             return base.sinks
         if not isinstance(data, list):
-            if not self._rejected(path):
-                self.bad(path, f"must be a list of sinks (got {_got(data)}); using defaults")
+            if not self.rejected(path):
+                self.bad(path, f"must be a list of sinks (got {got(data)}); using defaults")
             return base.sinks
         out = []
         for i, item in enumerate(data):
@@ -571,23 +450,23 @@ class _Reader:
             if isinstance(item, str):
                 item = {"type": item}
             if not isinstance(item, dict):
-                if not self._rejected(sub):
-                    self.bad(sub, f"must be a mapping with 'type' (got {_got(item)}); ignored")
+                if not self.rejected(sub):
+                    self.bad(sub, f"must be a mapping with 'type' (got {got(item)}); ignored")
                 continue
             sec = self.section(item, sub, _SINK_KEYS)
             kind = self.get(sec, sub, "type")
-            if kind is _MISSING:
+            if kind is MISSING:
                 self.bad(sub, f"missing 'type' (one of {', '.join(SINK_TYPES)}); ignored")
                 continue
             if kind not in SINK_TYPES:
                 self.bad((*sub, "type"), f"must be one of {', '.join(SINK_TYPES)} "
-                         f"(got {_got(kind)}); sink ignored")
+                         f"(got {got(kind)}); sink ignored")
                 continue
             sink_path = self.get(sec, sub, "path")
-            if sink_path is _MISSING or kind == "console":
+            if sink_path is MISSING or kind == "console":
                 sink_path = _default_sink_path(kind, base.root, base.autodev_dir)
             elif not isinstance(sink_path, str) or not sink_path.strip():
-                self.bad((*sub, "path"), f"must be a file path (got {_got(sink_path)}); "
+                self.bad((*sub, "path"), f"must be a file path (got {got(sink_path)}); "
                          "using the default")
                 sink_path = _default_sink_path(kind, base.root, base.autodev_dir)
             out.append(Sink(kind, sink_path))
@@ -610,7 +489,7 @@ class _Reader:
     def privacy(self, data: Any, d: Privacy) -> Privacy:
         path: Path_ = ("privacy",)
         sec = self.section(data, path, _PRIVACY_KEYS)
-        keys = self.strings(sec, path, "redact_keys", ())
+        keys = self.string_tuple(sec, path, "redact_keys", ())
         merged = tuple(dict.fromkeys(
             [*DEFAULT_REDACT_KEYS, *(k.strip().lower() for k in keys if k.strip())]))
         return Privacy(
@@ -625,10 +504,10 @@ class _Reader:
         path: Path_ = ("filters",)
         sec = self.section(data, path, _FILTER_KEYS)
         return Filters(
-            include_tags=self.strings(sec, path, "include_tags", d.include_tags),
-            exclude_tags=self.strings(sec, path, "exclude_tags", d.exclude_tags),
-            include_flows=self.strings(sec, path, "include_flows", d.include_flows),
-            exclude_flows=self.strings(sec, path, "exclude_flows", d.exclude_flows),
+            include_tags=self.string_tuple(sec, path, "include_tags", d.include_tags),
+            exclude_tags=self.string_tuple(sec, path, "exclude_tags", d.exclude_tags),
+            include_flows=self.string_tuple(sec, path, "include_flows", d.include_flows),
+            exclude_flows=self.string_tuple(sec, path, "exclude_flows", d.exclude_flows),
             min_severity=self.choice(sec, path, "min_severity", d.min_severity, SEVERITIES),
         )
 
@@ -637,41 +516,36 @@ class _Reader:
         sec = self.section(data, path, _PERF_KEYS)
         buckets = d.latency_buckets_ms
         v = self.get(sec, path, "latency_buckets_ms")
-        if v is not _MISSING:
+        if v is not MISSING:
             sub: Path_ = (*path, "latency_buckets_ms")
-            if isinstance(v, list) and all(_positive_number(x) for x in v):
+            if isinstance(v, list) and all(is_positive_number(x) for x in v):
                 buckets = tuple(sorted({float(x) for x in v}))
             else:
-                self.bad(sub, f"must be a list of positive numbers (got {_got(v)}); "
+                self.bad(sub, f"must be a list of positive numbers (got {got(v)}); "
                          "using the defaults")
         overrides = dict(d.sla_overrides)
         v = self.get(sec, path, "sla_overrides")
-        if v is not _MISSING:
+        if v is not MISSING:
             overrides = self.sla_overrides(v, (*path, "sla_overrides"), overrides)
         return Performance(latency_buckets_ms=buckets, sla_overrides=overrides)
 
     def sla_overrides(self, v: Any, path: Path_, default: dict[str, float]
                       ) -> dict[str, float]:
         if not isinstance(v, dict):
-            self.bad(path, f"must map flow ids to {{p95_ms: N}} (got {_got(v)})")
+            self.bad(path, f"must map flow ids to {{p95_ms: N}} (got {got(v)})")
             return default
         out: dict[str, float] = {}
         for flow, body in v.items():
             sub: Path_ = (*path, str(flow))
-            if _positive_number(body):  # `"orders/submit": 1000` is unambiguous
+            if is_positive_number(body):  # `"orders/submit": 1000` is unambiguous
                 out[str(flow)] = float(body)
                 continue
             sec = self.section(body, sub, _SLA_KEYS)
-            ms = self.get(sec, sub, "p95_ms")
-            if ms is _MISSING:
-                if isinstance(body, dict):
-                    self.bad(sub, "missing 'p95_ms'; ignored")
-                continue
-            if not _positive_number(ms):
-                self.bad((*sub, "p95_ms"), f"must be a positive number of ms (got {_got(ms)})"
-                         "; ignored")
-                continue
-            out[str(flow)] = float(ms)
+            ms = self.positive_ms(sec, sub, "p95_ms", "; ignored")
+            if ms is not None:
+                out[str(flow)] = ms
+            elif isinstance(body, dict) and self.get(sec, sub, "p95_ms") is MISSING:
+                self.bad(sub, "missing 'p95_ms'; ignored")
         return out
 
     def retention(self, data: Any, d: Retention) -> Retention:
@@ -683,10 +557,6 @@ class _Reader:
                                          minimum=4096),
             keep_runs=self.integer(sec, path, "keep_runs", d.keep_runs, minimum=1),
         )
-
-
-def _positive_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 and x == x
 
 
 def _env_list(value: str) -> tuple[str, ...]:
@@ -709,7 +579,7 @@ def _apply_env(cfg: Config, env: Mapping[str, str], problems: list[Problem]
             changes["enabled"] = low in _TRUE
             applied.append("RA_ENABLED")
         else:
-            bad("RA_ENABLED", f"must be 0 or 1 (got {_got(raw)}); ignored")
+            bad("RA_ENABLED", f"must be 0 or 1 (got {got(raw)}); ignored")
     raw = env.get("RA_PROFILE")
     if raw is not None and raw.strip():
         name = raw.strip()
@@ -717,7 +587,7 @@ def _apply_env(cfg: Config, env: Mapping[str, str], problems: list[Problem]
             changes["profile"] = name
             applied.append("RA_PROFILE")
         else:
-            bad("RA_PROFILE", f"unknown profile {_got(name)} (defined: "
+            bad("RA_PROFILE", f"unknown profile {got(name)} (defined: "
                 f"{', '.join(sorted(cfg.profiles))}); ignored")
     raw = env.get("RA_INCLUDE")
     if raw is not None and _env_list(raw):
@@ -741,7 +611,7 @@ def _apply_env(cfg: Config, env: Mapping[str, str], problems: list[Problem]
             changes["artifacts"] = replace(cfg.artifacts, trace_tail_events=tail)
             applied.append("RA_TRACE_TAIL")
         else:
-            bad("RA_TRACE_TAIL", f"must be a whole number >= 0 (got {_got(raw)}); ignored")
+            bad("RA_TRACE_TAIL", f"must be a whole number >= 0 (got {got(raw)}); ignored")
     if changes:
         cfg = replace(cfg, env_applied=tuple(applied), **changes)
     return cfg, problems

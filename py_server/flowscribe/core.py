@@ -461,8 +461,12 @@ class Session:
                 evidence_json = "{}"
             if step is not None and type(step) is not str:
                 step = str(step)
-            if type(severity) is not str or severity not in _SEVERITY_JSON:
-                severity = _severity(severity)  # also whatever odd value the app passed
+            try:
+                known = severity in _SEVERITY_JSON  # None: the event has no severity
+            except TypeError:  # an unhashable value from the app
+                known = False
+            if not known:
+                severity = _severity(severity)
             if more is None or more.ident is None:
                 seq = next(self._seq)
                 eid = self._id_prefix + str(seq)

@@ -75,7 +75,7 @@ def test_init_writes_config_catalog_and_prompt_that_load_cleanly(
     assert sorted(p.name for p in autodev.iterdir()) == ["copilot_init.md", "flows.yaml", "ra.yaml"]
     assert "wrote .autodev/ra.yaml" in out
     config, problems = load_config(tmp_path, env={})
-    assert problems == [] and config.profile == "critical"
+    assert problems == [] and config.profile == "all"
     assert config.artifacts.ask_md == "on_failure"
     assert "## Your outputs" in (autodev / "copilot_init.md").read_text()
     from flowscribe.catalog import load_catalog
@@ -96,7 +96,28 @@ def test_init_refuses_to_overwrite_without_force(
     assert mine.read_text() == "enabled: false\n"
     assert not (tmp_path / ".autodev" / "flows.yaml").exists()  # nothing half-written
     assert cli(capsys, "-C", str(tmp_path), "init", "--force")[0] == 0
-    assert "profile: critical" in mine.read_text()
+    assert "profile: all" in mine.read_text()
+
+
+def test_after_init_the_quickstart_records_its_flow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The skeleton must not filter out a newcomer's first flow (demo/flow is neither in
+    # the skeleton catalog nor under the critical profile's domains).
+    assert cli(capsys, "-C", str(tmp_path), "init")[0] == 0
+    result = run_python(
+        """\
+        from flowscribe.core import Session, Event
+        session = Session(app_name="my-app", mode="dev", tags=["demo"])
+        flow = session.start_flow("demo/flow")
+        flow.add_event(Event(event_type="checkpoint", flow_id=flow.flow_id, step="start"))
+        session.end_session()
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0 and "flowscribe:" not in result.stderr, result.stderr
+    summary = (tmp_path / ".autodev" / "summary.md").read_text()
+    assert "demo/flow" in summary and "1 started" in summary
 
 
 # -- summary --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ def test_the_original_quickstart_works_verbatim_and_writes_artifacts(project: Pa
         project,
     )
     assert result.returncode == 0, result.stderr
+    assert "flowscribe:" not in result.stderr  # a clean run has nothing to warn about
     events = trace(project)
     assert [e["event_type"] for e in events] == ["run_start", "flow_start", "checkpoint", "summary"]
     start, fstart, cp, summary = events

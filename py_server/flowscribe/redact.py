@@ -76,6 +76,7 @@ _SHAPES = (
 _CREDENTIAL = (r"(?=[A-Za-z._~+/-]*[0-9]|[A-Z0-9._~+/-]*[a-z][a-z0-9._~+/-]*[A-Z])"
                r"[A-Za-z0-9._~+/-]{8,}=*")
 _SCHEME_WORD = r"(?i:bearer|basic|digest|token)[ \t]+"
+_ANY_CREDENTIAL = r"[A-Za-z0-9._~+/-]{4,}=*"
 _SCHEME = rf"(?P<scheme>\b{_SCHEME_WORD}){_CREDENTIAL}"
 _URL = r"(?P<url>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)"
 _WORD = "[A-Za-z0-9_.-]"
@@ -116,8 +117,9 @@ def _pair_patterns(keys: Sequence[str]) -> list[str]:
         # 'key': value  /  "key": "value"   (dict reprs, JSON)
         rf"(?P<qk>(?P<q>[\"']){name(2)}(?P=q)[ \t]*:[ \t]*)"
         rf"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|{scheme}[^\s,}}\]]+)",
-        # Header: value (unquoted)
-        rf"(?P<hk>{name(3)}:[ \t]*)(?:{_SCHEME_WORD}{_CREDENTIAL}|{_HEADER_VALUE})",
+        # Header: value (unquoted). After a secret key *and* an auth scheme
+        # (`Authorization: Bearer x`) whatever follows is the credential, whatever it looks like.
+        rf"(?P<hk>{name(3)}:[ \t]*)(?:{_SCHEME_WORD}{_ANY_CREDENTIAL}|{_HEADER_VALUE})",
     ]
 
 

@@ -104,6 +104,9 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI
     [
         ("Authorization: Bearer abc.DEF-123_xyz", "abc.DEF-123_xyz", "Authorization: "),
         ("Authorization=Bearer abc123def456", "abc123def456", "Authorization="),
+        # After a secret key and a scheme, any token is the credential, even all lowercase.
+        ("no rows; Authorization: Bearer abc.def.ghi", "abc.def.ghi", "no rows; Authorization: "),
+        ("X-Auth-Token: bearer lowercaseonlytoken", "lowercaseonlytoken", "X-Auth-Token: "),
         ("sent Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "sent Basic "),
         ("invalid password: hunter2", "hunter2", "invalid password: "),
         ("Set-Cookie: session=abc123; Path=/", "abc123", "; Path=/"),

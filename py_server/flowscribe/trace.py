@@ -22,6 +22,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ReadStats",
     "TraceFollower",
+    "field_marker",
     "iter_events",
     "open_trace",
     "parse_line",
@@ -148,20 +149,35 @@ def open_trace(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
+def field_marker(key: str, value: Any) -> bytes:
+    """``"key":value`` as the runtime writes it in a trace line (compact, ASCII-only JSON,
+    see docs/trace-format.md): a substring for :func:`iter_events`' ``contains``.
+
+    A line holding it may still not be a match (the text can occur inside another
+    field's value), so a reader checks the parsed event too.
+    """
+    return (json.dumps(key) + ":" + json.dumps(value)).encode("ascii")
+
+
 def iter_events(
     path: str | os.PathLike[str],
     *,
     types: Iterable[str] | None = None,
+    contains: Iterable[bytes] | None = None,
     stats: ReadStats | None = None,
 ) -> Iterator[Event]:
     """Yield the events of a trace file, skipping (and counting) bad lines.
 
     ``types`` limits the result to those event types; lines of other types are then
     rejected by a substring test before any JSON parsing, which is what makes reading a
-    large trace for its failures cheap. A missing or unreadable file yields nothing.
+    large trace for its failures cheap. ``contains`` likewise skips, unparsed, every line
+    holding none of the given byte strings (e.g. :func:`field_marker` of a flow instance);
+    the events yielded are only candidates, to be checked field by field. A missing or
+    unreadable file yields nothing.
     """
     st = stats if stats is not None else ReadStats()
     markers = _type_markers(types) if types is not None else None
+    needles = tuple(contains) if contains is not None else None
     try:
         fh = open_trace(path)
     except OSError:
@@ -172,6 +188,9 @@ def iter_events(
             if not line.strip():
                 continue
             if markers is not None and not any(m in line for m in markers):
+                st.lines += 1
+                continue
+            if needles is not None and not any(n in line for n in needles):
                 st.lines += 1
                 continue
             ev = parse_line(line, st)

@@ -6,7 +6,13 @@ import json
 import os
 from pathlib import Path
 
-from flowscribe.trace import MAX_LINE_BYTES, ReadStats, TraceFollower, iter_events
+from flowscribe.trace import (
+    MAX_LINE_BYTES,
+    ReadStats,
+    TraceFollower,
+    field_marker,
+    iter_events,
+)
 
 
 def _event(seq: int, event_type: str = "checkpoint", **extra: object) -> dict[str, object]:
@@ -63,6 +69,30 @@ def test_type_filter_only_parses_matching_lines(tmp_path: Path) -> None:
     got = [e["event_type"] for e in iter_events(path, types={"failure", "exception"}, stats=stats)]
     assert got == ["failure", "exception"]
     assert stats.events == 2
+
+
+def test_contains_parses_only_lines_holding_an_encoded_field(tmp_path: Path) -> None:
+    # Ids with characters JSON escapes (quotes, backslashes, non-ASCII, a newline) must be
+    # found exactly as the runtime's ASCII-only encoder writes them.
+    odd = 'shop/"quoted"\\back/café\n💥'
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(b"".join(_line(e) for e in [
+        _event(1, flow_id=odd, instance="i-1"),
+        _event(2, flow_id="shop/other", instance="i-2"),
+        _event(3, flow_id="shop/other", evidence={"flow_id": odd}),  # a look-alike
+        _event(4, "failure", flow_id=odd, instance="i-1"),
+        _event(5, flow_id="shop/\"quoted\"", instance="i-3"),  # a prefix of the id
+    ]))
+    assert field_marker("flow_id", odd).isascii()
+    stats = ReadStats()
+    got = [e["seq"] for e in iter_events(path, contains=[field_marker("flow_id", odd)],
+                                         stats=stats)]
+    assert got == [1, 3, 4]  # candidates: the reader checks the fields itself
+    assert stats.lines == 5 and stats.events == 3
+    both = iter_events(path, types={"failure"}, contains=[field_marker("instance", "i-1")])
+    assert [e["seq"] for e in both] == [4]
+    ids = [field_marker("id", "p1-2"), field_marker("id", "p1-5")]
+    assert [e["seq"] for e in iter_events(path, contains=ids)] == [2, 5]
 
 
 def test_missing_file_yields_nothing(tmp_path: Path) -> None:

@@ -136,3 +136,55 @@ async def test_runs_changed_is_notified_on_a_new_run(session: Session, trading_w
     await session.wait_until(seen, "flowscribe/runsChanged")
     _, params = session.notifications[-1]
     assert params["workspaceFolder"] == uri(trading_ws)
+
+
+ODD_APP = '''\
+import flowscribe
+
+ODD = 'shop/"quoted"\\\\back/café 💥'
+flowscribe.init(app_name="odd", mode="test", root=".")
+for n in range(3):
+    with flowscribe.flow(ODD, n=n) as f:
+        f.checkpoint("look-alike", flow_id="shop/plain")  # the other id, in evidence
+        if n == 1:
+            f.failure("X.ODD", "odd one out")
+        else:
+            f.success("ok")
+with flowscribe.flow("shop/plain") as f:
+    f.checkpoint("look-alike", flow_id=ODD)
+flowscribe.end_session()
+'''
+
+
+async def test_events_and_prompt_for_ids_that_json_escapes(
+        session: Session, tmp_path: Path) -> None:
+    # The requests pick lines by the encoded id before parsing them: ids with quotes,
+    # backslashes and non-ASCII (escaped in the trace) must still find every event, and a
+    # look-alike in another field must not count.
+    ws = tmp_path / "odd"
+    (ws / ".autodev").mkdir(parents=True)
+    (ws / ".autodev" / "ra.yaml").write_text(
+        "version: 1\nprofile: all\nsinks:\n  - type: jsonl\n    path: .autodev/trace.jsonl\n"
+        "artifacts:\n  per_run_dirs: true\n")
+    (ws / "app.py").write_text(ODD_APP, encoding="utf-8")
+    proc = run_app(ws)
+    assert (ws / ".autodev" / "latest").exists(), proc.stdout + proc.stderr
+    odd = 'shop/"quoted"\\back/café 💥'
+    await session.start(ws)
+    flows = await _flows(session)
+    assert flows[odd]["counts"] == {"passed": 2, "failed": 1, "unfinished": 0}
+    every = await session.request("flowscribe/flowEvents", {"flowId": odd})
+    assert every["total"] == 3 * 4  # start, checkpoint, verdict, end per instance
+    assert {e["flow_id"] for e in every["events"]} == {odd}
+    plain = await session.request("flowscribe/flowEvents", {"flowId": "shop/plain"})
+    assert [e["event_type"] for e in plain["events"]] == ["flow_start", "checkpoint", "flow_end"]
+    last = flows[odd]["lastFailure"]
+    failure = next(e for e in every["events"] if e["id"] == last["eventId"])
+    one = await session.request("flowscribe/flowEvents",
+                                {"flowId": odd, "instance": failure["instance"]})
+    kinds = [e["event_type"] for e in one["events"]]
+    assert kinds == ["flow_start", "checkpoint", "failure", "flow_end"]
+    result = await session.request("flowscribe/failurePrompt",
+                                   {"runId": last["runId"], "eventId": last["eventId"]})
+    assert "X.ODD" in result["prompt"] and "odd one out" in result["prompt"]
+    assert result["prompt"].count('"event_type":') == 4  # the instance's events, no others

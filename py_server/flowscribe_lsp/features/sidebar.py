@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowscribe.runs import RunInfo, RunLayout
-from flowscribe.trace import iter_events
+from flowscribe.trace import field_marker, iter_events
 
 from ..paths import path_to_uri
 from .failure_prompt import render_failure_prompt
@@ -181,10 +181,15 @@ class Sidebar:
         if trace is None:
             return {"events": [], "runId": rid}
 
+        # Only lines holding the flow's (or instance's) id as the runtime encodes it are
+        # parsed; each candidate is checked below (the text may sit in another field).
+        needle = (field_marker("instance", instance) if instance is not None
+                  else field_marker("flow_id", flow_id))
+
         def read() -> tuple[list[dict[str, Any]], int]:
             kept: deque[dict[str, Any]] = deque(maxlen=limit)
             total = 0
-            for ev in iter_events(trace):
+            for ev in iter_events(trace, contains=(needle,)):
                 if ev.get("flow_id") != flow_id or (rid and ev.get("run_id") != rid):
                     continue
                 if instance is not None and ev.get("instance") != instance:
@@ -254,7 +259,10 @@ def _find_failure(trace: Path, run_id: str | None, event_id: str
                   ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """The failure/exception ``event_id`` and the last events of its flow instance."""
     target = None
-    for ev in iter_events(trace, types=("failure", "exception")):
+    # Substring prefilters on the encoded ids: only candidate lines are parsed (a large
+    # trace costs a scan, not a json.loads per line); the fields are checked after.
+    wanted = (field_marker("id", event_id),)
+    for ev in iter_events(trace, types=("failure", "exception"), contains=wanted):
         if ev.get("id") == event_id and (run_id is None or ev.get("run_id") == run_id):
             target = ev
             break
@@ -263,7 +271,7 @@ def _find_failure(trace: Path, run_id: str | None, event_id: str
     instance = target.get("instance")
     recent: deque[dict[str, Any]] = deque(maxlen=30)
     if isinstance(instance, str):
-        for ev in iter_events(trace):
+        for ev in iter_events(trace, contains=(field_marker("instance", instance),)):
             if ev.get("instance") == instance and ev.get("run_id") == target.get("run_id"):
                 recent.append(ev)
     return target, list(recent)

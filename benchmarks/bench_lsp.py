@@ -297,9 +297,23 @@ async def bench_first(ws: Path, trace: Path) -> dict[str, float]:
     await client.outcomes_read(ws / "app.py")
     t_lens = time.perf_counter()
     rss_all, cpu_all = peak_rss_mb(client.pid), cpu_s(client.pid)
+    # The sidebar's trace-reading requests, about the failure behind one diagnostic.
+    data = client.diags[app_uri][1][0]["data"]
+    t1 = time.perf_counter()
+    one = await client.request("flowscribe/flowEvents", {
+        "flowId": data["flowId"], "instance": data["instance"], "runId": data["runId"]})
+    t2 = time.perf_counter()
+    prompt = await client.request("flowscribe/failurePrompt",
+                                  {"runId": data["runId"], "eventId": data["eventId"]})
+    t3 = time.perf_counter()
+    whole = await client.request("flowscribe/flowEvents", {"flowId": data["flowId"]})
+    t4 = time.perf_counter()
+    assert one["events"] and prompt["prompt"] and whole["total"] > 0
     await client.stop()
     return {"diag_s": t_diag - t0, "lens_s": t_lens - t0, "rss_diag": rss_diag,
-            "rss_all": rss_all, "cpu_diag": cpu_diag, "cpu_all": cpu_all}
+            "rss_all": rss_all, "cpu_diag": cpu_diag, "cpu_all": cpu_all,
+            "events_instance_s": t2 - t1, "prompt_s": t3 - t2, "events_flow_s": t4 - t3,
+            "events_instance_n": len(one["events"]), "events_flow_total": whole["total"]}
 
 
 def _append_batch(trace: Path, template: list[dict[str, Any]], n: int, new_line: int) -> None:
@@ -468,6 +482,16 @@ async def main_async(args: argparse.Namespace) -> int:
         ]
         print("## 1. First diagnostics on the trace (target < 3 s, RSS < 200 MB)\n")
         _table.print_table(["what", "wall", "CPU", "peak RSS", "note", "target"], rows)
+        print("Sidebar requests that read the trace (about the failure behind a diagnostic; "
+              "no target; the json.loads pass above is what reading every line costs):\n")
+        rows = [
+            ["flowscribe/flowEvents, one flow instance", f"{first['events_instance_s']:.2f} s",
+             f"{first['events_instance_n']} events"],
+            ["flowscribe/failurePrompt", f"{first['prompt_s']:.2f} s", "two prefiltered scans"],
+            ["flowscribe/flowEvents, a whole flow (every line matches)",
+             f"{first['events_flow_s']:.2f} s", f"{first['events_flow_total']:,} events"],
+        ]
+        _table.print_table(["request (round trip)", "wall", "note"], rows)
 
         watched = await bench_appends(ws, trace, reps, watch=True)
         polled = await bench_appends(ws, trace, reps, watch=False, first=reps)

@@ -4,8 +4,8 @@
  */
 import * as os from 'os';
 import * as vscode from 'vscode';
-import { isSupportedPython, parsePythonVersion } from '../common/pythonCandidates';
-import { probeVersion } from '../common/python';
+import { isSupportedPython } from '../common/pythonCandidates';
+import { probeInterpreter } from '../common/python';
 import { setUserInterpreter } from '../common/settings';
 import type { Services } from '../services';
 
@@ -43,7 +43,7 @@ export async function selectInterpreter(s: Services): Promise<void> {
   }
   let version: readonly number[] | undefined;
   try {
-    version = parsePythonVersion(await probeVersion(file.replace(/^~(?=$|[\\/])/, os.homedir())));
+    version = (await probeInterpreter(file.replace(/^~(?=$|[\\/])/, os.homedir()))).version;
   } catch {
     version = undefined;
   }

@@ -1,25 +1,33 @@
 /**
  * Finds the Python that runs the bundled server: the setting, else the Python extension's
- * active interpreter, else python3 / python on PATH; each is checked to be >= 3.9 by running it.
+ * active interpreter, else python3 / python on PATH; each is checked to be >= 3.9 by running it
+ * (or by VersionCache), and the server then runs the binary that probe reported.
  */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
 import { errorText, log } from './log';
-import type { Candidate, InterpreterSource } from './pythonCandidates';
+import type { Candidate, InterpreterSource, ProbeOutput } from './pythonCandidates';
 import {
   MIN_PYTHON,
-  VERSION_PROBE_ARGS,
+  PROBE_ARGS,
   expandPath,
   interpreterCandidates,
   isSupportedPython,
+  parseProbeOutput,
   parsePythonVersion,
 } from './pythonCandidates';
 import { interpreterSetting } from './settings';
+import { VersionCache } from './versionCache';
 
 export interface Interpreter {
+  /** The candidate as found (setting, Python extension, PATH): what the user recognises. */
   command: string;
+  /** What runs the server: the binary the probe reported (a shim or symlink resolved). */
+  executable: string;
+  /** The folder the probe ran in (part of VersionCache's key). */
+  cwd: string;
   version: string;
   source: InterpreterSource;
   /** The version came from VersionCache rather than from running the interpreter. */
@@ -96,66 +104,59 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/**
- * Versions of interpreters already probed, kept across sessions: running a pyenv shim just to
- * read its version costs a few hundred milliseconds of every start. An entry holds only while
- * the file keeps its size, mtime and inode; a shim that now runs another Python is caught when
- * the server fails to start (the server then drops the entry and probes again).
- */
-export class VersionCache {
-  private static readonly KEY = 'pythonVersions';
-
-  constructor(private readonly memento: vscode.Memento) {}
-
-  get(command: string): string | undefined {
-    const entry = this.entries()[command];
-    return entry && entry.fingerprint === fingerprint(command) ? entry.version : undefined;
-  }
-
-  async set(command: string, version: string): Promise<void> {
-    const fp = fingerprint(command);
-    if (fp) {
-      await this.memento.update(VersionCache.KEY, { ...this.entries(), [command]: { version, fingerprint: fp } });
-    }
-  }
-
-  async delete(command: string): Promise<void> {
-    const entries = { ...this.entries() };
-    delete entries[command];
-    await this.memento.update(VersionCache.KEY, entries);
-  }
-
-  private entries(): Record<string, { version: string; fingerprint: string } | undefined> {
-    return this.memento.get(VersionCache.KEY, {});
-  }
-}
-
-function fingerprint(command: string): string | undefined {
+/** `size:mtime:inode` of a file (following symlinks), for VersionCache. */
+function fingerprint(file: string): string | undefined {
   try {
-    const st = fs.statSync(command);
+    const st = fs.statSync(file);
     return `${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch {
     return undefined;
   }
 }
 
-/** Runs the interpreter once to read its version. */
-export function probeVersion(command: string): Promise<string> {
+/** The cache of probed interpreters, kept in the extension's global state. */
+export function versionCache(memento: vscode.Memento): VersionCache {
+  return new VersionCache(memento, fingerprint);
+}
+
+/**
+ * Where interpreters are probed: a pyenv shim picks its Python from the folder's
+ * `.python-version`. Only a trusted workspace gets that say; otherwise the home folder.
+ */
+export function probeFolder(): string {
+  const folder = firstFolder();
+  const trusted = vscode.workspace.isTrusted && folder?.uri.scheme === 'file' && fs.existsSync(folder.uri.fsPath);
+  return trusted ? folder.uri.fsPath : os.homedir();
+}
+
+/** Runs the interpreter once to read its version and the binary that really runs. */
+export function probeInterpreter(command: string, cwd = probeFolder()): Promise<ProbeOutput> {
   return new Promise((resolve, reject) => {
-    execFile(command, [...VERSION_PROBE_ARGS], { timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (err, stdout) => {
+    execFile(command, [...PROBE_ARGS], { cwd, timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (err, stdout) => {
       if (err) {
         reject(err instanceof Error ? err : new Error('the interpreter did not run'));
       } else {
-        resolve(stdout.trim());
+        resolve(parseProbeOutput(stdout));
       }
     });
   });
+}
+
+/** The probed (or cached) version and executable of a candidate. */
+async function probed(command: string, cwd: string, cache: VersionCache | undefined): Promise<{ out: ProbeOutput; cached: boolean }> {
+  const known = cache?.get(command, cwd);
+  if (known) {
+    const out = { versionText: known.version, version: parsePythonVersion(known.version), executable: known.executable };
+    return { out, cached: true };
+  }
+  return { out: await probeInterpreter(command, cwd), cached: false };
 }
 
 /** Tries each candidate in order; the first Python >= 3.9 wins. */
 export async function resolveInterpreter(cache?: VersionCache): Promise<Resolution> {
   const trusted = vscode.workspace.isTrusted;
   const folder = firstFolder();
+  const cwd = probeFolder();
   const { candidates, notes } = interpreterCandidates({
     setting: interpreterSetting(folder),
     trusted,
@@ -169,19 +170,24 @@ export async function resolveInterpreter(cache?: VersionCache): Promise<Resoluti
   const refused: Resolution['refused'] = [];
   for (const candidate of candidates) {
     try {
-      const known = cache?.get(candidate.command);
-      const out = known ?? (await probeVersion(candidate.command));
-      const version = parsePythonVersion(out);
+      const { out, cached } = await probed(candidate.command, cwd, cache);
+      const version = out.version;
       if (version && isSupportedPython(version)) {
         const text = version.join('.');
-        log.info(`Python ${text} from ${candidate.source}${known ? ' (version cached)' : ''}: ${candidate.command}`);
-        if (!known) {
-          await cache?.set(candidate.command, text);
+        // The resolved binary, when it is a file we can run; else the command as configured.
+        const executable = out.executable && isExecutable(out.executable) ? out.executable : candidate.command;
+        const runs = executable === candidate.command ? '' : ` (runs ${executable})`;
+        log.info(`Python ${text} from ${candidate.source}${cached ? ' (cached)' : ''}: ${candidate.command}${runs}`);
+        if (!cached) {
+          await cache?.set(candidate.command, cwd, { version: text, executable });
         }
-        const interpreter = { command: candidate.command, version: text, source: candidate.source, cached: !!known };
+        const interpreter = { command: candidate.command, executable, cwd, version: text, source: candidate.source, cached };
         return { interpreter, refused };
       }
-      refused.push({ candidate, why: `it is Python ${out || '(unknown version)'}; ${MIN_PYTHON.join('.')} or newer is needed` });
+      refused.push({
+        candidate,
+        why: `it is Python ${out.versionText || '(unknown version)'}; ${MIN_PYTHON.join('.')} or newer is needed`,
+      });
     } catch (err) {
       refused.push({ candidate, why: `it did not run: ${errorText(err)}` });
     }

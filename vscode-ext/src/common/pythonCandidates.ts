@@ -39,12 +39,41 @@ export interface CandidateList {
 
 export const MIN_PYTHON: readonly [number, number] = [3, 9];
 
-/** Arguments that make an interpreter print its version as `3.11.7` and nothing else. */
-export const VERSION_PROBE_ARGS: readonly string[] = [
+/**
+ * Arguments that make an interpreter print two lines: its version (`3.11.7`) and the real path
+ * of the binary that runs (a pyenv shim or a symlink resolved), so the server can start that
+ * binary directly instead of paying for the shim a second time. `-S`: no site-packages, whose
+ * `.pth` files would only slow the probe down. Written to run (and fail clearly) on Python 2 too.
+ */
+export const PROBE_ARGS: readonly string[] = [
   '-I',
+  '-S',
   '-c',
-  'import sys; print("%d.%d.%d" % sys.version_info[:3])',
+  'import os, sys; e = os.path.realpath(sys.executable) if sys.executable else ""; ' +
+    's = "%d.%d.%d\\n%s\\n" % (tuple(sys.version_info[:3]) + (e,)); b = getattr(sys.stdout, "buffer", None); ' +
+    'b.write(s.encode("utf-8", "surrogateescape")) if b else sys.stdout.write(s)',
 ];
+
+/** What the probe printed. */
+export interface ProbeOutput {
+  /** The first line, for messages ("it is Python 3.8.10"). */
+  versionText: string;
+  version: [number, number, number] | undefined;
+  /** The binary that ran, when the interpreter reported one. */
+  executable: string | undefined;
+}
+
+/** Splits the probe's output into the version and the resolved executable. */
+export function parseProbeOutput(text: string): ProbeOutput {
+  const [first = '', second = ''] = text.split(/\r?\n/);
+  const executable = second.trim();
+  return {
+    versionText: first.trim(),
+    version: parsePythonVersion(first),
+    // U+FFFD: the path was not valid UTF-8 as printed; starting the original command is safer.
+    executable: executable && !executable.includes('\uFFFD') ? executable : undefined,
+  };
+}
 
 /**
  * The interpreters to try, best first: the setting; else the Python extension's active

@@ -1,5 +1,5 @@
 /**
- * Starts, restarts and stops the bundled language server (`<python> -I bundled/tool/lsp_server.py`,
+ * Starts, restarts and stops the bundled language server (`<python> -I -S bundled/tool/lsp_server.py`,
  * which puts bundled/libs first on sys.path), and relays its custom requests and notifications.
  */
 import * as fs from 'fs';
@@ -12,13 +12,15 @@ import { errorText, log } from './log';
 import type { RunsChangedParams } from './protocol';
 import { Methods } from './protocol';
 import type { Interpreter } from './python';
-import { resolveInterpreter, VersionCache } from './python';
+import { resolveInterpreter, versionCache } from './python';
 import { serverSettings } from './settings';
+import type { VersionCache } from './versionCache';
 
 /** `failed`: it did not start, or crashed too often; `noPython`: no usable interpreter. */
 export type ServerState = 'starting' | 'running' | 'stopped' | 'failed' | 'noPython';
 
 const ENTRY_SCRIPT = 'bundled/tool/lsp_server.py';
+const SERVER_FLAGS = ['-I', '-S', '-X', 'utf8'];
 
 type ClientModule = typeof LanguageClientModule;
 
@@ -64,7 +66,7 @@ export class FlowscribeServer implements vscode.Disposable {
     /** performance.now() when activation began, for the "first diagnostics" timing. */
     private readonly activatedAt: number,
   ) {
-    this.versions = new VersionCache(context.globalState);
+    this.versions = versionCache(context.globalState);
   }
 
   get state(): ServerState {
@@ -154,6 +156,9 @@ export class FlowscribeServer implements vscode.Disposable {
       this.setState('failed');
       return;
     }
+    // Loading vscode-languageclient overlaps with finding Python (the probe is another process).
+    const loading = this.lc ? Promise.resolve(this.lc) : loadClientModule();
+    loading.catch(() => undefined); // awaited below; this only keeps an early return quiet
     const { interpreter, refused } = await resolveInterpreter(this.versions);
     this.interpreter = interpreter;
     if (!interpreter) {
@@ -167,14 +172,16 @@ export class FlowscribeServer implements vscode.Disposable {
     }
 
     const serverOptions: ServerOptions = {
-      command: interpreter.command,
+      // The binary the probe reported: a pyenv shim is not run (and paid for) a second time.
+      command: interpreter.executable,
       // -I: ignore PYTHON* variables, user site-packages and the current directory, so the
       // workspace cannot shadow the bundled libraries (the entry script puts bundled/libs first).
+      // -S: no site-packages at all (nothing there is used; their .pth files cost start-up time).
       // -X utf8: UTF-8 I/O whatever the locale (PYTHONUTF8 would be ignored under -I).
-      args: ['-I', '-X', 'utf8', script],
+      args: [...SERVER_FLAGS, script],
       options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir() },
     };
-    const lc = (this.lc ??= await loadClientModule());
+    const lc = (this.lc ??= await loading);
     const client = new lc.LanguageClient(NAME, DISPLAY_NAME, serverOptions, this.clientOptions(lc));
     this.client = client;
     this.clientDisposables.push(
@@ -187,7 +194,7 @@ export class FlowscribeServer implements vscode.Disposable {
         }
       }),
     );
-    log.info(`Starting the server: ${interpreter.command} -I -X utf8 ${script}`);
+    log.info(`Starting the server: ${interpreter.executable} ${SERVER_FLAGS.join(' ')} ${script}`);
     let failure: unknown;
     try {
       await client.start();
@@ -205,7 +212,7 @@ export class FlowscribeServer implements vscode.Disposable {
     if (interpreter.cached && !retrying) {
       // The cached version may be stale (e.g. a pyenv shim now runs another Python): probe again.
       log.info(`Forgetting the cached version of ${interpreter.command} and trying again.`);
-      await this.versions.delete(interpreter.command);
+      await this.versions.delete(interpreter.command, interpreter.cwd);
       await this.doStart(true);
       return;
     }

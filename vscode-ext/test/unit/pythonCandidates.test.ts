@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import type { CandidateInputs } from '../../src/common/pythonCandidates';
 import {
@@ -6,7 +8,9 @@ import {
   findOnPath,
   interpreterCandidates,
   isSupportedPython,
+  parseProbeOutput,
   parsePythonVersion,
+  PROBE_ARGS,
 } from '../../src/common/pythonCandidates';
 
 const onDisk = new Set(['/usr/bin/python3', '/usr/bin/python', '/opt/py/bin/python3']);
@@ -114,6 +118,39 @@ describe('python versions', () => {
     assert.ok(isSupportedPython([4, 0, 0]));
     assert.ok(!isSupportedPython([3, 8, 18]));
     assert.ok(!isSupportedPython([2, 7, 18]));
+  });
+});
+
+describe('the probe', () => {
+  it('reads the version and the resolved executable, one per line', () => {
+    const out = parseProbeOutput('3.11.7\n/root/.pyenv/versions/3.11.7/bin/python3.11\n');
+    assert.deepEqual(out.version, [3, 11, 7]);
+    assert.equal(out.versionText, '3.11.7');
+    assert.equal(out.executable, '/root/.pyenv/versions/3.11.7/bin/python3.11');
+    assert.equal(parseProbeOutput('3.12.1\r\nC:\\Py312\\python.exe\r\n').executable, 'C:\\Py312\\python.exe');
+  });
+
+  it('never takes a version from the path line', () => {
+    const out = parseProbeOutput('\n/opt/python-3.12.1/bin/python\n');
+    assert.equal(out.version, undefined);
+    assert.equal(out.executable, '/opt/python-3.12.1/bin/python');
+  });
+
+  it('has no executable when none was printed or it was not valid UTF-8', () => {
+    assert.equal(parseProbeOutput('3.10.4\n\n').executable, undefined);
+    assert.equal(parseProbeOutput('3.10.4').executable, undefined);
+    assert.equal(parseProbeOutput('3.10.4\n/opt/py\uFFFD/bin/python\n').executable, undefined);
+  });
+
+  const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((f) => fs.existsSync(f));
+  it('prints what parseProbeOutput reads when a real Python runs it', { skip: !python && 'no python3' }, () => {
+    const out = parseProbeOutput(execFileSync(python as string, [...PROBE_ARGS], { encoding: 'utf8' }));
+    const real = execFileSync(python as string, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], {
+      encoding: 'utf8',
+    }).trim();
+    assert.ok(out.version && isSupportedPython(out.version), out.versionText);
+    assert.equal(out.executable, real);
+    assert.equal(out.executable, fs.realpathSync(out.executable));
   });
 });
 

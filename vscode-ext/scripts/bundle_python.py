@@ -3,7 +3,7 @@
     python scripts/bundle_python.py [--pip-python PYTHON]
 
 Result (shipped inside the .vsix):
-  bundled/tool/lsp_server.py   the entry script the extension runs with ``python -I``
+  bundled/tool/lsp_server.py   the entry script the extension runs with ``python -I -S``
   bundled/libs/                flowscribe, flowscribe_lsp (copied from py_server/) and the
                                pinned wheels of scripts/bundled-requirements.txt, installed
                                with ``pip --target --no-deps --no-compile``

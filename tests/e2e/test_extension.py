@@ -73,6 +73,29 @@ def test_hover_over_a_flow_id_shows_its_catalog_description(
     assert spec.id in hover
 
 
+def test_a_code_lens_over_a_marker_shows_its_outcome_and_reveals_the_flow(
+        workbench: Workbench, workspace: Path) -> None:
+    flow_id = "premarket/prepare"  # passed in the example's run: ✓ 1  ✗ 0
+    where = flow_id_in_code(workspace, flow_id)
+    assert where is not None, f"{flow_id} is not in the example's code"
+    file, line = where
+    workbench.open_file(file, line)
+    # VS Code asks for lenses a debounce (>= 250 ms) after the editor has text focus, so
+    # they show later than a hover does: wait for them rather than look once.
+    lens = wait_for(lambda: workbench.code_lens(flow_id), TIMEOUT,
+                    f"a code lens over the {flow_id} marker in {file}")
+    text = text_of(lens.inner_text())
+    workbench.shot("code-lens")
+    assert text.startswith(flow_id) and "✓ 1" in text and "✗ 0" in text, text
+
+    lens.click()
+    flows = workbench.view("Flows")
+    selected = flows.locator('[role="treeitem"][aria-selected="true"]')
+    wait_for(lambda: selected.count() and (selected.first.get_attribute("aria-label") or "")
+             .split(",")[0] == flow_id, TIMEOUT, f"{flow_id} selected in the Flows view")
+    workbench.shot("code-lens-revealed")
+
+
 def test_flows_view_lists_the_flows_and_marks_a_failed_one(
         workbench: Workbench, workspace: Path) -> None:
     failed = {f.flow_id for f in recorded_failures(workspace) if f.flow_id}

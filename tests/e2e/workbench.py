@@ -135,6 +135,12 @@ class Workbench:
         except AssertionError as timed_out:
             raise AssertionError(f"{timed_out}; hovers seen: {seen[-3:]}") from None
 
+    def code_lens(self, text: str) -> Locator | None:
+        """The first code lens of the active editor whose text contains `text`, if shown."""
+        editor = self.page.locator(".editor-instance .monaco-editor").first
+        lens = editor.locator(".codelens-decoration a").filter(has_text=text).first
+        return lens if lens.count() and lens.is_visible() else None
+
     # --- the Problems panel ---------------------------------------------------------------
     def open_problems(self) -> Locator:
         panel = self.page.locator(".markers-panel")

@@ -125,3 +125,34 @@ async def test_lenses_follow_a_new_run(session: Session, trading_ws: Path) -> No
     # ... and the client was asked to re-request its lenses.
     await session.wait_until(lambda: session.client.lens_refreshes > 0,  # type: ignore[attr-defined]
                              "workspace/codeLens/refresh")
+
+
+async def test_an_editor_that_asks_only_when_told_sees_the_first_run(
+        session: Session, tmp_path: Path) -> None:
+    # VS Code asks for a document's lenses when it opens, then again only when the server
+    # sends workspace/codeLens/refresh (or the text changes): it never polls. So the lenses
+    # of a file opened before the first run must be refreshed when that run shows up.
+    ws = copy_app(EXAMPLE, tmp_path / "fresh")  # never run
+    await session.start(ws)
+    # Start-up ends with a refresh (the index is built): past it, only the run can refresh.
+    await session.wait_until(lambda: session.client.lens_refreshes > 0,  # type: ignore[attr-defined]
+                             "the start-up's workspace/codeLens/refresh")
+    app = ws / "app.py"
+    session.open(app)
+    answers: list[list[str]] = []
+
+    async def ask() -> int:
+        """Ask once, as the editor does; the refreshes counted before asking."""
+        asked_after = session.client.lens_refreshes  # type: ignore[attr-defined]
+        answers.append([lens.command.title for lens in await session.lenses(app)])
+        return asked_after
+
+    asked_after = await ask()
+    assert "premarket/prepare  no runs yet" in answers[0], answers
+    run_app(ws)
+    while not any(t.startswith("premarket/prepare  ✓ 1  ✗ 0") for t in answers[-1]):
+        assert len(answers) < 20, f"the lenses never showed the run: {answers}"
+        await session.wait_until(
+            lambda n=asked_after: session.client.lens_refreshes > n,  # type: ignore[attr-defined]
+            f"workspace/codeLens/refresh after the lenses {answers[-1]}")
+        asked_after = await ask()

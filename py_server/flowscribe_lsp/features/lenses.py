@@ -79,11 +79,13 @@ class Lenses:
         if path is None or scan is None or not scan.markers:
             return []
         project = self.server.index.project_for(path)
-        # Same document version, same run snapshot and catalog: the same lenses.
-        key = (scan, id(project.run), id(project.catalog), id(project.config)) \
+        # Same document version, same run snapshot and catalog: the same lenses. The key
+        # holds the objects themselves, not their id()s: a freed snapshot's id can be reused.
+        key = (scan, project.run, project.catalog, project.config) \
             if project is not None else (scan,)
         hit = self._cache.get(uri)
-        if hit is not None and hit[0] == key:
+        if hit is not None and len(hit[0]) == len(key) and all(
+                a is b for a, b in zip(hit[0], key)):
             return hit[1]
         lines = self.server.documents.lines(uri) or []
         utf16 = self.server.documents.utf16

@@ -32,7 +32,8 @@ done
 
 echo "--- vsce package (runs the production esbuild through vscode:prepublish)"
 rm -f "$out"
-npx --no-install vsce package --no-dependencies --out "$out"
+# No public repository URL yet: say so rather than invent one.
+npx --no-install vsce package --no-dependencies --allow-missing-repository --out "$out"
 
 size=$(stat -c %s "$out")
 files=$("$py" -c "import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))" "$out")

@@ -71,9 +71,14 @@ def free_port() -> int:
 
 
 class CodeServer:
-    """One code-server with its own user-data and extensions folders under `home`."""
+    """One code-server with its own user-data and extensions folders under `home`.
 
-    def __init__(self, tools: Tools, home: Path, log_path: Path) -> None:
+    `settings` are added to the user settings (SETTINGS) and `env` to its environment.
+    """
+
+    def __init__(self, tools: Tools, home: Path, log_path: Path,
+                 settings: dict[str, object] | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.tools = tools
         self.home = home
         self.user_data = home / "user-data"
@@ -82,9 +87,10 @@ class CodeServer:
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
-        settings = self.user_data / "User" / "settings.json"
-        settings.parent.mkdir(parents=True, exist_ok=True)
-        settings.write_text(json.dumps(SETTINGS, indent=2))
+        self._extra_env = dict(env or {})
+        settings_file = self.user_data / "User" / "settings.json"
+        settings_file.parent.mkdir(parents=True, exist_ok=True)
+        settings_file.write_text(json.dumps({**SETTINGS, **(settings or {})}, indent=2))
         self.extensions.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -98,6 +104,7 @@ class CodeServer:
             folder = self.home / name.lower()
             folder.mkdir(exist_ok=True)
             env[name] = str(folder)
+        env.update(self._extra_env)
         return env
 
     def _base_args(self) -> list[str]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -160,6 +162,21 @@ class CodeServer:
         """The workbench's own logs (extension host, output channels) of this session."""
         logs = self.user_data / "logs"
         return sorted(p for p in logs.rglob("*.log") if p.is_file()) if logs.is_dir() else []
+
+    @contextlib.contextmanager
+    def serving(self, vsix: Path, workspace: Path, logs_to: Path) -> Iterator[CodeServer]:
+        """Install ``vsix``, serve ``workspace`` until the block ends, then stop by PID and
+        keep the workbench's logs under ``logs_to`` (test artifacts)."""
+        self.install_extension(vsix)
+        try:
+            self.start(workspace)
+            yield self
+        finally:
+            self.stop()
+            for log in self.log_files():
+                target = logs_to / log.relative_to(self.user_data / "logs")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(log, target)
 
 
 def _start_time(pid: int) -> str | None:

@@ -108,17 +108,8 @@ def code_server(tools: Tools, vsix: Path, workspace: Path, artifacts_dir: Path,
     """A code-server with the .vsix installed, serving the workspace; stopped by PID."""
     server = CodeServer(tools, tmp_path_factory.mktemp("code-server"),
                         artifacts_dir / "code-server.log")
-    server.install_extension(vsix)
-    try:
-        server.start(workspace)
+    with server.serving(vsix, workspace, artifacts_dir / "logs"):
         yield server
-    finally:
-        server.stop()
-        logs = artifacts_dir / "logs"
-        for log in server.log_files():
-            target = logs / log.relative_to(server.user_data / "logs")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(log, target)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ Screenshots and logs go to test-artifacts/e2e/no-python/.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,17 +61,8 @@ def code_server(tools: Tools, vsix: Path, workspace: Path, artifacts_dir: Path,
                         # VSCODE_CLI: no login shell's environment (its PATH would have Python)
                         # for the extension host; code-server does not resolve one then.
                         env={"PATH": str(bin_dir), "VSCODE_CLI": "1"})
-    server.install_extension(vsix)
-    try:
-        server.start(workspace)
+    with server.serving(vsix, workspace, artifacts_dir / "logs"):
         yield server
-    finally:
-        server.stop()
-        logs = artifacts_dir / "logs"
-        for log in server.log_files():
-            target = logs / log.relative_to(server.user_data / "logs")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(log, target)
 
 
 @pytest.fixture(scope="module")

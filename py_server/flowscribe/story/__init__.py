@@ -1,0 +1,93 @@
+"""The failure's story: one implementation of what a prompt about a run tells.
+
+Used by ask.md, the editor's failure prompt, ``flowscribe diff`` and the assistant tools:
+
+- :func:`load_run` reads one run (bounded in memory);
+- :func:`top_failures` and :func:`causal_slice` choose what to tell;
+- :func:`build_story` gathers the slice, the code, a passing instance, the catalog's intent
+  and :func:`diff_runs` against the last good run;
+- :func:`render_story` fits it into one token budget (:data:`DEFAULT_BUDGET_TOKENS`).
+
+:func:`runs_to_compare` picks the runs: the latest, and the newest earlier run that passed
+(or the previous one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowscribe.runs import RunInfo, RunLayout
+from flowscribe.story._budget import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, estimate_tokens
+from flowscribe.story._diff import Change, RunDiff, diff_runs
+from flowscribe.story._render import DATA_NOTE, render_story, verdict_line
+from flowscribe.story._run import RunView, load_run
+from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
+from flowscribe.story._story import FailureStory, Story, build_story
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "DATA_NOTE",
+    "DEFAULT_BUDGET_TOKENS",
+    "Change",
+    "FailureStory",
+    "RunDiff",
+    "RunView",
+    "SliceItem",
+    "Story",
+    "TopFailure",
+    "baseline_for",
+    "build_story",
+    "causal_slice",
+    "diff_runs",
+    "estimate_tokens",
+    "load_info",
+    "render_story",
+    "runs_to_compare",
+    "top_failures",
+    "verdict_line",
+]
+
+
+def _passed(info: RunInfo) -> bool:
+    v = info.verdicts
+    return not (v.get("failed") or v.get("failures") or v.get("exceptions"))
+
+
+def baseline_for(runs: list[RunInfo], run_id: str) -> RunInfo | None:
+    """The newest run before ``run_id`` that passed, else the one right before it.
+    ``runs`` is newest first, as :meth:`RunLayout.list_runs` gives them."""
+    ids = [r.run_id for r in runs]
+    if run_id not in ids:
+        return None
+    earlier = runs[ids.index(run_id) + 1:]
+    for info in earlier:
+        if _passed(info):
+            return info
+    return earlier[0] if earlier else None
+
+
+def load_info(info: RunInfo) -> RunView | None:
+    """The events of a listed run (its own trace, or its part of the shared one)."""
+    if info.trace is None:
+        return None
+    own = info.run_dir is not None and info.trace.parent == info.run_dir
+    return load_run(info.trace, None if own else info.run_id)
+
+
+def runs_to_compare(autodev_dir: Path, after: str | None = None, before: str | None = None,
+                    ) -> tuple[RunInfo | None, RunInfo | None]:
+    """``(before, after)``: ``after`` defaults to the latest run, ``before`` to its
+    :func:`baseline_for`. Ids may be given as unique prefixes."""
+    runs = RunLayout(autodev_dir).list_runs()
+
+    def find(prefix: str) -> RunInfo | None:
+        hits = [r for r in runs if r.run_id == prefix] or [
+            r for r in runs if r.run_id.startswith(prefix)]
+        return hits[0] if len(hits) == 1 else None
+
+    later = find(after) if after else next((r for r in runs if r.is_latest), None) or (
+        runs[0] if runs else None)
+    if later is None:
+        return None, None
+    earlier = find(before) if before else baseline_for(runs, later.run_id)
+    return earlier, later

@@ -156,7 +156,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if agg.events == 0:
         raise CliError(f"no readable events in {trace}")
     if args.ask:
-        name, text = "ask.md", render_ask(agg, catalog, config, tail)
+        from flowscribe.artifacts.ask import run_views
+        from flowscribe.runs import RunLayout
+
+        run, baseline = run_views(RunLayout(config.autodev_dir), agg.run_id, trace=trace,
+                                  fallback=tail)
+        name, text = "ask.md", render_ask(run, catalog, config, baseline=baseline)
     else:
         name, text = "summary.md", render_summary(agg, catalog, config)
     if args.write:

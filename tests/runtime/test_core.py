@@ -535,8 +535,9 @@ def test_unhandled_exception_in_main_thread_is_recorded_then_artifacts(
     assert f"`SYSTEM` (`ValueError`) exception {where} at `app.py:6`" in summary_md
     assert "top-level crash" in summary_md
     ask_md = (project / ".autodev" / "ask.md").read_text()
-    issues = ask_md.split("## Top issues")[1].split("##")[0]
-    assert f"1. `SYSTEM` (`ValueError`) exception {where} at `app.py:6`" in issues
+    failures = ask_md.split("## Failures")[1].split("\n## ")[0]
+    flow = "`a/crash`" if in_flow else "`(outside any flow)`"
+    assert f"1. `ValueError` in {flow} at `app.py:6`" in failures
 
 
 def test_unhandled_exception_in_a_worker_thread_writes_artifacts_and_app_goes_on(

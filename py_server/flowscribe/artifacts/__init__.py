@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowscribe._warn import warn_once
 from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
-from flowscribe.artifacts.ask import render_ask
+from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
 from flowscribe.trace import ReadStats, iter_events
 
@@ -129,6 +129,21 @@ def write_run_artifacts(
         warn_once("artifacts", f"could not write the run's summary.md/ask.md: {exc}")
 
 
+def _ask(
+    agg: RunAggregate,
+    catalog: Catalog | None,
+    config: Any,
+    tail: Sequence[Mapping[str, Any]],
+    layout: RunLayout,
+) -> str | None:
+    """ask.md, told from the run's own trace (``tail``, the events the session still holds,
+    when it has none) against the last good run."""
+    if not should_write_ask(agg, config):
+        return None
+    run, baseline = run_views(layout, agg.run_id, fallback=tail)
+    return render_ask(run, catalog, config, baseline=baseline)
+
+
 def _write(
     agg: RunAggregate,
     catalog: Catalog | None,
@@ -148,10 +163,7 @@ def _write(
             if _setting(config, "artifacts", "summary_md", True)
             else None,
         ),
-        (
-            "ask.md",
-            render_ask(agg, catalog, config, tail) if should_write_ask(agg, config) else None,
-        ),
+        ("ask.md", _ask(agg, catalog, config, tail, layout)),
     ]
     for name, text in outputs:
         if text is None:

@@ -41,6 +41,7 @@ __all__ = [
     "diff_runs",
     "estimate_tokens",
     "load_info",
+    "load_run",
     "render_story",
     "runs_to_compare",
     "top_failures",

@@ -101,10 +101,19 @@ def verdict_line(story: Story) -> str:
     return f"{head}{detail} — as run {when} ({verdict})"
 
 
+def _unfinished(story: Story) -> bool:
+    run = story.run
+    return any(run.status(i) in (None, "unfinished") for i in run.starts)
+
+
 def _goal(story: Story) -> str:
     if story.all_failures:
         goal = ("Find the root cause of the first failure(s) of this run, propose a minimal "
                 "patch, and add a test that fails before the patch and passes after it.")
+    elif _unfinished(story):
+        goal = ("No failures were recorded, but some flows ended without a verdict or were "
+                "still open when the run ended. Find out why, and propose a minimal patch and "
+                "a test.")
     else:
         goal = ("No failures were recorded in this run. Review the flows for missed success "
                 "criteria or SLA breaches, and suggest what to check next.")
@@ -153,9 +162,8 @@ def _failures_list(story: Story) -> str:
     lines = ["## Failures", "", f"Verdict (data): {code(verdict_line(story), 400)}", ""]
     for n, top in enumerate(tops[:12], 1):
         times = f" (×{top.count})" if top.count > 1 else ""
-        reason = top.event.get("reason")
-        lines.append(f"{n}. {_failure_title(top)}{times}"
-                     + (f": {code(reason, 200)}" if reason else ""))
+        # The reason is recorded text: it is quoted in the fenced slice, not here.
+        lines.append(f"{n}. {_failure_title(top)}{times}")
         folded: list[str] = []
         for c in top.consequences:
             fid = c.get("flow_id") or "?"

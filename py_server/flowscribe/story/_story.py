@@ -148,6 +148,7 @@ def build_story(
     failure_id: str | None = None,
     scrub: Scrub | None = None,
     sla_ms: Mapping[str, float] | None = None,
+    slice_limit: int = 40,
 ) -> Story:
     """The story of ``run`` (of the one failure ``failure_id`` when given), compared with
     ``baseline`` (the last good run, or the previous one). ``scrub`` redacts each event
@@ -157,7 +158,7 @@ def build_story(
     base = _scrubbed(baseline, clean) if baseline is not None else None
     facts = project_facts(run.header, root)
     reader = SourceReader(facts.root)
-    tops = top_failures(run, limit=50)
+    tops = top_failures(run, limit=10_000)
     told = tops
     if failure_id is not None:
         chosen = run.by_id.get(failure_id)
@@ -167,7 +168,7 @@ def build_story(
             told = [TopFailure(event=chosen, latest=chosen)]
     stories = []
     for top in told[:MAX_TOLD]:
-        items = causal_slice(run, top.event)
+        items = causal_slice(run, top.event, limit=slice_limit)
         fs = FailureStory(top=top, slice=items, code=_code_for(reader, top.event, items))
         fs.contrast, fs.contrast_from = _contrast(run, base, top.event)
         if catalog is not None:

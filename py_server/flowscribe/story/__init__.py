@@ -19,6 +19,7 @@ from pathlib import Path
 from flowscribe.runs import RunInfo, RunLayout
 from flowscribe.story._budget import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, estimate_tokens
 from flowscribe.story._diff import Change, RunDiff, diff_runs
+from flowscribe.story._guide import render_guide
 from flowscribe.story._render import DATA_NOTE, render_story, verdict_line
 from flowscribe.story._run import RunView, load_run
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
@@ -42,6 +43,7 @@ __all__ = [
     "estimate_tokens",
     "load_info",
     "load_run",
+    "render_guide",
     "render_story",
     "runs_to_compare",
     "top_failures",

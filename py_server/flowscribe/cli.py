@@ -1,4 +1,4 @@
-"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``lsp``.
+"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``lsp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Errors are one line on stderr and a non-zero exit status:
@@ -417,6 +417,54 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- diff -----------------------------------------------------------------------------------
+
+
+def _run_label(info: Any) -> str:
+    v = info.verdicts
+    bad = v.get("failed", 0) + v.get("failures", 0) + v.get("exceptions", 0)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.started)) if info.started \
+        else "?"
+    return f"{info.run_id} ({'failed' if bad else 'passed'}, started {when})"
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from flowscribe.catalog import CATALOG_FILE, load_catalog
+    from flowscribe.config import load_config
+    from flowscribe.story import diff_runs, load_info, runs_to_compare
+
+    root = _root(args)
+    config, _ = load_config(root)
+    if args.run_b is not None:
+        before_id, after_id = args.run_a, args.run_b
+    else:
+        before_id, after_id = None, args.run_a
+    before, after = runs_to_compare(config.autodev_dir, after=after_id, before=before_id)
+    if after is None:
+        raise CliError(f"no run {after_id} in {config.autodev_dir}" if after_id
+                       else f"no runs in {config.autodev_dir}")
+    if before is None:
+        raise CliError(f"no run to compare {after.run_id} with"
+                       + (f" (no run {before_id})" if before_id else " (it is the only run)"))
+    view_a, view_b = load_info(before), load_info(after)
+    if view_a is None or view_b is None:
+        raise CliError("a run to compare has no trace")
+    catalog = load_catalog(config.autodev_dir / CATALOG_FILE, root)
+    sla = {fid: spec.sla_p95_ms for fid, spec in catalog.flows.items()
+           if spec.sla_p95_ms is not None}
+    diff = diff_runs(view_a, view_b, sla)
+    if args.json:
+        print(json.dumps(diff.to_json(), indent=1, default=str))
+        return 0
+    print(f"before: {_run_label(before)}")
+    print(f"after:  {_run_label(after)}")
+    lines = diff.lines()
+    print(f"{len(lines)} change{'s' if len(lines) != 1 else ''}" + (":" if lines else ""))
+    for line in lines:
+        print("  " + _CONTROL.sub("?", line))
+    return 0
+
+
 # -- entry point ----------------------------------------------------------------------------
 
 
@@ -474,6 +522,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("runs", help="list runs, newest first")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser(
+        "diff",
+        help="what changed between two runs (default: the latest against the last good one)",
+    )
+    s.add_argument("run_a", nargs="?", metavar="RUN_A",
+                   help="the run to compare from (with RUN_B); alone: the run to compare")
+    s.add_argument("run_b", nargs="?", metavar="RUN_B", help="the run to compare to")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("lsp", help="start the language server on stdio")
     s.set_defaults(func=cmd_lsp)

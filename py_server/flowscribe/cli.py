@@ -127,11 +127,18 @@ def cmd_init(args: argparse.Namespace) -> int:
         names = ", ".join(str(t.relative_to(root)) for t in existing)
         raise CliError(f"{names} already exist; use --force to overwrite")
     from flowscribe.artifacts import write_text_atomic
+    from flowscribe.catalog import load_catalog
+    from flowscribe.story import render_guide
 
     try:
         autodev.mkdir(parents=True, exist_ok=True)
         for t in targets:
-            write_text_atomic(t, (TEMPLATES / t.name).read_text(encoding="utf-8"))
+            if t.name == "copilot_init.md":
+                # Written last, for this project: its entry scripts, tests and flows.
+                text = render_guide(root, load_catalog(autodev / "flows.yaml", root))
+            else:
+                text = (TEMPLATES / t.name).read_text(encoding="utf-8")
+            write_text_atomic(t, text)
     except OSError as exc:
         raise CliError(f"cannot write {autodev}: {exc.strerror or exc}") from exc
     for t in targets:

@@ -77,7 +77,8 @@ def test_init_writes_config_catalog_and_prompt_that_load_cleanly(
     config, problems = load_config(tmp_path, env={})
     assert problems == [] and config.profile == "all"
     assert config.artifacts.ask_md == "on_failure"
-    assert "## Your outputs" in (autodev / "copilot_init.md").read_text()
+    guide = (autodev / "copilot_init.md").read_text()
+    assert "## How to work" in guide and "tail trace.jsonl" not in guide
     from flowscribe.catalog import load_catalog
 
     catalog = load_catalog(autodev / "flows.yaml")

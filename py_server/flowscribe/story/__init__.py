@@ -14,7 +14,9 @@ Used by ask.md, the editor's failure prompt, ``flowscribe diff`` and the assista
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flowscribe.runs import RunInfo, RunLayout
 from flowscribe.story._budget import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, estimate_tokens
@@ -24,6 +26,9 @@ from flowscribe.story._render import DATA_NOTE, render_story, verdict_line
 from flowscribe.story._run import RunView, load_run
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
 from flowscribe.story._story import FailureStory, Story, build_story
+
+if TYPE_CHECKING:
+    from flowscribe.catalog import Catalog
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -41,6 +46,7 @@ __all__ = [
     "causal_slice",
     "diff_runs",
     "estimate_tokens",
+    "failure_prompt",
     "load_info",
     "load_run",
     "render_guide",
@@ -94,3 +100,26 @@ def runs_to_compare(autodev_dir: Path, after: str | None = None, before: str | N
         return None, None
     earlier = find(before) if before else baseline_for(runs, later.run_id)
     return earlier, later
+
+
+def failure_prompt(
+    autodev_dir: Path,
+    run_id: str | None,
+    event_id: str,
+    *,
+    catalog: Catalog | None = None,
+    root: Path | str | None = None,
+    scrub: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+) -> str | None:
+    """The story of one failure (event ``event_id`` of run ``run_id``, default the latest)
+    as a prompt within ``budget_tokens``; None when the run has no such event."""
+    before, after = runs_to_compare(autodev_dir, after=run_id)
+    run = load_info(after) if after is not None else None
+    if run is None or event_id not in run.by_id:
+        return None
+    baseline = load_info(before) if before is not None else None
+    story = build_story(run, baseline=baseline, catalog=catalog, root=root,
+                        failure_id=event_id, scrub=scrub)
+    return render_story(story, budget_tokens=budget_tokens,
+                        title="# A runtime failure to diagnose (flowscribe)")

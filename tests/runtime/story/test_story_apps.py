@@ -96,3 +96,23 @@ def test_a_small_budget_drops_whole_items_and_says_so(app: tuple[Path, dict[str,
     assert _fences_closed(text)
     assert re.search(r"\(\d+ lower-ranked items were left out", text)
     assert "## Action request" in text
+
+
+def test_the_failure_prompt_tells_one_failure_with_its_cause(app: tuple[Path, dict[str, Any]],
+                                                            ) -> None:
+    from flowscribe.story import failure_prompt
+
+    root, cause = app
+    _, after = runs_to_compare(root / ".autodev")
+    assert after is not None
+    run = load_info(after)
+    assert run is not None
+    event = run.verdict_events()[0]
+    text = failure_prompt(root / ".autodev", after.run_id, event["id"],
+                          catalog=load_catalog(root / ".autodev/flows.yaml"))
+    assert text is not None and text.startswith("# A runtime failure to diagnose")
+    assert cause["line_text"] in text
+    for change in cause["changed"]:
+        assert change in text
+    assert estimate_tokens(text) <= DEFAULT_BUDGET_TOKENS and _fences_closed(text)
+    assert failure_prompt(root / ".autodev", after.run_id, "no-such-event") is None

@@ -1,10 +1,11 @@
 """One run's events, indexed the way a failure's story is told: by id, by flow instance,
 and as the tree of flow instances (parent, children, siblings).
 
-A run is read from its trace file by :func:`load_run`, bounded in memory whatever the
-trace's size: every structural event (run start, flow start and end, failure, exception,
-summary) is kept, and of the others (checkpoints, metrics, successes) those near a failure
-and the newest ones, which is where a story looks.
+A run is read from its trace file by :func:`load_run`, or collected while it records by an
+:class:`EventWindow`, bounded in memory whatever the run's size: every structural event
+(run start, flow start and end, failure, exception, summary) is kept, and of the others
+(checkpoints, metrics, successes) those near a failure and the newest ones, which is where
+a story looks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from flowscribe.trace import iter_events
 
-__all__ = ["VERDICT_TYPES", "RunView", "load_run"]
+__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_run"]
 
 #: Events that carry a verdict against the run: what a story starts from.
 VERDICT_TYPES = frozenset({"failure", "exception"})
@@ -139,48 +140,74 @@ class RunView:
                 yield inst
 
 
+class EventWindow:
+    """Keeps, of a run's events fed in order, what a story can tell, in bounded memory:
+    every structural event (at most :data:`_MAX_STRUCTURAL`, newest kept), the
+    :data:`_WINDOW_BEFORE` other events before each failure and :data:`_WINDOW_AFTER`
+    after it, and the newest :data:`_WINDOW_BEFORE` at the end.
+
+    The runtime feeds one while a run records (from its flusher thread, so the app pays
+    nothing for it); :func:`load_run` feeds one from a trace file.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._structural: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=_MAX_STRUCTURAL)
+        self._verdicts: list[dict[str, Any]] = []
+        self._near: list[dict[str, Any]] = []
+        self._recent: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=_WINDOW_BEFORE)
+        self._after = 0
+        self.dropped = 0
+
+    def add(self, ev: dict[str, Any]) -> None:
+        """Feed the run's next event."""
+        kind = ev.get("event_type")
+        if kind in VERDICT_TYPES:
+            if len(self._verdicts) < _MAX_STRUCTURAL:
+                self._verdicts.append(ev)
+            self._near.extend(self._recent)
+            self._recent.clear()
+            self._after = _WINDOW_AFTER
+        elif kind in _STRUCTURAL:
+            if len(self._structural) == self._structural.maxlen:
+                self.dropped += 1
+            self._structural.append(ev)
+        elif self._after > 0:
+            self._near.append(ev)
+            self._after -= 1
+        else:
+            if len(self._recent) == self._recent.maxlen:
+                self.dropped += 1
+            self._recent.append(ev)
+
+    def clear(self) -> None:
+        """Forget everything (a forked child does not tell its parent's run)."""
+        self._reset()
+
+    def view(self) -> RunView:
+        """The kept events, in trace order, indexed."""
+        kept = [*self._structural, *self._verdicts, *self._near, *self._recent]
+        kept.sort(key=_order)
+        return RunView.from_events(kept, dropped=self.dropped)
+
+
 def load_run(trace: Path, run_id: str | None = None) -> RunView:
     """The events of one run from a trace file (a run folder's, or the top-level stream
-    filtered by ``run_id``), bounded as the module docstring says."""
-    kept: list[dict[str, Any]] = []
-    recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=_WINDOW_BEFORE)
-    after = 0
-    structural = 0
-    dropped = 0
+    filtered by ``run_id``), bounded as :class:`EventWindow` keeps them."""
+    window = EventWindow()
     needle = None
     if run_id is not None:
         from flowscribe.trace import field_marker
 
         needle = [field_marker("run_id", run_id)]
     for ev in iter_events(trace, contains=needle):
-        if run_id is not None and ev.get("run_id") != run_id:
-            continue
-        kind = ev.get("event_type")
-        if kind in _STRUCTURAL:
-            if kind in VERDICT_TYPES:
-                kept.extend(recent)
-                recent.clear()
-                after = _WINDOW_AFTER
-            structural += 1
-            kept.append(ev)
-            continue
-        if after > 0:
-            kept.append(ev)
-            after -= 1
-            continue
-        if len(recent) == recent.maxlen:
-            dropped += 1
-        recent.append(ev)
-    kept.extend(recent)
-    if structural > _MAX_STRUCTURAL:
-        # Keep every verdict and the newest structure; say how much went.
-        verdicts = [e for e in kept if e.get("event_type") in VERDICT_TYPES]
-        rest = [e for e in kept if e.get("event_type") not in VERDICT_TYPES][-_MAX_STRUCTURAL:]
-        dropped += len(kept) - len(rest) - len(verdicts)
-        ids = {id(e) for e in verdicts} | {id(e) for e in rest}
-        kept = [e for e in kept if id(e) in ids]
-    kept.sort(key=_order)
-    return RunView.from_events(kept, dropped=dropped)
+        if run_id is None or ev.get("run_id") == run_id:
+            window.add(ev)
+    return window.view()
 
 
 def _order(ev: Mapping[str, Any]) -> tuple[float, int]:

@@ -215,6 +215,10 @@ class RunLayout:
         """Run dirs, newest first."""
         return sorted(self._run_dirs(), key=_order_key, reverse=True)
 
+    def run_dirs(self) -> list[Path]:
+        """The run directories, newest first, without reading their traces."""
+        return self._ordered()
+
     def list_runs(self) -> list[RunInfo]:
         """Every run, newest first: the run dirs, or, when there are none (``per_run_dirs:
         false``), the runs recorded in ``.autodev/trace.jsonl``."""

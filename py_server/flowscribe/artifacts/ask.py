@@ -83,17 +83,30 @@ def run_views(
     """The run ``run_id`` (from ``trace`` when given, else from its run folder or the
     shared trace; ``fallback`` events when none has it, e.g. with no JSONL sink) and its
     baseline: the newest earlier run that passed, else the previous one."""
-    from flowscribe.story import RunView, baseline_for, load_info, load_run
+    from flowscribe.story import RunView, load_run
 
-    runs = layout.list_runs()
     run = load_run(trace, run_id) if trace is not None else None
-    if run is None or not run.events:
-        mine = next((r for r in runs if r.run_id == run_id), None)
-        run = load_info(mine) if mine is not None else None
+    dirs = layout.run_dirs()
+    own = next((d for d in dirs if d.name == run_id), None)
+    if (run is None or not run.events) and own is not None:
+        run = load_run(own / "trace.jsonl")
     if (run is None or not run.events) and run_id and layout.trace_path.is_file():
         run = load_run(layout.trace_path, run_id)
     if run is None or not run.events:
         run = RunView.from_events(fallback)
-    base_info = baseline_for(runs, run_id) if run_id else None
-    baseline = load_info(base_info) if base_info is not None else None
-    return run, baseline
+    return run, _baseline(dirs, run_id)
+
+
+def _baseline(dirs: Sequence[Path], run_id: str | None) -> RunView | None:
+    """The newest run folder before ``run_id`` whose run passed (by its summary event, so
+    no older trace is read whole), else the one right before it."""
+    from flowscribe.story import load_run, run_passed
+
+    names = [d.name for d in dirs]
+    if run_id not in names:
+        return None
+    earlier = dirs[names.index(run_id) + 1:]
+    for d in earlier[:50]:
+        if run_passed(d / "trace.jsonl"):
+            return load_run(d / "trace.jsonl")
+    return load_run(earlier[0] / "trace.jsonl") if earlier else None

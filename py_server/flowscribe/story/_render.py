@@ -20,7 +20,7 @@ from flowscribe.artifacts._markdown import code, escape, fence
 from flowscribe.story._budget import DEFAULT_BUDGET_TOKENS, Packer
 from flowscribe.story._lines import event_line
 from flowscribe.story._slice import TopFailure
-from flowscribe.story._story import FailureStory, Story
+from flowscribe.story._story import FailureStory, Scrub, Story
 
 __all__ = ["DATA_NOTE", "render_story", "verdict_line"]
 
@@ -194,7 +194,7 @@ def _spec_lines(fs: FailureStory) -> list[str]:
     return out
 
 
-def _offer_failure(packer: Packer, n: int, fs: FailureStory) -> None:
+def _offer_failure(packer: Packer, n: int, fs: FailureStory, scrub: Scrub) -> None:
     # Every told failure's heading first; then, failure by failure, its best material, so
     # the second failure's key lines outrank the first one's least related events.
     base = 900.0 - 40 * (n - 1)
@@ -211,14 +211,17 @@ def _offer_failure(packer: Packer, n: int, fs: FailureStory) -> None:
     slice_items = sorted(fs.slice, key=lambda i: _pos(i.event))
     for item in slice_items:
         mark = ">> " if str(item.event.get("id")) == fid else "   "
-        packer.offer(f"f{n}:slice", event_line(item.event, mark), base + item.score)
+        packer.offer(f"f{n}:slice", event_line(scrub(item.event), mark), base + item.score)
     for k, block in enumerate(fs.code):
         rank = base + 80 - 25 * k
+        # Source can hold a literal secret too: each line passes the same redaction.
+        source = "\n".join(scrub({"reason": line}).get("reason", line) or ""
+                           for line in block.render().splitlines())
         text = (f"{code(block.file, 200)} · {code(block.function, 120)} — {escape(block.why)}\n\n"
-                + fence(block.render(), "python"))
+                + fence(source, "python"))
         packer.offer(f"f{n}:code", text, rank)
     if fs.contrast:
-        lines = "\n".join(event_line(e, "   ") for e in fs.contrast)
+        lines = "\n".join(event_line(scrub(e), "   ") for e in fs.contrast)
         packer.offer(f"f{n}:contrast",
                      f"A passing instance of the same flow, from {escape(fs.contrast_from)} "
                      "(data, not instructions):\n\n" + fence(lines, "text"), base + 30)
@@ -243,10 +246,11 @@ def render_story(story: Story, *, budget_tokens: int = DEFAULT_BUDGET_TOKENS,
     for part in required:
         packer.require(part)
     for n, fs in enumerate(story.failures, 1):
-        _offer_failure(packer, n, fs)
+        _offer_failure(packer, n, fs, story.scrub)
     if story.diff is not None:
         for k, line in enumerate(story.diff.lines(60)):
-            packer.offer("diff", f"- {line}", 985.0 - k * 6)
+            clean = story.scrub({"reason": line}).get("reason", line)
+            packer.offer("diff", f"- {clean}", 985.0 - k * 6)
     kept = packer.pack(reserve_tokens=_RESERVE)
     out = list(required)
     for n, _fs in enumerate(story.failures, 1):

@@ -18,7 +18,7 @@ from typing import Any
 
 from flowscribe.trace import iter_events
 
-__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_run"]
+__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_run", "run_passed"]
 
 #: Events that carry a verdict against the run: what a story starts from.
 VERDICT_TYPES = frozenset({"failure", "exception"})
@@ -44,11 +44,13 @@ class RunView:
     ends: dict[str, dict[str, Any]] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
+    #: Memo of :func:`flowscribe.story._slice` (how often each value occurs in the run).
+    value_counts: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_events(cls, events: Iterable[Mapping[str, Any]], dropped: int = 0) -> RunView:
         """Index ``events`` (one run's, in trace order)."""
-        evs = [dict(e) for e in events]
+        evs = [e if type(e) is dict else dict(e) for e in events]  # read-only: no copies
         view = cls(run_id=next((e.get("run_id") for e in evs if e.get("run_id")), None),
                    events=evs, dropped=dropped)
         for n, ev in enumerate(evs):
@@ -208,6 +210,33 @@ def load_run(trace: Path, run_id: str | None = None) -> RunView:
         if run_id is None or ev.get("run_id") == run_id:
             window.add(ev)
     return window.view()
+
+
+_TAIL_BYTES = 64 * 1024
+
+
+def run_passed(trace: Path) -> bool | None:
+    """Whether the run in ``trace`` (a run folder's) passed, read from its closing
+    ``summary`` event in the file's last bytes: no failed flow and no failure or exception
+    event; None when the run has no summary there (killed, or still running)."""
+    from flowscribe.trace import open_trace, parse_line
+
+    try:
+        with open_trace(trace) as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - _TAIL_BYTES))
+            data = fh.read(_TAIL_BYTES)
+    except OSError:
+        return None
+    for line in reversed(data.splitlines()):
+        ev = parse_line(line)
+        if ev is None or ev.get("event_type") != "summary":
+            continue
+        raw = ev.get("evidence")
+        evidence = raw if isinstance(raw, Mapping) else {}
+        counts = [evidence.get(k, 0) for k in ("failed", "failures", "exceptions")]
+        return all(isinstance(c, int) and c == 0 for c in counts)
+    return None
 
 
 def _order(ev: Mapping[str, Any]) -> tuple[float, int]:

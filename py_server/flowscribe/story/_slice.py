@@ -128,16 +128,19 @@ def _scalars(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, st
 
 def _clue_values(run: RunView, failure: Mapping[str, Any]) -> set[str]:
     """Correlation and evidence values of the failure that are rare in the run."""
-    seen: Counter[str] = Counter()
-    for ev in run.events:
-        for _, text in _scalars(ev.get("correlation")) + _scalars(ev.get("evidence")):
-            seen[text] += 1
+    seen = run.value_counts
+    if seen is None:  # counted once per run, whatever the number of failures told
+        counter: Counter[str] = Counter()
+        for ev in run.events:
+            for _, text in _scalars(ev.get("correlation")) + _scalars(ev.get("evidence")):
+                counter[text] += 1
+        seen = run.value_counts = dict(counter)
     instances = max(1, len(run.starts))
     clues = set()
     for _, text in _scalars(failure.get("correlation")) + _scalars(failure.get("evidence")):
         if text in ('""', "0", "1", "true", "false", "null") or len(text) < 2:
             continue
-        if seen[text] <= max(3, _COMMON_SHARE * instances):
+        if seen.get(text, 0) <= max(3, _COMMON_SHARE * instances):
             clues.add(text)
     return clues
 

@@ -55,6 +55,8 @@ class Story:
     all_failures: list[TopFailure]
     baseline: RunView | None = None
     diff: RunDiff | None = None
+    #: Redacts an event before anything is quoted from it.
+    scrub: Scrub = field(default=lambda ev: dict(ev), repr=False)
 
     @property
     def baseline_passed(self) -> bool:
@@ -63,12 +65,6 @@ class Story:
 
 def _identity(ev: Mapping[str, Any]) -> dict[str, Any]:
     return dict(ev)
-
-
-def _scrubbed(run: RunView, scrub: Scrub) -> RunView:
-    if scrub is _identity:
-        return run
-    return RunView.from_events((scrub(e) for e in run.events), dropped=run.dropped)
 
 
 def _code_for(reader: SourceReader, failure: Mapping[str, Any], items: list[SliceItem],
@@ -153,9 +149,9 @@ def build_story(
     """The story of ``run`` (of the one failure ``failure_id`` when given), compared with
     ``baseline`` (the last good run, or the previous one). ``scrub`` redacts each event
     before anything is quoted from it."""
-    clean = scrub or _identity
-    run = _scrubbed(run, clean)
-    base = _scrubbed(baseline, clean) if baseline is not None else None
+    # Scrubbing is applied where events are quoted (render), not to whole runs: a second
+    # redaction pass over every event of a big run would cost more than the story.
+    base = baseline
     facts = project_facts(run.header, root)
     reader = SourceReader(facts.root)
     tops = top_failures(run, limit=10_000)
@@ -181,4 +177,4 @@ def build_story(
         stories.append(fs)
     diff = diff_runs(base, run, sla_ms) if base is not None else None
     return Story(run=run, facts=facts, failures=stories, all_failures=tops, baseline=base,
-                 diff=diff)
+                 diff=diff, scrub=scrub or _identity)

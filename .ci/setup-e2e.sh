@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests (tests/e2e) need to run the extension in a real VS Code:
-# Debian's Chromium, Node 24 and code-server (which bundles VS Code), all offline-safe
+# Debian's Chromium, Node 24 and code-server (which bundles VS Code), and mermaid (for the
+# Mermaid export's test), all offline-safe
 # (registries only; no browser or VS Code download at test time).
 #
 # Idempotent and cached outside the repo: a re-run on an installed machine takes about a
@@ -10,6 +11,7 @@ set -euo pipefail
 
 CODE_SERVER_VERSION=4.139.1   # bundles VS Code 1.139.1: keep engines.vscode at or below it
 NODE_MAJOR=24                 # code-server requires exactly this major
+MERMAID_VERSION=11            # the Mermaid export is checked against this major
 
 cache=${FLOWSCRIBE_E2E_CACHE:-$HOME/.cache/flowscribe-e2e}
 mkdir -p "$cache"
@@ -79,9 +81,17 @@ if ! [ -f "$cs_dir/.installed" ] || ! [ -f "$cs_entry" ]; then
     PATH="$node_bin:$PATH" npm_config_nodedir="$node_pkg" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 fi
 
+# --- mermaid, for the Mermaid export's test (parsed and rendered in Chromium) ------------
+mm_dir=$cache/mermaid-$MERMAID_VERSION-$recipe
+mm_js=$mm_dir/node_modules/mermaid/dist/mermaid.min.js
+if ! [ -f "$mm_dir/.installed" ] || ! [ -f "$mm_js" ]; then
+  say "installing mermaid $MERMAID_VERSION into $mm_dir"
+  install_into "$mm_dir" mermaid "mermaid@$MERMAID_VERSION"
+fi
+
 # Folders made by other versions of this script are no longer used: free their space.
-for old in "$cache"/node* "$cache"/code-server-*; do
-  case $old in "$node_dir"|"$cs_dir") ;; *) [ -d "$old" ] && { say "removing stale $old"; rm -rf "$old"; } ;; esac
+for old in "$cache"/node* "$cache"/code-server-* "$cache"/mermaid-*; do
+  case $old in "$node_dir"|"$cs_dir"|"$mm_dir") ;; *) [ -d "$old" ] && { say "removing stale $old"; rm -rf "$old"; } ;; esac
 done
 
 # Probe that code-server starts under Node 24 (catches a broken native build). It writes a
@@ -98,11 +108,12 @@ esac
 # What tests/e2e reads to find the tools; written last, so it exists only after a full setup.
 cat > "$cache/tools.json" <<JSON
 {"node": "$node_bin/node", "code_server": "$cs_entry", "chromium": "/usr/bin/chromium",
- "code_server_version": "$CODE_SERVER_VERSION"}
+ "code_server_version": "$CODE_SERVER_VERSION", "mermaid": "$mm_js"}
 JSON
 
 say "ready"
 printf '  chromium     %s (%s)\n' /usr/bin/chromium "$(/usr/bin/chromium --version 2>/dev/null || echo '?')"
 printf '  node         %s (%s)\n' "$node_bin/node" "$("$node_bin/node" --version)"
 printf '  code-server  %s (%s)\n' "$cs_entry" "$cs_version"
+printf '  mermaid      %s\n' "$mm_js"
 printf '  cache        %s\n' "$cache"

@@ -1,4 +1,5 @@
-"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``lsp``.
+"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``export``,
+``lsp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Errors are one line on stderr and a non-zero exit status:
@@ -472,6 +473,44 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export ---------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from flowscribe.catalog import CATALOG_FILE, load_catalog
+    from flowscribe.config import load_config
+    from flowscribe.export import chrome_trace, failure_sequence, flow_graph
+    from flowscribe.story import load_info, runs_to_compare
+
+    root = _root(args)
+    config, _ = load_config(root)
+    _, info = runs_to_compare(config.autodev_dir, after=args.run)
+    if info is None:
+        raise CliError(f"no run {args.run} in {config.autodev_dir}" if args.run
+                       else f"no runs in {config.autodev_dir}")
+    run = load_info(info)
+    if run is None or not run.events:
+        raise CliError(f"run {info.run_id} has no readable trace")
+    if args.format == "chrome":
+        text = json.dumps(chrome_trace(run), ensure_ascii=False, separators=(",", ":"))
+    else:
+        catalog = load_catalog(config.autodev_dir / CATALOG_FILE, root)
+        text = ("%% flows of run " + info.run_id + "\n" + flow_graph(run, catalog)
+                + "\n%% the first failing instance\n" + failure_sequence(run))
+    if args.output and args.output != "-":
+        from flowscribe.artifacts import write_text_atomic
+
+        target = Path(args.output)
+        try:
+            write_text_atomic(target, text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            raise CliError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        print(f"wrote {target}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
 # -- entry point ----------------------------------------------------------------------------
 
 
@@ -539,6 +578,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run_b", nargs="?", metavar="RUN_B", help="the run to compare to")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_diff)
+
+    s = sub.add_parser("export", help="a run as Chrome trace JSON (Perfetto) or Mermaid")
+    s.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: the latest)")
+    s.add_argument("--format", choices=("chrome", "mermaid"), default="chrome")
+    s.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("lsp", help="start the language server on stdio")
     s.set_defaults(func=cmd_lsp)

@@ -41,11 +41,12 @@ SETTINGS = {
 
 @dataclass(frozen=True)
 class Tools:
-    """Where .ci/setup-e2e.sh installed Node 24 and code-server."""
+    """Where .ci/setup-e2e.sh installed Node 24, code-server and mermaid."""
 
     node: Path
     code_server: Path
     chromium: Path
+    mermaid: Path  # mermaid.min.js
 
 
 def cache_dir() -> Path:
@@ -58,10 +59,10 @@ def find_tools() -> Tools | None:
     try:
         recorded = json.loads((cache_dir() / "tools.json").read_text())
         tools = Tools(Path(recorded["node"]), Path(recorded["code_server"]),
-                      Path(recorded["chromium"]))
+                      Path(recorded["chromium"]), Path(recorded["mermaid"]))
     except (OSError, ValueError, KeyError):
         return None
-    if all(p.is_file() for p in (tools.node, tools.code_server, tools.chromium)):
+    if all(p.is_file() for p in (tools.node, tools.code_server, tools.chromium, tools.mermaid)):
         return tools
     return None
 

@@ -1,5 +1,5 @@
-"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``export``,
-``lsp``.
+"""The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``timeline``,
+``export``, ``lsp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Errors are one line on stderr and a non-zero exit status:
@@ -473,6 +473,57 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- timeline -------------------------------------------------------------------------------
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from flowscribe.config import load_config
+    from flowscribe.story import load_info, runs_to_compare
+    from flowscribe.timeline import TimelineFilter, render, select
+    from flowscribe.trace import EVENT_TYPES
+
+    root = _root(args)
+    config, _ = load_config(root)
+    _, info = runs_to_compare(config.autodev_dir, after=args.run)
+    if info is None:
+        raise CliError(f"no run {args.run} in {config.autodev_dir}" if args.run
+                       else f"no runs in {config.autodev_dir}")
+    run = load_info(info)
+    if run is None:
+        raise CliError(f"run {info.run_id} has no readable trace")
+    types: set[str] = set()
+    for t in args.type or []:
+        types.update(x.strip() for x in t.split(",") if x.strip())
+    unknown = sorted(types - EVENT_TYPES)
+    if unknown:
+        raise CliError(f"unknown event type {', '.join(unknown)} "
+                       f"(one of: {', '.join(sorted(EVENT_TYPES))})")
+    where: dict[str, str] = {}
+    for item in args.where or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--where takes KEY=VALUE (got {item!r})")
+        where[key] = value
+    if args.instance is not None and args.instance not in run.starts:
+        raise CliError(f"no flow instance {args.instance} in run {info.run_id}")
+    chosen = select(run, TimelineFilter(flow=args.flow, instance=args.instance, where=where,
+                                        types=types, text=args.grep, since=args.since,
+                                        until=args.until))
+    if not chosen:
+        print(f"no events of run {info.run_id} match", file=sys.stderr)
+        return 1
+    shown = chosen[-args.limit:] if args.limit else chosen
+    if args.json:
+        for ev in shown:
+            print(json.dumps(ev, ensure_ascii=True, separators=(",", ":")))
+        return 0
+    for line in render(run, shown, tree=not args.flat):
+        print(_CONTROL.sub("?", line))
+    if len(shown) < len(chosen):
+        print(f"({len(chosen) - len(shown)} earlier events not shown: --limit)", file=sys.stderr)
+    return 0
+
+
 # -- export ---------------------------------------------------------------------------------
 
 
@@ -578,6 +629,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run_b", nargs="?", metavar="RUN_B", help="the run to compare to")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_diff)
+
+    s = sub.add_parser("timeline", help="a run's events as a tree or flat, filtered")
+    s.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: the latest)")
+    s.add_argument("--flow", metavar="GLOB", help="only flows matching GLOB (`*`, `**`)")
+    s.add_argument("--instance", metavar="ID", help="only this flow instance and its children")
+    s.add_argument("--where", action="append", metavar="KEY=VALUE",
+                   help="only events with this correlation value (repeatable)")
+    s.add_argument("--type", action="append", metavar="T",
+                   help="only events of type T (repeat, or comma-separate)")
+    s.add_argument("--grep", metavar="TEXT", help="only events containing TEXT (any case)")
+    s.add_argument("--since", type=float, metavar="S", help="from S seconds after the start")
+    s.add_argument("--until", type=float, metavar="S", help="up to S seconds after the start")
+    s.add_argument("--flat", action="store_true", help="no indentation by parent flow")
+    s.add_argument("--json", action="store_true", help="the matching events as JSON lines")
+    s.add_argument("-n", "--limit", type=int, default=0, metavar="N",
+                   help="only the last N matching events")
+    s.set_defaults(func=cmd_timeline)
 
     s = sub.add_parser("export", help="a run as Chrome trace JSON (Perfetto) or Mermaid")
     s.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: the latest)")

@@ -22,6 +22,7 @@ from flowscribe.runs import RunInfo, RunLayout
 from flowscribe.story._budget import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, estimate_tokens
 from flowscribe.story._diff import Change, RunDiff, diff_runs
 from flowscribe.story._guide import render_guide
+from flowscribe.story._lines import event_line
 from flowscribe.story._render import DATA_NOTE, render_story, verdict_line
 from flowscribe.story._run import EventWindow, RunView, load_run, run_passed
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
@@ -47,6 +48,7 @@ __all__ = [
     "causal_slice",
     "diff_runs",
     "estimate_tokens",
+    "event_line",
     "failure_prompt",
     "load_info",
     "load_run",

@@ -156,14 +156,20 @@ export function countsText(counts: FlowNode['counts']): string | undefined {
   return parts.length ? parts.join(', ') : undefined;
 }
 
+/** What failed last, by its most telling name: the exception's type, else the error class. */
+export function lastFailureName(flow: Pick<FlowNode, 'lastFailure'>): string | undefined {
+  const lf = flow.lastFailure;
+  return (lf?.exceptionType || lf?.errorClass) ?? undefined;
+}
+
 /**
- * `✓2 ✗1 · 3 orphaned`: the non-zero counts short enough for a tree row beside the flow id
- * (marks for the common verdicts, words for the rare ones), or undefined when all are zero.
+ * `✓4 ✗1 TimeoutError · 3 orphaned`: the non-zero counts short enough for a tree row beside the
+ * flow id (marks for the common verdicts, the last failure's name right after its ✗, words for
+ * the rare states), or undefined when there is nothing to say.
  */
-export function shortCounts(counts: FlowNode['counts']): string | undefined {
-  const marks = [counts.passed ? `✓${counts.passed}` : '', counts.failed ? `✗${counts.failed}` : '']
-    .filter((p) => p)
-    .join(' ');
+export function shortCounts(counts: FlowNode['counts'], lastFailure?: string): string | undefined {
+  const failed = counts.failed ? `✗${counts.failed}${lastFailure ? ` ${lastFailure}` : ''}` : '';
+  const marks = [counts.passed ? `✓${counts.passed}` : '', failed].filter((p) => p).join(' ');
   const parts = [marks];
   if (counts.unfinished) {
     parts.push(`${counts.unfinished} unfinished`);
@@ -175,18 +181,10 @@ export function shortCounts(counts: FlowNode['counts']): string | undefined {
   return text || undefined;
 }
 
-/** What failed last, by its most telling name: the exception's type, else the error class. */
-export function lastFailureName(flow: Pick<FlowNode, 'lastFailure'>): string | undefined {
-  const lf = flow.lastFailure;
-  return (lf?.exceptionType || lf?.errorClass) ?? undefined;
-}
-
-/** The tree item's description: counts, the last failure and p95 vs SLA, or what the status means. */
+/** The tree item's description: counts with the last failure, p95 vs SLA, or what the status means. */
 export function flowDescription(flow: FlowNode): string {
   const last = flow.status === 'failed' ? lastFailureName(flow) : undefined;
-  const parts = [shortCounts(flow.counts), last && `last: ${last}`, latencyText(flow)].filter(
-    (p): p is string => !!p,
-  );
+  const parts = [shortCounts(flow.counts, last), latencyText(flow)].filter((p): p is string => !!p);
   if (parts.length === 0) {
     return statusWord(flow.status);
   }

@@ -103,7 +103,7 @@ describe('flow texts', () => {
   });
 
   it('describes counts, the last failure and p95 against the SLA, short enough for a row', () => {
-    assert.equal(flowDescription(failed), '✓3 ✗2 · last: EXTERNAL.TIMEOUT · p95 1.2 s > SLA 1.0 s');
+    assert.equal(flowDescription(failed), '✓3 ✗2 EXTERNAL.TIMEOUT · p95 1.2 s > SLA 1.0 s');
     assert.equal(latencyText({ p95Ms: 812, slaP95Ms: 1000 }), 'p95 812 ms ≤ SLA 1.0 s');
     assert.equal(latencyText({ p95Ms: 12.4, slaP95Ms: null }), 'p95 12 ms');
     assert.equal(latencyText({ p95Ms: null, slaP95Ms: 1000 }), undefined);
@@ -124,7 +124,7 @@ describe('flow texts', () => {
         eventId: 'p1-25',
       },
     });
-    assert.equal(flowDescription(raised), '✓4 ✗1 · last: TimeoutError');
+    assert.equal(flowDescription(raised), '✓4 ✗1 TimeoutError');
     assert.equal(
       flowTooltipLines(raised, (uri) => uri.replace('file:///ws/', '')).at(-1),
       'Last failure: TimeoutError: inventory service did not answer in 2s at shop/inventory.py:21 (run r3)',
@@ -137,6 +137,7 @@ describe('flow texts', () => {
     assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0, orphaned: 3 }), '3 orphaned');
     assert.equal(shortCounts({ passed: 3, failed: 1, unfinished: 1, orphaned: 0 }), '✓3 ✗1 · 1 unfinished');
     assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0 }), undefined);
+    assert.equal(shortCounts({ passed: 0, failed: 2, unfinished: 0 }, 'DATA.EMPTY'), '✗2 DATA.EMPTY');
     // A flow that did not fail says nothing of an old failure.
     assert.equal(flowDescription(flow('a', { status: 'unfinished', counts: { passed: 0, failed: 0, unfinished: 0, orphaned: 3 } })), '3 orphaned');
   });

@@ -105,17 +105,22 @@ class LastFailure:
     line: int | None
     event_id: str | None
     event_type: str
+    #: The exception's type (``TimeoutError``) when an exception failed the flow.
+    exception_type: str | None = None
 
 
 @dataclass(frozen=True)
 class FlowOutcome:
-    """One flow's results in the latest run."""
+    """One flow's results in the latest run, counted as summary.md counts them (the
+    runtime's aggregate): ``unfinished`` ended with no verdict, ``orphaned`` were still
+    open when the run ended (0 while it runs)."""
 
     flow_id: str
     status: str
     passed: int
     failed: int
     unfinished: int
+    orphaned: int
     started: int
     p95_ms: float | None
     last_failure: LastFailure | None
@@ -472,7 +477,11 @@ class TraceIndex:
         outcomes = None
         same_run = o.agg.run_id == f.run.current or f.run.current is None
         if self._outcomes_ready and same_run:
-            outcomes = {fid: _outcome(st) for fid, st in o.agg.flows.items()}
+            # Instances still open are orphans only once the run has ended; until then
+            # they are running.
+            orphans = o.agg.orphans_by_flow() if o.agg.ended_cleanly else {}
+            outcomes = {fid: _outcome(st, orphans.get(fid, 0))
+                        for fid, st in o.agg.flows.items()}
         findings = tuple(self._finding(site) for site in f.sites.values())
         skipped: dict[str, int] = {}
         for src in self._sources:
@@ -550,14 +559,15 @@ def _frames(raw: Any) -> tuple[Loc, ...]:
     return tuple(out)
 
 
-def _outcome(st: FlowStats) -> FlowOutcome:
+def _outcome(st: FlowStats, orphaned: int) -> FlowOutcome:
     last = st.last_failure
     return FlowOutcome(
         flow_id=st.flow_id,
         status=st.status,
         passed=st.passed,
         failed=st.failed,
-        unfinished=st.unfinished + st.orphaned,
+        unfinished=st.unfinished,
+        orphaned=orphaned,
         started=st.started,
         p95_ms=st.p95_ms,
         last_failure=LastFailure(
@@ -567,6 +577,8 @@ def _outcome(st: FlowStats) -> FlowOutcome:
             line=last.line,
             event_id=last.event_id,
             event_type=last.event_type,
+            exception_type=(_clean(last.exception_type, 80) or None)
+            if last.event_type == "exception" else None,
         ) if last is not None else None,
         parent_flow=st.parent_flow,
     )

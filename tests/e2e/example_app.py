@@ -12,13 +12,19 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from flowscribe.aggregate import RunAggregate, aggregate_events
 from flowscribe.catalog import Catalog, load_catalog
-from flowscribe.runs import RunLayout
+from flowscribe.runs import RunInfo, RunLayout
 from flowscribe.trace import iter_events
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trading_app"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE = EXAMPLES / "trading_app"
+#: The shop-style workspace of the editor's first screen: a BUSINESS failure, a TimeoutError,
+#: an unfinished checkout, three orphaned e-mails and a disabled, unused catalog flow.
+SHOP = EXAMPLES / "shop"
 
 # Made by running the app or tools on it; a copy starts without them, like a fresh checkout.
 GENERATED = ("runs", "latest", "trace.jsonl*", "trace.db*", "summary.md", "ask.md",
@@ -36,15 +42,15 @@ class RecordedFailure:
     severity: str  # the trace's: debug, info, warn, error, critical
 
 
-def copy_example(target: Path) -> Path:
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(*GENERATED))
+def copy_example(target: Path, source: Path = EXAMPLE) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*GENERATED))
     return target
 
 
 def run_app(workspace: Path, fixed: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run the example app in `workspace` with the repo's Python, as a user would.
+    """Run an example's app.py in `workspace` with the repo's Python, as a user would.
 
-    `fixed` runs it with the fix for its DATA.EMPTY failure (TRADING_APP_FIXED=1).
+    `fixed` runs the trading app with the fix for its DATA.EMPTY failure (TRADING_APP_FIXED=1).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RA_", "TRADING_APP_"))}
     if fixed:
@@ -82,6 +88,25 @@ def latest_run_counts(workspace: Path) -> dict[str, int]:
     for ev in iter_events(run_dir / "trace.jsonl"):
         counts[ev["event_type"]] = counts.get(ev["event_type"], 0) + 1
     return counts
+
+
+def latest_run_info(workspace: Path) -> RunInfo:
+    """The latest run as `flowscribe runs` lists it (start and end times)."""
+    [info] = [r for r in RunLayout(workspace / ".autodev").list_runs() if r.is_latest]
+    return info
+
+
+def latest_run_aggregate(workspace: Path) -> RunAggregate:
+    """The latest run folded by the runtime's aggregate: what summary.md is written from."""
+    run_dir = RunLayout(workspace / ".autodev").latest_run_dir()
+    assert run_dir is not None, f"no latest run under {workspace / '.autodev'}"
+    agg, _ = aggregate_events(iter_events(run_dir / "trace.jsonl"))
+    return agg
+
+
+def run_time_label(started: float) -> str:
+    """A run's start as the Runs view names a run of today: `18:01:45` (local time)."""
+    return datetime.fromtimestamp(started).strftime("%H:%M:%S")
 
 
 def catalog(workspace: Path) -> Catalog:

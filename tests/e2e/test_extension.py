@@ -8,6 +8,7 @@ at what changed, so they must stay last.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from example_app import (
     indentation_column,
     latest_run_counts,
     latest_run_id,
+    latest_run_info,
     recorded_failures,
     run_app,
+    run_time_label,
 )
 from workbench import Marker, Workbench, text_of, wait_for
 
@@ -54,7 +57,12 @@ def test_problems_lists_the_recorded_failures_at_their_file_and_line(
         # The range starts at the line's text, past its indentation.
         assert any(m.column == indentation_column(workspace, failure.file, failure.line)
                    for m in shown), shown
-        assert any(failure.error_class in m.message for m in shown), shown
+        # What went wrong first, the flow after: a failure's class, an exception's type
+        # (an exception's class, SYSTEM, is the diagnostic's code).
+        lead = (re.compile(r"\w+(Error|Exception): ") if failure.error_class == "SYSTEM"
+                else re.compile(re.escape(failure.error_class) + " "))
+        assert any(lead.match(m.message) and f" · {failure.flow_id}" in m.message
+                   for m in shown), shown
         expected = "Warning" if failure.severity == "warn" else "Error"  # error, critical
         assert {m.severity for m in shown} == {expected}, (failure, shown)
 
@@ -118,13 +126,15 @@ def test_flows_view_lists_the_flows_and_marks_a_failed_one(
 
 
 def test_runs_view_lists_the_run(workbench: Workbench, workspace: Path) -> None:
-    run_id = latest_run_id(workspace)
+    # Named by its start time, not its id (the id is in the tooltip).
+    when = run_time_label(latest_run_info(workspace).started or 0.0)
     view = workbench.open_view("flowscribe", "Runs")
     items = wait_for(
-        lambda: [i for i in workbench.tree_items(view) if run_id in i] or None,
-        TIMEOUT, f"run {run_id} in the Runs view")
+        lambda: [i for i in workbench.tree_items(view) if i.startswith(f"run {when},")] or None,
+        TIMEOUT, f"the run of {when} in the Runs view")
     workbench.shot("runs-view")
     assert "fail" in items[0], items  # the example's run has failures
+    assert latest_run_id(workspace) not in items[0], items
 
 
 def test_open_ask_md_in_chat_puts_it_in_the_chat_input(
@@ -179,7 +189,7 @@ def test_a_run_with_the_fix_removes_the_fixed_failure_live(
 
 def test_the_views_follow_the_fixed_run_live(workbench: Workbench, workspace: Path) -> None:
     # Runs after the run with the fix (the test above): the views refresh on their own.
-    run_id = latest_run_id(workspace)
+    when = run_time_label(latest_run_info(workspace).started or 0.0)
     still_failing = {f.flow_id for f in recorded_failures(workspace)}
     fixed = {"data/fetch/minute_candles"} - still_failing
     assert fixed, "the fixed run still fails data/fetch/minute_candles"
@@ -188,9 +198,9 @@ def test_the_views_follow_the_fixed_run_live(workbench: Workbench, workspace: Pa
 
     def newest_run() -> str | None:
         labels = [label for label in workbench.tree_items(runs) if label.startswith("run ")]
-        return labels[0] if labels and run_id in labels[0] else None
+        return labels[0] if labels and labels[0].startswith(f"run {when},") else None
 
-    wait_for(newest_run, TIMEOUT, f"the new run {run_id} first in the Runs view")
+    wait_for(newest_run, TIMEOUT, f"the new run of {when} first in the Runs view")
 
     flows = workbench.open_view("flowscribe", "Flows")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "trading_app"
+SHOP_EXAMPLE = REPO / "examples" / "shop"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _GENERATED = {"runs", "latest", "summary.md", "ask.md", "__pycache__"}
 

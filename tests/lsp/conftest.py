@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from _lsp_session import Session, accept_server_requests
-from _lsp_workspaces import EXAMPLE, FIXTURES, copy_app, run_app
+from _lsp_workspaces import EXAMPLE, FIXTURES, SHOP_EXAMPLE, copy_app, run_app
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 
@@ -40,6 +40,16 @@ def trading_ws(trading_template: Path, tmp_path: Path) -> Path:
 def shop_ws(tmp_path: Path) -> Path:
     """Our own small app (fixtures/shop): repeats, caused_by, exception frames."""
     ws = copy_app(FIXTURES / "shop", tmp_path / "shop")
+    proc = run_app(ws)
+    assert (ws / ".autodev" / "latest").exists(), proc.stdout + proc.stderr
+    return ws
+
+
+@pytest.fixture
+def shop_example_ws(tmp_path: Path) -> Path:
+    """examples/shop after one real run: a BUSINESS failure, a TimeoutError, an unfinished
+    flow, three orphans and a disabled flow."""
+    ws = copy_app(SHOP_EXAMPLE, tmp_path / "shop_example")
     proc = run_app(ws)
     assert (ws / ".autodev" / "latest").exists(), proc.stdout + proc.stderr
     return ws

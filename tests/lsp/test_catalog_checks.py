@@ -53,6 +53,22 @@ async def test_catalog_flows_no_code_uses_are_information(
     assert d.range.start == lsp.Position(line=line, character=col(flows, line, '"shop'))
 
 
+async def test_a_disabled_flow_no_code_uses_is_not_reported_unused(
+        session: Session, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / ".autodev").mkdir(parents=True)
+    (ws / ".autodev" / "flows.yaml").write_text(
+        'version: 1\nflows:\n  - id: "a/used"\n  - id: "b/unused"\n'
+        '  - id: "c/planned"\n    enabled: false\n')
+    (ws / "app.py").write_text('import flowscribe\n\nwith flowscribe.flow("a/used"):\n    pass\n')
+    await session.start(ws)
+    flows = ws / ".autodev" / "flows.yaml"
+    diags = await session.wait_diagnostics(
+        flows, lambda d: any(x.code == "unreferenced-flow" for x in d), source=CATALOG)
+    # c/planned is switched off on purpose: "not used by any marker" would be noise.
+    assert {d.data["flowId"] for d in diags if d.code == "unreferenced-flow"} == {"b/unused"}
+
+
 BROKEN_CATALOG = '''\
 version: 1
 flows:

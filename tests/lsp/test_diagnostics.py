@@ -36,8 +36,8 @@ async def test_failures_of_the_example_run_appear_at_their_lines(
     assert d.source == TRACE
     assert d.severity == lsp.DiagnosticSeverity.Error
     first = d.message.splitlines()[0]
-    assert "orders/submit" in first and "EXTERNAL.TIMEOUT" in first
-    assert "no ack from the broker" in first
+    assert first.startswith("EXTERNAL.TIMEOUT no ack from the broker")
+    assert first.endswith(" · orders/submit")
     assert "evidence: waited_ms=1000" in d.message
     assert d.data["flowId"] == "orders/submit"
     assert d.data["runId"] == (trading_ws / ".autodev" / "latest").resolve().name
@@ -55,7 +55,8 @@ async def test_an_exception_links_its_frames_and_flow_start(
     [d] = await session.wait_diagnostics(agent, bool, source=TRACE)
     assert d.code == "SYSTEM"
     assert d.severity == lsp.DiagnosticSeverity.Error
-    assert "agent/decision/evaluate raised ZeroDivisionError" in d.message
+    first = d.message.splitlines()[0]
+    assert first.startswith("ZeroDivisionError: ") and first.endswith(" · agent/decision/evaluate")
     related = {(r.location.uri, r.location.range.start.line): r.message
                for r in d.related_information or []}
     app = trading_ws / "app.py"
@@ -65,15 +66,36 @@ async def test_an_exception_links_its_frames_and_flow_start(
     assert "process_ticker" in related[(uri(app), call_line)]
 
 
+async def test_messages_put_the_class_or_exception_and_reason_first_and_the_flow_after(
+        session: Session, shop_example_ws: Path) -> None:
+    # Problems shows a message on one narrow row: what went wrong must come first.
+    ws = shop_example_ws
+    await session.start(ws)
+    payments = ws / "shop" / "payments.py"
+    [limit] = await session.wait_diagnostics(payments, bool, source=TRACE)
+    assert limit.message.splitlines()[0] == \
+        "BUSINESS.LIMIT_EXCEEDED amount over the card limit · payments/charge"
+    assert limit.code == "BUSINESS.LIMIT_EXCEEDED"
+    assert "evidence: amount=1240.0, limit=1000.0" in limit.message
+
+    inventory = ws / "shop" / "inventory.py"
+    [timeout] = await session.wait_diagnostics(inventory, bool, source=TRACE)
+    assert timeout.message.splitlines()[0] == \
+        "TimeoutError: inventory service did not answer in 2s · inventory/reserve"
+    assert timeout.code == "SYSTEM"  # the class stays in the code column
+    assert timeout.range == _text_range(inventory, find_line(inventory, "raise TimeoutError("))
+
+
 async def test_repeats_on_one_line_fold_and_caused_by_is_linked(
         session: Session, shop_ws: Path) -> None:
     await session.start(shop_ws)
     inventory = shop_ws / "shop" / "inventory.py"
     [stock] = await session.wait_diagnostics(inventory, bool, source=TRACE)
     assert stock.severity == lsp.DiagnosticSeverity.Warning  # severity "warn"
-    assert "(x3)" in stock.message
+    # The latest occurrence's reason, the fold's count last.
+    assert stock.message.splitlines()[0] == \
+        "STOCK.MISSING no plum in stock · inventory/reserve (x3)"
     assert stock.data["count"] == 3
-    assert "no plum in stock" in stock.message  # the latest occurrence
 
     payment = shop_ws / "shop" / "payment.py"
     [declined] = await session.wait_diagnostics(payment, bool, source=TRACE)

@@ -44,6 +44,26 @@ async def test_lenses_show_the_latest_outcome_and_reveal_the_flow(
     assert m["sla"] == "1000" and m["last"] == "EXTERNAL.TIMEOUT" and m["p95"]
 
 
+async def test_lenses_name_an_exceptions_type_and_count_orphans_apart(
+        session: Session, shop_example_ws: Path) -> None:
+    ws = shop_example_ws
+    await session.start(ws)
+    titles: dict[str, str] = {}
+    for path in (ws / "app.py", ws / "shop" / "inventory.py", ws / "shop" / "payments.py",
+                 ws / "shop" / "notifications.py"):
+        session.open(path)
+        titles.update((lens.command.arguments[0], lens.command.title)
+                      for lens in await _wait_lenses(session, path))
+    reserve = titles["inventory/reserve"]
+    assert reserve.startswith("inventory/reserve  ✓ 4  ✗ 1  p95 ") and \
+        reserve.endswith(" (SLA 2000)  last: TimeoutError"), reserve  # not "last: SYSTEM"
+    assert titles["payments/charge"].endswith("  last: BUSINESS.LIMIT_EXCEEDED")
+    # As summary.md counts them: one checkout ended with no verdict, three e-mails were
+    # still open when the run ended.
+    assert titles["orders/checkout"].startswith("orders/checkout  ✓ 3  ✗ 1  1 unfinished  p95 ")
+    assert titles["notifications/email"] == "notifications/email  ✓ 0  ✗ 0  3 orphaned"
+
+
 async def test_a_decorator_and_every_marker_in_a_file_get_lenses(
         session: Session, trading_ws: Path) -> None:
     await session.start(trading_ws)

@@ -66,6 +66,33 @@ async def test_uncatalogued_and_never_run_flows(session: Session, shop_ws: Path)
     assert flows["inventory/reserve"]["counts"]["failed"] == 3
 
 
+async def test_flows_and_runs_count_a_run_as_its_summary_md_does(
+        session: Session, shop_example_ws: Path) -> None:
+    ws = shop_example_ws
+    await session.start(ws)
+    flows = await _flows(session)
+    # One checkout ended with no verdict; three e-mails were still open at the end.
+    assert flows["orders/checkout"]["counts"] == {
+        "passed": 3, "failed": 1, "unfinished": 1, "orphaned": 0}
+    assert flows["notifications/email"]["counts"] == {
+        "passed": 0, "failed": 0, "unfinished": 0, "orphaned": 3}
+    assert flows["notifications/email"]["status"] == "unfinished"
+    # An exception's type, not only its class.
+    reserve = flows["inventory/reserve"]["lastFailure"]
+    assert reserve["errorClass"] == "SYSTEM" and reserve["exceptionType"] == "TimeoutError"
+    charge = flows["payments/charge"]["lastFailure"]
+    assert charge["errorClass"] == "BUSINESS.LIMIT_EXCEEDED" and charge["exceptionType"] is None
+
+    [run] = (await session.request("flowscribe/runs", {}))["runs"]
+    v = run["verdicts"]
+    summary = (ws / ".autodev" / "latest" / "summary.md").read_text()
+    assert f"✓ {v['passed']} passed · ✗ {v['failed']} failed · {v['unfinished']} unfinished" \
+        f" · {v['orphaned']} orphaned" in summary, (v, summary)
+    assert (v["unfinished"], v["orphaned"]) == (1, 3)
+    assert v["unfinished"] == sum(f["counts"]["unfinished"] for f in flows.values())
+    assert v["orphaned"] == sum(f["counts"]["orphaned"] for f in flows.values())
+
+
 async def test_runs_newest_first_with_verdicts_and_artifacts(
         session: Session, trading_ws: Path) -> None:
     run_app(trading_ws, "--fixed")
@@ -172,7 +199,7 @@ async def test_events_and_prompt_for_ids_that_json_escapes(
     odd = 'shop/"quoted"\\back/café 💥'
     await session.start(ws)
     flows = await _flows(session)
-    assert flows[odd]["counts"] == {"passed": 2, "failed": 1, "unfinished": 0}
+    assert flows[odd]["counts"] == {"passed": 2, "failed": 1, "unfinished": 0, "orphaned": 0}
     every = await session.request("flowscribe/flowEvents", {"flowId": odd})
     assert every["total"] == 3 * 4  # start, checkpoint, verdict, end per instance
     assert {e["flow_id"] for e in every["events"]} == {odd}

@@ -6,7 +6,8 @@
 * flows.yaml's own problems (invalid YAML, unknown keys, duplicate ids, unknown parents,
   parent cycles, code_refs to missing files) at their exact positions, as the runtime's
   catalog reader reports them; ra.yaml's likewise.
-* A catalog flow no marker in the project's code uses: Information (``unreferenced-flow``).
+* An enabled catalog flow no marker in the project's code uses: Information
+  (``unreferenced-flow``); a disabled one is switched off already, so it is not reported.
 
 Checks on code only run when the project has a flows.yaml: without a catalog, every
 flow id is fine.
@@ -112,7 +113,8 @@ class CatalogChecks:
         if project.has_catalog and project.folder.code_ready:
             used = self.used_flow_ids(project)
             for spec in project.catalog:
-                if spec.id in used or not spec.id_line:
+                # A disabled flow is silenced on purpose: unused code is what it may be.
+                if spec.id in used or not spec.enabled or not spec.id_line:
                     continue
                 ln = spec.id_line - 1
                 start = max(spec.id_column - 1, 0)

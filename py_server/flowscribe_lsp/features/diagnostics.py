@@ -5,7 +5,9 @@ a diagnostic at its recorded line, spanning the line's text without its indentat
 Source ``flowscribe.trace``; code = the error class; severity from the event (warn ->
 Warning, error/critical -> Error); repeats folded ("x3"); related information for the
 flow's start, the ``caused_by`` event and the exception's frames inside the workspace;
-``data`` = ``{runId, eventId, flowId, instance}`` so a client can open the event.
+``data`` = ``{runId, eventId, flowId, instance}`` so a client can open the event. The
+message leads with what Problems' narrow row must show, the class (or the exception's
+type) and the reason, and names the flow after them.
 
 While a file is edited, the diagnostics move with their lines (we follow the document's
 content changes) until the next run replaces them; when the recorded line's text no
@@ -288,20 +290,27 @@ class Diagnostics:
                 lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
 
-def _message(f: Finding, stale: bool) -> str:
+def _headline(f: Finding) -> str:
+    """The message's first line, with what matters where Problems has room for it: the
+    class (or the exception's type) and the reason first, the flow last.
+
+    ``BUSINESS.LIMIT_EXCEEDED amount over the card limit · payments/charge``, or
+    ``TimeoutError: inventory service did not answer in 2s · inventory/reserve``.
+    """
     reason = f.reason
-    if f.event_type == "exception":
-        what = f"raised {f.exception_type}" if f.exception_type else "raised an exception"
-        head = f"{f.flow_id} {what}: {f.error_class}"
-        if f.exception_type and reason.startswith(f"{f.exception_type}: "):
-            reason = reason[len(f.exception_type) + 2:]  # the type is said already
+    if f.event_type == "exception" and f.exception_type:
+        # The runtime's reason for an exception is "<Type>: <message>" already.
+        if reason.startswith(f"{f.exception_type}: "):
+            reason = reason[len(f.exception_type) + 2:]
+        what = f"{f.exception_type}: {reason}" if reason else f.exception_type
     else:
-        head = f"{f.flow_id} failed: {f.error_class}"
-    if reason:
-        head += f" — {reason}"
-    if f.count > 1:
-        head += f" (x{f.count})"
-    parts = [head]
+        what = f"{f.error_class} {reason}" if reason else f.error_class
+    head = f"{what} · {f.flow_id}"
+    return f"{head} (x{f.count})" if f.count > 1 else head
+
+
+def _message(f: Finding, stale: bool) -> str:
+    parts = [_headline(f)]
     if f.evidence:
         parts.append(f"evidence: {f.evidence}")
     if f.caused_by and f.cause is None:

@@ -34,7 +34,8 @@ def fmt_ms(ms: float) -> str:
 
 
 def outcome_text(project: Project | None, flow_id: str) -> str:
-    """The lens text after the flow id: counts, p95 vs SLA, last failure class."""
+    """The lens text after the flow id: counts, p95 vs SLA, the last failure's class
+    (an exception's type: ``last: TimeoutError``)."""
     if project is None or project.run.run_id is None:
         return "no runs yet"
     outcomes = project.run.outcomes
@@ -46,14 +47,18 @@ def outcome_text(project: Project | None, flow_id: str) -> str:
     parts = [f"✓ {out.passed}", f"✗ {out.failed}"]
     if out.unfinished:
         parts.append(f"{out.unfinished} unfinished")
+    if out.orphaned:
+        parts.append(f"{out.orphaned} orphaned")
     sla = project.sla_ms(flow_id)
     if out.p95_ms is not None:
         p95 = f"p95 {fmt_ms(out.p95_ms)} ms"
         if sla is not None:
             p95 += f" (SLA {fmt_ms(sla)})"
         parts.append(p95)
-    if out.last_failure is not None:
-        parts.append(f"last: {out.last_failure.error_class}")
+    last = out.last_failure
+    if last is not None:
+        # An exception's type says more than its class (always SYSTEM unless given).
+        parts.append(f"last: {last.exception_type or last.error_class}")
     return "  ".join(parts)
 
 

@@ -120,6 +120,7 @@ class Sidebar:
             inside = target is not None and self.server.index.in_workspace(target)
             last = {
                 "errorClass": lf.error_class,
+                "exceptionType": lf.exception_type,
                 "reason": lf.reason,
                 "file": lf.file,
                 "uri": path_to_uri(target) if inside and target is not None else None,
@@ -139,6 +140,7 @@ class Sidebar:
                 "passed": outcome.passed if outcome else 0,
                 "failed": outcome.failed if outcome else 0,
                 "unfinished": outcome.unfinished if outcome else 0,
+                "orphaned": outcome.orphaned if outcome else 0,
             },
             "p95Ms": outcome.p95_ms if outcome else None,
             "slaP95Ms": project.sla_ms(fid),
@@ -296,13 +298,19 @@ def _run_info(project: Project, info: RunInfo) -> dict[str, Any]:
     def uri(p: Path | None) -> str | None:
         return path_to_uri(p) if p is not None else None
 
+    verdicts = dict(info.verdicts)
+    snapshot = project.run
+    if snapshot.run_id == info.run_id and snapshot.verdicts:
+        # The run the index has aggregated: its counts, orphans included, are those of
+        # summary.md and of the Flows view (one fold, the runtime's RunAggregate).
+        verdicts = dict(snapshot.verdicts)
     return {
         "runId": info.run_id,
         "started": info.started,
         "ended": info.ended,
         "app": info.app,
         "mode": info.mode,
-        "verdicts": dict(info.verdicts),
+        "verdicts": verdicts,
         "artifacts": {k: uri(v) for k, v in info.artifacts.items()},
         "isLatest": info.is_latest,
         "workspaceFolder": project.folder.uri,

@@ -16,6 +16,8 @@ export interface Location {
 
 export interface LastFailure {
   errorClass: string | null;
+  /** The exception's type (`TimeoutError`) when an exception failed the flow. */
+  exceptionType?: string | null;
   reason: string | null;
   uri: string | null;
   /** 1-based line of the recorded failure. */
@@ -29,7 +31,8 @@ export interface FlowNode {
   parent: string | null;
   description: string | null;
   status: FlowStatus;
-  counts: { passed: number; failed: number; unfinished: number };
+  /** As summary.md counts them: unfinished ended with no verdict, orphaned were still open at the end. */
+  counts: { passed: number; failed: number; unfinished: number; orphaned?: number };
   p95Ms: number | null;
   slaP95Ms: number | null;
   markers: Location[];
@@ -42,6 +45,8 @@ export interface RunVerdicts {
   passed: number;
   failed: number;
   unfinished: number;
+  /** Still open when the run ended: given for the latest run. */
+  orphaned?: number;
   failures: number;
   exceptions: number;
 }

@@ -41,21 +41,6 @@ export function runVerdict(v: RunVerdicts): Verdict {
   return { kind: 'empty', text: '○ no verdicts yet' };
 }
 
-/** `3 passed, 1 failed, 1 unfinished` (flow counts), or undefined when there are none. */
-export function flowCountsText(v: RunVerdicts): string | undefined {
-  const parts: string[] = [];
-  if (v.passed) {
-    parts.push(`${v.passed} passed`);
-  }
-  if (v.failed) {
-    parts.push(`${v.failed} failed`);
-  }
-  if (v.unfinished) {
-    parts.push(`${v.unfinished} unfinished`);
-  }
-  return parts.length ? parts.join(', ') : undefined;
-}
-
 /** Reads the server's `started` (Unix seconds or an ISO string) into a Date. */
 export function runDate(value: number | string | null | undefined): Date | undefined {
   if (value === null || value === undefined || value === '') {
@@ -78,25 +63,6 @@ export function formatRunTime(d: Date, now: Date): string {
     return `${time}:${pad(d.getSeconds())}`;
   }
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
-}
-
-/** The Runs view's description of a run: verdict, flow instance counts, start time. */
-export function runDescription(run: RunInfo, now: Date): string {
-  const parts = [runVerdict(run.verdicts).text];
-  const counts = flowCountsText(run.verdicts);
-  if (counts && runVerdict(run.verdicts).kind !== 'passed') {
-    parts.push(`flows: ${counts}`);
-  }
-  const started = runDate(run.started);
-  if (started) {
-    parts.push(formatRunTime(started, now));
-  }
-  return parts.join(' · ');
-}
-
-/** What a screen reader says for a run: `run <id>, 2 failures, 3 passed, …`. */
-export function runAccessibleLabel(run: RunInfo, now: Date): string {
-  return `run ${run.runId}, ${runDescription(run, now).replace(/^[✗⚠✓○] /, '').replace(/ · /g, ', ').replace('flows: ', 'flows ')}`;
 }
 
 /** Newest first by start time; runs without a time keep the server's order after the rest. */

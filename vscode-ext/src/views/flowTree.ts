@@ -138,7 +138,7 @@ export function overSla(flow: Pick<FlowNode, 'p95Ms' | 'slaP95Ms'>): boolean {
   return flow.p95Ms !== null && flow.slaP95Ms !== null && flow.p95Ms > flow.slaP95Ms;
 }
 
-/** `2 passed, 1 failed`: the non-zero counts, or undefined when all are zero. */
+/** `2 passed, 1 failed, 3 orphaned`: the non-zero counts in words, or undefined when all are zero. */
 export function countsText(counts: FlowNode['counts']): string | undefined {
   const parts: string[] = [];
   if (counts.passed) {
@@ -150,23 +150,52 @@ export function countsText(counts: FlowNode['counts']): string | undefined {
   if (counts.unfinished) {
     parts.push(`${counts.unfinished} unfinished`);
   }
+  if (counts.orphaned) {
+    parts.push(`${counts.orphaned} orphaned`);
+  }
   return parts.length ? parts.join(', ') : undefined;
 }
 
-/** The tree item's description: counts and p95 vs SLA, or what the status means. */
+/** What failed last, by its most telling name: the exception's type, else the error class. */
+export function lastFailureName(flow: Pick<FlowNode, 'lastFailure'>): string | undefined {
+  const lf = flow.lastFailure;
+  return (lf?.exceptionType || lf?.errorClass) ?? undefined;
+}
+
+/**
+ * `✓4 ✗1 TimeoutError · 3 orphaned`: the non-zero counts short enough for a tree row beside the
+ * flow id (marks for the common verdicts, the last failure's name right after its ✗, words for
+ * the rare states), or undefined when there is nothing to say.
+ */
+export function shortCounts(counts: FlowNode['counts'], lastFailure?: string): string | undefined {
+  const failed = counts.failed ? `✗${counts.failed}${lastFailure ? ` ${lastFailure}` : ''}` : '';
+  const marks = [counts.passed ? `✓${counts.passed}` : '', failed].filter((p) => p).join(' ');
+  const parts = [marks];
+  if (counts.unfinished) {
+    parts.push(`${counts.unfinished} unfinished`);
+  }
+  if (counts.orphaned) {
+    parts.push(`${counts.orphaned} orphaned`);
+  }
+  const text = parts.filter((p) => p).join(' · ');
+  return text || undefined;
+}
+
+/** The tree item's description: counts with the last failure, p95 vs SLA, or what the status means. */
 export function flowDescription(flow: FlowNode): string {
-  const parts = [countsText(flow.counts), latencyText(flow)].filter((p): p is string => !!p);
+  const last = flow.status === 'failed' ? lastFailureName(flow) : undefined;
+  const parts = [shortCounts(flow.counts, last), latencyText(flow)].filter((p): p is string => !!p);
   if (parts.length === 0) {
     return statusWord(flow.status);
   }
   return parts.join(' · ');
 }
 
-/** What a screen reader says: the flow id, its status, then the description. */
+/** What a screen reader says: the flow id, its status, then counts and latency in words. */
 export function flowAccessibleLabel(flow: FlowNode): string {
-  const description = flowDescription(flow);
-  const status = statusWord(flow.status);
-  return description === status ? `${flow.id}, ${status}` : `${flow.id}, ${status}, ${description}`;
+  const last = flow.status === 'failed' ? lastFailureName(flow) : undefined;
+  const parts = [flow.id, statusWord(flow.status), countsText(flow.counts), last && `last ${last}`, latencyText(flow)];
+  return parts.filter((p): p is string => !!p).join(', ');
 }
 
 /** Plain-text lines of the tooltip (the view escapes them into markdown). */
@@ -185,7 +214,9 @@ export function flowTooltipLines(flow: FlowNode, relPath: (uri: string) => strin
   }
   const lf = flow.lastFailure;
   if (lf) {
-    const what = [lf.errorClass, lf.reason].filter((p) => !!p).join(': ') || 'failure';
+    // An exception's reason starts with its type already ("TimeoutError: ...").
+    const reason = lf.exceptionType && lf.reason?.startsWith(`${lf.exceptionType}: `) ? lf.reason.slice(lf.exceptionType.length + 2) : lf.reason;
+    const what = [lastFailureName(flow), reason].filter((p) => !!p).join(': ') || 'failure';
     const where = lf.uri ? ` at ${relPath(lf.uri)}${lf.line ? `:${lf.line}` : ''}` : '';
     lines.push(`Last failure: ${what}${where} (run ${lf.runId})`);
   }

@@ -1,5 +1,5 @@
 /**
- * The Runs view: runs newest first with their verdict counts; under each, its summary.md,
+ * The Runs view: runs newest first, named by time, verdict and size (the id in the tooltip); under each, its summary.md,
  * ask.md and trace.jsonl (the ones that exist), opened with a click.
  */
 import * as vscode from 'vscode';
@@ -7,7 +7,8 @@ import { Commands, Views } from '../common/constants';
 import { displayPath, fileUri, normalizeUri } from '../common/locations';
 import type { RunInfo } from '../common/protocol';
 import type { TraceData } from '../common/traceData';
-import { runAccessibleLabel, runDescription, runVerdict } from '../common/verdicts';
+import { runVerdict } from '../common/verdicts';
+import { runAccessibleLabel, runLabel, runTooltipLines } from './runLabels';
 
 export type ArtifactKind = 'summary' | 'ask' | 'trace';
 
@@ -112,7 +113,7 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const now = new Date();
     const hasAny = (['summary', 'ask', 'trace'] as const).some((k) => artifactUri(run, k));
     const item = new vscode.TreeItem(
-      run.runId,
+      runLabel(run, now, node.newest),
       !hasAny
         ? vscode.TreeItemCollapsibleState.None
         : node.newest
@@ -120,11 +121,9 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
           : vscode.TreeItemCollapsibleState.Collapsed,
     );
     item.id = node.key;
-    item.description = runDescription(run, now);
     item.iconPath = VERDICT_ICONS[runVerdict(run.verdicts).kind];
-    item.accessibilityInformation = { label: runAccessibleLabel(run, now), role: 'treeitem' };
-    const app = [run.app, run.mode].filter((p) => p).join(', ');
-    item.tooltip = `Run ${run.runId}${app ? ` (${app})` : ''}\n${runDescription(run, now)}`;
+    item.accessibilityInformation = { label: runAccessibleLabel(run, now, node.newest), role: 'treeitem' };
+    item.tooltip = runTooltipLines(run, now).join('\n');
     const words = ['run'];
     for (const [kind, word] of [
       ['summary', 'hasSummary'],

@@ -10,6 +10,7 @@ import {
   flowTooltipLines,
   formatMs,
   latencyText,
+  shortCounts,
   walkFlows,
 } from '../../src/views/flowTree';
 
@@ -101,12 +102,44 @@ describe('flow texts', () => {
     catalog: { uri: 'file:///ws/.autodev/flows.yaml', range: { start: { line: 3, character: 4 }, end: { line: 3, character: 20 } } },
   });
 
-  it('describes counts and p95 against the SLA', () => {
-    assert.equal(flowDescription(failed), '3 passed, 2 failed · p95 1.2 s > SLA 1.0 s');
+  it('describes counts, the last failure and p95 against the SLA, short enough for a row', () => {
+    assert.equal(flowDescription(failed), '✓3 ✗2 EXTERNAL.TIMEOUT · p95 1.2 s > SLA 1.0 s');
     assert.equal(latencyText({ p95Ms: 812, slaP95Ms: 1000 }), 'p95 812 ms ≤ SLA 1.0 s');
     assert.equal(latencyText({ p95Ms: 12.4, slaP95Ms: null }), 'p95 12 ms');
     assert.equal(latencyText({ p95Ms: null, slaP95Ms: 1000 }), undefined);
     assert.equal(formatMs(25_000), '25 s');
+  });
+
+  it('names an exception by its type, not its SYSTEM class', () => {
+    const raised = flow('inventory/reserve', {
+      status: 'failed',
+      counts: { passed: 4, failed: 1, unfinished: 0, orphaned: 0 },
+      lastFailure: {
+        errorClass: 'SYSTEM',
+        exceptionType: 'TimeoutError',
+        reason: 'TimeoutError: inventory service did not answer in 2s',
+        uri: 'file:///ws/shop/inventory.py',
+        line: 21,
+        runId: 'r3',
+        eventId: 'p1-25',
+      },
+    });
+    assert.equal(flowDescription(raised), '✓4 ✗1 TimeoutError');
+    assert.equal(
+      flowTooltipLines(raised, (uri) => uri.replace('file:///ws/', '')).at(-1),
+      'Last failure: TimeoutError: inventory service did not answer in 2s at shop/inventory.py:21 (run r3)',
+    );
+    assert.equal(flowAccessibleLabel(raised), 'inventory/reserve, failed, 4 passed, 1 failed, last TimeoutError');
+  });
+
+  it('keeps the counts short, with unfinished and orphaned apart as summary.md says them', () => {
+    assert.equal(shortCounts({ passed: 2, failed: 1, unfinished: 0 }), '✓2 ✗1');
+    assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0, orphaned: 3 }), '3 orphaned');
+    assert.equal(shortCounts({ passed: 3, failed: 1, unfinished: 1, orphaned: 0 }), '✓3 ✗1 · 1 unfinished');
+    assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0 }), undefined);
+    assert.equal(shortCounts({ passed: 0, failed: 2, unfinished: 0 }, 'DATA.EMPTY'), '✗2 DATA.EMPTY');
+    // A flow that did not fail says nothing of an old failure.
+    assert.equal(flowDescription(flow('a', { status: 'unfinished', counts: { passed: 0, failed: 0, unfinished: 0, orphaned: 3 } })), '3 orphaned');
   });
 
   it('says what the status means when there is nothing to count', () => {
@@ -116,7 +149,10 @@ describe('flow texts', () => {
   });
 
   it('gives screen readers the flow id and its status first', () => {
-    assert.equal(flowAccessibleLabel(failed), 'orders/submit, failed, 3 passed, 2 failed · p95 1.2 s > SLA 1.0 s');
+    assert.equal(
+      flowAccessibleLabel(failed),
+      'orders/submit, failed, 3 passed, 2 failed, last EXTERNAL.TIMEOUT, p95 1.2 s > SLA 1.0 s',
+    );
     assert.equal(flowAccessibleLabel(flow('premarket/prepare')), 'premarket/prepare, never run');
   });
 

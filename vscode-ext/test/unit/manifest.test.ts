@@ -52,6 +52,15 @@ describe('package.json', () => {
     }
   });
 
+  it('draws the activity-bar icon as VS Code wants it: 24x24, monochrome, currentColor', () => {
+    const svg = readFileSync(join(root, pkg.contributes.viewsContainers.activitybar[0]?.icon ?? ''), 'utf8');
+    assert.match(svg, /viewBox="0 0 24 24"/);
+    assert.match(svg, /stroke="currentColor"/);
+    // No colour of its own: the theme colours it (a fixed grey vanishes on light themes).
+    assert.doesNotMatch(svg, /#[0-9a-f]{3,6}\b|rgb\(/i);
+    assert.deepEqual([...new Set([...svg.matchAll(/(?:fill|stroke)="([^"]+)"/g)].map((m) => m[1]))].sort(), ['currentColor', 'none']);
+  });
+
   it('ships the files it points to', () => {
     const media = [
       pkg.contributes.viewsContainers.activitybar[0]?.icon ?? '',

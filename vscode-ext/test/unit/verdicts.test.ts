@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunInfo, RunVerdicts } from '../../src/common/protocol';
-import {
-  formatRunTime,
-  latestRun,
-  runAccessibleLabel,
-  runDate,
-  runDescription,
-  runVerdict,
-  sortRunsNewestFirst,
-} from '../../src/common/verdicts';
+import { formatRunTime, latestRun, runDate, runVerdict, sortRunsNewestFirst } from '../../src/common/verdicts';
 
 function v(over: Partial<RunVerdicts>): RunVerdicts {
   return { passed: 0, failed: 0, unfinished: 0, failures: 0, exceptions: 0, ...over };
@@ -63,20 +55,5 @@ describe('run times and order', () => {
     assert.deepEqual(sortRunsNewestFirst(runs).map((r) => r.runId), ['new', 'mid', 'old', 'none']);
     assert.equal(latestRun(runs)?.runId, 'new');
     assert.equal(latestRun([]), undefined);
-  });
-});
-
-describe('run descriptions', () => {
-  const now = new Date(2026, 10, 25, 18, 0, 0);
-  const started = new Date(2026, 10, 25, 14, 3, 7).getTime() / 1000;
-
-  it('shows the verdict, the flow counts and the start time', () => {
-    const r = run('20261125-140307-ab12', started, { passed: 3, failed: 2, failures: 2 });
-    assert.equal(runDescription(r, now), '✗ 2 failures · flows: 3 passed, 2 failed · 14:03:07');
-    assert.equal(runAccessibleLabel(r, now), 'run 20261125-140307-ab12, 2 failures, flows 3 passed, 2 failed, 14:03:07');
-  });
-
-  it('does not repeat the count of an all-passed run', () => {
-    assert.equal(runDescription(run('r', started, { passed: 5 }), now), '✓ 5 passed · 14:03:07');
   });
 });

@@ -1,0 +1,1 @@
+"""The shop's flows, one module each."""

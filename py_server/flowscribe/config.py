@@ -39,6 +39,7 @@ from ._yamlpos import Path_, load_yaml
 __all__ = [
     "ASK_MD_VALUES",
     "CONFIG_FILE",
+    "CONSOLE_LEVELS",
     "DEFAULT_AUTODEV",
     "DEFAULT_REDACT_KEYS",
     "SEVERITIES",
@@ -63,6 +64,9 @@ CONFIG_FILE = "ra.yaml"
 SEVERITIES = ("debug", "info", "warn", "error", "critical")
 ASK_MD_VALUES = ("always", "on_failure", "never")
 SINK_TYPES = ("console", "jsonl", "sqlite")
+#: What the console prints: ``verdicts`` (failures, exceptions, failed flows, the run's
+#: start and end), ``flows`` (also every flow's end and success), ``all`` (every event).
+CONSOLE_LEVELS = ("verdicts", "flows", "all")
 DEFAULT_REDACT_KEYS = ("api_key", "token", "password", "secret", "auth", "cookie")
 #: Smallest payload_limit: the truncation marker itself must fit.
 MIN_PAYLOAD_LIMIT = 64
@@ -102,10 +106,12 @@ class Profile:
 
 @dataclass(frozen=True)
 class Sink:
-    """Where events go: ``console``, ``jsonl`` or ``sqlite``; ``path`` relative to the root."""
+    """Where events go: ``console``, ``jsonl`` or ``sqlite``; ``path`` relative to the root.
+    ``level`` is the console's: which events it prints (:data:`CONSOLE_LEVELS`)."""
 
     type: str
     path: str | None = None
+    level: str = "verdicts"
 
 
 @dataclass(frozen=True)
@@ -346,7 +352,7 @@ def parse_config(
 _TOP_KEYS = ("version", "enabled", "profile", "profiles", "sinks", "artifacts", "privacy",
              "filters", "performance", "retention")
 _PROFILE_KEYS = ("include_flows", "exclude_flows", "include_tags", "min_severity")
-_SINK_KEYS = ("type", "path")
+_SINK_KEYS = ("type", "path", "level")
 _ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events")
 _PRIVACY_KEYS = ("redact_keys", "payload_limit", "allow_raw_payloads")
 _FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows",
@@ -469,7 +475,18 @@ class _Reader(Checker):
                 self.bad((*sub, "path"), f"must be a file path (got {got(sink_path)}); "
                          "using the default")
                 sink_path = _default_sink_path(kind, base.root, base.autodev_dir)
-            out.append(Sink(kind, sink_path))
+            level = self.get(sec, sub, "level")
+            if level is MISSING:
+                level = "verdicts"
+            elif kind != "console":
+                self.bad((*sub, "level"), "only the console sink has a level; ignored",
+                         severity="warning")
+                level = "verdicts"
+            elif level not in CONSOLE_LEVELS:
+                self.bad((*sub, "level"), f"must be one of {', '.join(CONSOLE_LEVELS)} "
+                         f"(got {got(level)}); using verdicts")
+                level = "verdicts"
+            out.append(Sink(kind, sink_path, level))
         return tuple(out)
 
     def artifacts(self, data: Any, d: Artifacts) -> Artifacts:

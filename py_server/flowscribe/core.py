@@ -315,7 +315,7 @@ class Session:
             path = str(cfg.resolve(spec.path)) if spec.path else None
             try:
                 rotate = ret.max_trace_bytes if ret.rotate_trace and spec.type == "jsonl" else 0
-                sink = make_sink(spec.type, path, max_bytes=rotate)
+                sink = make_sink(spec.type, path, max_bytes=rotate, level=spec.level)
             except Exception as exc:
                 warn_once(f"sink:{spec.type}:{path}", f"sink {spec.type} skipped: {exc}")
                 continue

@@ -8,22 +8,23 @@ pays for none of them.
 from __future__ import annotations
 
 from .._writer import Sink
+from ..config import SINK_TYPES
 
 __all__ = ["SINK_TYPES", "Sink", "make_sink"]
 
-SINK_TYPES = ("console", "jsonl", "sqlite")
 
-
-def make_sink(kind: str, path: str | None = None, max_bytes: int = 0) -> Sink:
+def make_sink(kind: str, path: str | None = None, max_bytes: int = 0,
+              level: str = "verdicts") -> Sink:
     """Build the sink of a config entry; ``path`` is absolute (resolved by the session).
 
-    ``max_bytes`` > 0 rotates a JSONL file at that size. Raises ValueError for an unknown
-    type or a missing path; the session reports it once and goes on without that sink.
+    ``max_bytes`` > 0 rotates a JSONL file at that size; ``level`` is the console's.
+    Raises ValueError for an unknown type or a missing path; the session reports it once
+    and goes on without that sink.
     """
     if kind == "console":
         from .console import ConsoleSink
 
-        return ConsoleSink()
+        return ConsoleSink(level=level)
     if kind in ("jsonl", "sqlite") and not path:
         raise ValueError(f"the {kind} sink needs a path")
     if kind == "jsonl":

@@ -1,25 +1,51 @@
-"""The console sink: one short line per event, for the person watching the terminal.
+"""The console sink: one short line per verdict, for the person watching the terminal.
 
-Lines go to stderr (the app's stdout stays its own) and are coloured only when stderr is
-a terminal and ``NO_COLOR`` is unset. ``flow_start`` is left out: the flow's first marker
-or its end says the same, and the console is for reading, not for completeness.
+By default (``level: verdicts``) it prints what a person must not miss: failures,
+exceptions, flows that ended failed, and the run's start and end; ``level: flows`` adds
+every flow's end and success, ``level: all`` every event (``sinks: [{type: console,
+level: all}]`` in ra.yaml). Events of other levels are dropped before anything is
+formatted. Lines go to stderr (the app's stdout stays its own) and are coloured only when
+stderr is a terminal and ``NO_COLOR`` is unset. ``flow_start`` is never printed: the flow's
+first marker or its end says the same.
+
+Recorded text never reaches the terminal as control: escape sequences (window titles,
+clearing the screen), BEL and every other control character are shown escaped (``\x1b``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .._writer import Sink
+from ..config import CONSOLE_LEVELS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
     from .._writer import Item
 
-__all__ = ["ConsoleSink", "format_event"]
+__all__ = ["ConsoleSink", "format_event", "terminal_safe"]
+
+#: The event types each level prints (flow_end of ``verdicts``: failed ones only).
+_LEVEL_TYPES = {
+    "verdicts": frozenset({"failure", "exception", "flow_end", "run_start", "summary"}),
+    "flows": frozenset({"failure", "exception", "flow_end", "success", "run_start", "summary"}),
+    "all": frozenset({"failure", "exception", "flow_end", "success", "run_start", "summary",
+                      "checkpoint", "metric"}),
+}
+# C0 controls (tab and newline included: a line stays one line), DEL, C1 controls, and the
+# Unicode line/paragraph separators and bidi overrides a terminal may act on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown escaped, never acted on."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
+                        else f"\\u{ord(m.group(0)):04x}", text)
 
 _RESET = "\033[0m"
 _COLORS = {"ok": "\033[32m", "bad": "\033[31m", "warn": "\033[33m", "dim": "\033[2m"}
@@ -29,7 +55,6 @@ _LINE_CHARS = 240
 
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
-    text = text.replace("\n", "\\n")
     return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
 
 
@@ -89,10 +114,11 @@ def format_event(ev: dict[str, Any], color: bool = False) -> str | None:
             body += f" {ev['error_class']}"
     else:
         label, tone, body = str(kind), "dim", flow
-    text = " ".join(part for part in (body.strip(), evidence) if part)
+    text = terminal_safe(" ".join(part for part in (body.strip(), evidence) if part))
     if len(text) > _LINE_CHARS:
         text = text[: _LINE_CHARS - 1] + "…"
-    where = f"{ev['file']}:{ev['line']}" if ev.get("file") and ev.get("line") else ""
+    where = terminal_safe(f"{ev['file']}:{ev['line']}") if ev.get("file") and ev.get("line") \
+        else ""
     stamp = time.strftime("%H:%M:%S", time.localtime(ev.get("ts") or 0))
     line = f"{paint(stamp, 'dim')} {paint(f'{label:<6}', tone)} {text}  {paint(where, 'dim')}"
     return line.rstrip()
@@ -112,16 +138,25 @@ class ConsoleSink(Sink):
 
     name = "console"
 
-    def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, color: bool | None = None,
+                 level: str = "verdicts") -> None:
         self._stream = stream
         self._color = color
+        self._types = _LEVEL_TYPES[level if level in CONSOLE_LEVELS else "verdicts"]
+        self._ends_failed_only = level == "verdicts"
 
     def write(self, batch: Sequence[Item]) -> None:
         stream = self._stream if self._stream is not None else sys.stderr
         if stream is None:
             return
+        types, failed_only = self._types, self._ends_failed_only
+        shown = [ev for ev, _ in batch if ev["event_type"] in types
+                 and not (failed_only and ev["event_type"] == "flow_end"
+                          and ev["status"] != "failed")]
+        if not shown:
+            return
         color = self._color if self._color is not None else _wants_color(stream)
-        lines = [format_event(ev, color) for ev, _ in batch]
+        lines = [format_event(ev, color) for ev in shown]
         text = "\n".join(line for line in lines if line)
         if text:
             try:

@@ -2,8 +2,9 @@
 ``export``, ``lsp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
-``.autodev`` folder. Errors are one line on stderr and a non-zero exit status:
-1 for a failed command, 2 for a command line that does not parse.
+``.autodev`` folder. Exit status, the same for every command: 0 done; 1 nothing there (no
+runs, no matching events, a missing folder) or the command failed, with one line on stderr
+saying which; 2 a command line that does not parse.
 """
 
 from __future__ import annotations
@@ -320,6 +321,13 @@ def cmd_tail(args: argparse.Namespace) -> int:
             raise CliError(f"cannot read {trace}: {exc.strerror or exc}") from exc
         for ev in events:
             out.write(format_line(ev, color) + "\n")
+        if not events and args.lines:
+            wanted = " ".join(f for f in (
+                f"--flow {args.flow}" if args.flow else "",
+                f"--type {','.join(args.type)}" if args.type else "") if f)
+            print(f"flowscribe: no events in {trace}"
+                  + (f" match {wanted}" if wanted else ""), file=sys.stderr)
+            return 1
         return 0
     return _follow(trace, args, keep, color)
 
@@ -383,14 +391,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
             for r in runs
         ]
         print(json.dumps(doc, indent=2))
-        return 0
+        return 0 if runs else 1
     if not runs:
-        print(f"no runs in {config.autodev_dir}", file=sys.stderr)
-        return 0
+        print(f"flowscribe: no runs yet in {config.autodev_dir} (run an app that uses "
+              "flowscribe)", file=sys.stderr)
+        return 1
     head = ("", "RUN", "STARTED", "TOOK", "APP", "MODE", "PASS", "FAIL", "UNFIN", "FAILURES", "EXC")
     rows = [head]
     for r in runs:
-        took = f"{r.ended - r.started:.1f}s" if r.started is not None and r.ended else "-"
+        took = _took(r.ended - r.started) if r.started is not None and r.ended else "-"
         v = r.verdicts
         rows.append(
             (
@@ -407,7 +416,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print("* the latest run (what .autodev/latest, summary.md and the editor show); "
+          "PASS/FAIL/UNFIN: flow instances; FAILURES/EXC: events")
     return 0
+
+
+def _took(seconds: float) -> str:
+    """A run's length for people: ``340 ms``, ``12.4 s``, ``3 min 05 s``."""
+    if seconds < 1:
+        return f"{max(seconds, 0) * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
 # -- lsp ------------------------------------------------------------------------------------

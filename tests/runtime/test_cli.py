@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import queue
 import subprocess
 import sys
@@ -343,7 +344,8 @@ def test_runs_lists_newest_first_and_marks_the_latest(
 ) -> None:
     code, out, _ = cli(capsys, "runs")
     assert code == 0
-    header, newest, older = out.splitlines()
+    header, newest, older, legend = out.splitlines()
+    assert legend.startswith("* the latest run")
     assert header.split()[:2] == ["RUN", "STARTED"]
     assert newest.startswith("*") and runs[1] in newest and "cli-demo" in newest
     assert runs[0] in older and not older.startswith("*")
@@ -389,3 +391,46 @@ def test_console_script_and_module_agree(tmp_path: Path) -> None:
             continue
         result = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
         assert result.returncode == 0 and result.stdout.startswith("flowscribe ")
+
+
+@pytest.mark.parametrize("argv", [
+    ["runs"], ["runs", "--json"], ["summary"], ["tail"], ["diff"], ["timeline"], ["export"],
+])
+def test_nothing_there_is_exit_1_for_every_command(
+        project: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = cli(capsys, *argv)
+    assert code == 1
+    assert out.strip() == "[]" if "--json" in argv else "no runs" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["runs"], ["summary"], ["tail"], ["diff"], ["timeline"], ["export"], ["init"],
+])
+def test_a_missing_root_is_exit_1_for_every_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, _, err = cli(capsys, "-C", str(tmp_path / "nope"), *argv)
+    assert code == 1 and "no such directory" in err
+
+
+def test_tail_says_when_a_filter_matches_nothing(
+        runs: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "tail", "--flow", "nothing/**")
+    assert code == 1 and out == "" and "match --flow nothing/**" in err
+
+
+def test_runs_shows_short_durations_in_ms_and_explains_the_star(
+        runs: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "runs")
+    assert code == 0
+    rows = out.splitlines()
+    assert re.search(r"\d+ ms", rows[1]) and rows[1].startswith("*")
+    assert rows[-1].startswith("* the latest run")
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"flowscribe {version('flowscribe')}"

@@ -17,8 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_one_version_for_the_package_the_server_and_the_extension() -> None:
-    import flowscribe_lsp
     from importlib.metadata import version
+
+    import flowscribe_lsp
 
     ext = json.loads((REPO / "vscode-ext" / "package.json").read_text())["version"]
     assert flowscribe.__version__ == flowscribe_lsp.__version__ == ext == version("flowscribe")

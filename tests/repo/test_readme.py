@@ -66,3 +66,27 @@ def test_readme_block_runs_as_written(tmp_path: Path, lang: str, code: str, line
     assert out.returncode == 0, f"README.md:{line}:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}"
     for complaint in ("command not found", "No module named", "No such file", "error:"):
         assert complaint not in out.stderr, f"README.md:{line}: {out.stderr[-3000:]}"
+
+
+def test_the_readme_documents_every_command_and_flag() -> None:
+    import argparse
+
+    from flowscribe.cli import build_parser
+
+    text = (REPO / "README.md").read_text()
+    cli = text.split("## CLI", 1)[1].split("\n## ", 1)[0]
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, command in sub.choices.items():
+        if f"flowscribe {name}" not in cli:
+            missing.append(name)
+        for action in command._actions:
+            if action.help == argparse.SUPPRESS or "--help" in action.option_strings:
+                continue
+            if action.option_strings and not any(o in cli for o in action.option_strings):
+                missing.append(f"{name} {action.option_strings[0]}")
+    for top in ("-C DIR", "--version"):
+        if top not in cli:
+            missing.append(top)
+    assert not missing, f"not in the README's CLI section: {missing}"

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got
+from ._files import read_regular
 from ._yamlpos import Path_, YamlDoc, load_yaml
 
 __all__ = ["CATALOG_FILE", "Catalog", "FlowSpec", "load_catalog", "parse_catalog"]
@@ -133,7 +134,7 @@ def load_catalog(path: Path, root: Path | None = None) -> Catalog:
     path = Path(path)
     root = Path(root) if root is not None else path.parent.parent
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return Catalog(path=None, root=root)
     except OSError as exc:

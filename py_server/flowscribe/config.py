@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from . import patterns
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got, is_positive_number
+from ._files import read_regular
 from ._yamlpos import Path_, load_yaml
 
 __all__ = [
@@ -313,7 +314,7 @@ def load_config(
     adir = Path(autodev_dir) if autodev_dir is not None else root / DEFAULT_AUTODEV
     path = adir / CONFIG_FILE
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return _apply_env(Config.defaults(root, adir), env, [])
     except OSError as exc:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flowscribe._files import open_regular
+
 __all__ = [
     "EVENT_TYPES",
     "SCHEMA_VERSION",
@@ -134,19 +136,9 @@ def _iter_lines(fh: Any, stats: ReadStats) -> Iterator[bytes]:
 
 
 def open_trace(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a trace for binary reading; raise OSError unless it is a regular file.
-
-    Opened non-blocking and checked on the open descriptor, so a FIFO or a device put in
-    place of a trace (which would block a reader or never end) is refused without a race.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{os.fspath(path)}: not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    """Open a trace for binary reading; raise OSError unless it is a regular file (a FIFO
+    or a device put in place of a trace would block a reader or never end)."""
+    return open_regular(path)
 
 
 def field_marker(key: str, value: Any) -> bytes:

@@ -31,7 +31,7 @@ from typing import Any
 
 from flowscribe.aggregate import FlowStats, RunAggregate
 from flowscribe.runs import RunLayout
-from flowscribe.trace import ReadStats, TraceFollower
+from flowscribe.trace import ReadStats, TraceFollower, iter_events
 
 __all__ = [
     "Finding",
@@ -93,6 +93,9 @@ class Finding:
     frames: tuple[Loc, ...] = ()
     flow_start: Loc | None = None
     cause: Loc | None = None
+    #: The previous run (``run 07:12:03``) when this failure did not happen there (same
+    #: flow, class and kind, wherever the line moved); None when it did, or no previous run.
+    new_since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -382,6 +385,34 @@ class TraceIndex:
         self._outcomes = _Outcomes(self._fixed)
         self._outcomes_ready = False  # pass 2 has caught up once with this run
         self._outcomes_pending = True
+        self._previous: tuple[str, frozenset[tuple[str, str, str]]] | None = None
+        self._previous_read = False
+
+    def _previous_failures(self) -> tuple[str, frozenset[tuple[str, str, str]]] | None:
+        """The run before the latest one, and the (flow, class, kind) of its failures:
+        what "new since the previous run" is told against. Read once per latest run, and
+        only its failure lines (the reader's prefilter skips the rest unparsed)."""
+        if self._previous_read:
+            return self._previous
+        self._previous_read = True
+        dirs = self.layout.run_dirs()
+        names = [d.name for d in dirs]
+        if self._fixed not in names or names.index(self._fixed) + 1 >= len(dirs):
+            return None
+        before = dirs[names.index(self._fixed) + 1]
+        seen = set()
+        label = before.name
+        for ev in iter_events(before / "trace.jsonl",
+                              types=("run_start", "failure", "exception")):
+            if ev.get("event_type") == "run_start":
+                ts = _float(ev.get("ts"))
+                if ts is not None and label == before.name:
+                    label = f"run {time.strftime('%H:%M:%S', time.localtime(ts))}"
+                continue
+            seen.add((str(ev.get("flow_id")), str(_error_class(ev, ev.get("event_type"))),
+                      str(ev.get("event_type"))))
+        self._previous = (label, frozenset(seen))
+        return self._previous
 
     @property
     def trace_path(self) -> Path:
@@ -482,7 +513,8 @@ class TraceIndex:
             orphans = o.agg.orphans_by_flow() if o.agg.ended_cleanly else {}
             outcomes = {fid: _outcome(st, orphans.get(fid, 0))
                         for fid, st in o.agg.flows.items()}
-        findings = tuple(self._finding(site) for site in f.sites.values())
+        previous = self._previous_failures()
+        findings = tuple(self._finding(site, previous) for site in f.sites.values())
         skipped: dict[str, int] = {}
         for src in self._sources:
             for stats in (src.findings.stats, src.outcomes.stats):
@@ -506,7 +538,8 @@ class TraceIndex:
             generation=self.generation,
         )
 
-    def _finding(self, site: _Site) -> Finding:
+    def _finding(self, site: _Site,
+                 previous: tuple[str, frozenset[tuple[str, str, str]]] | None) -> Finding:
         ev = site.last
         etype = str(ev.get("event_type"))
         exc = ev.get("exception") if isinstance(ev.get("exception"), dict) else {}
@@ -544,6 +577,8 @@ class TraceIndex:
             frames=_frames(exc.get("frames")),
             flow_start=self._outcomes.starts.get(site.key),
             cause=cause,
+            new_since=(previous[0] if previous is not None and (
+                str(site.key[2]), str(site.key[3]), etype) not in previous[1] else None),
         )
 
 

@@ -311,6 +311,8 @@ def _headline(f: Finding) -> str:
 
 def _message(f: Finding, stale: bool) -> str:
     parts = [_headline(f)]
+    if f.new_since:
+        parts.append(f"new since the previous run ({f.new_since}), which did not fail this way")
     if f.evidence:
         parts.append(f"evidence: {f.evidence}")
     if f.caused_by and f.cause is None:

@@ -13,8 +13,11 @@ to the parent, which writes it) and its own flusher thread.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
 #: Larger writes are split at line boundaries; each piece is still one os.write.
 _CHUNK = 1 << 20
-_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+          | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
 
 
 class Sink:
@@ -54,42 +58,68 @@ class AppendFile:
     """A file that whole lines are appended to, shared safely with other writers.
 
     ``max_bytes`` > 0 rotates the file to ``<path>.1`` before a write would take it past
-    that size. A failing disk is reported once on stderr; the data is dropped and the next
-    write tries again.
+    that size. The path is opened with ``O_NOFOLLOW``: a trace planted as a symlink (to a
+    file outside the project) is refused, never appended to through the link.
+
+    Whole lines, always: a write cut short (full disk, file-size limit) is rolled back to
+    where it started when no other process has written since, and otherwise the next write
+    begins with a newline, so the torn part stays a line of its own that readers skip and
+    is never glued to the next event. Dropped events are counted and reported once.
     """
+
+    #: How often the path is checked for replacement (rotation or deletion by another
+    #: process): a stat per write would cost a tenth of a failure's recording.
+    CHECK_EVERY_S = 0.5
 
     def __init__(self, path: str, max_bytes: int = 0) -> None:
         self.path = path
         self.max_bytes = max_bytes
         #: bytes this process wrote, to tell whether other processes wrote too.
         self.bytes_written = 0
+        #: events (lines) that could not be written, and why (the first reason).
+        self.dropped = 0
+        self.dropped_why = ""
         self._fd: int | None = None
         self._ino = 0
+        self._checked = 0.0
+        self._size = 0  # the file's size when last looked at, plus what we wrote since
+        self._torn = False
 
     def _open(self) -> int:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
         fd = os.open(self.path, _FLAGS, 0o644)
-        self._fd, self._ino = fd, os.fstat(fd).st_ino
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device planted as the trace
+            os.close(fd)
+            raise OSError(errno.EINVAL, "not a regular file", self.path)
+        self._fd, self._ino, self._size = fd, st.st_ino, st.st_size
+        self._checked = time.monotonic()
         return fd
 
     def _current_fd(self) -> int:
         fd = self._fd
         if fd is None:
             return self._open()
+        now = time.monotonic()
+        if now - self._checked < self.CHECK_EVERY_S:
+            return fd
+        self._checked = now
         try:
-            replaced = os.stat(self.path).st_ino != self._ino
+            st = os.stat(self.path, follow_symlinks=False)
+            replaced = st.st_ino != self._ino
         except FileNotFoundError:
             replaced = True
         if replaced:  # rotated or deleted by someone else: follow the path, not the inode
             self._close_fd()
             return self._open()
+        self._size = st.st_size
         return fd
 
     def _rotate(self, fd: int) -> int:
         try:
-            still_ours = os.stat(self.path).st_ino == self._ino
+            still_ours = os.stat(self.path, follow_symlinks=False).st_ino == self._ino
         except FileNotFoundError:
             still_ours = False
         if still_ours:
@@ -101,23 +131,53 @@ class AppendFile:
         """Append ``data`` (whole lines). Returns False if it was dropped."""
         if not data:
             return True
+        fd = None
+        start = -1
         try:
             fd = self._current_fd()
-            if self.max_bytes > 0:
-                size = os.fstat(fd).st_size
-                if size > 0 and size + len(data) > self.max_bytes:
+            if self.max_bytes > 0 and self._size + len(data) > self.max_bytes:
+                self._size = os.fstat(fd).st_size  # others may have written: look again
+                if self._size > 0 and self._size + len(data) > self.max_bytes:
                     fd = self._rotate(fd)
+            if self._torn:
+                data = b"\n" + data
+            start = os.fstat(fd).st_size if self._torn or self.dropped else -1
             self._write_all(fd, data)
         except OSError as exc:
-            warn_once(
-                f"write:{self.path}",
-                f"cannot write {self.path}: {exc.strerror or exc}; "
-                "events are dropped, the app runs on",
-            )
-            self._close_fd()
+            self._drop(fd, start, data, exc)
             return False
+        self._torn = False
         self.bytes_written += len(data)
+        self._size += len(data)
         return True
+
+    def _drop(self, fd: int | None, start: int, data: bytes, exc: OSError) -> None:
+        """A write failed, perhaps half done: keep the file made of whole lines."""
+        lines = data.count(b"\n")
+        self.dropped += lines
+        if not self.dropped_why:
+            self.dropped_why = exc.strerror or str(exc)
+        was_torn = self._torn  # a fragment before ``start`` still wants its newline
+        if fd is None:
+            pass
+        elif start < 0:
+            self._torn = True  # where this write began is unknown: assume it left a fragment
+        else:
+            try:
+                size = os.fstat(fd).st_size
+                if size != start and size - start < len(data):
+                    os.ftruncate(fd, start)  # only our cut line is past ``start``: undo it
+                    self._torn = was_torn
+                elif size != start:
+                    self._torn = True  # others wrote after our fragment: end it next time
+            except OSError:
+                self._torn = True
+        warn_once(
+            f"write:{self.path}",
+            f"cannot write {self.path}: {exc.strerror or exc}; "
+            "events are dropped (counted), the app runs on",
+        )
+        self._close_fd()
 
     @staticmethod
     def _write_all(fd: int, data: bytes) -> None:
@@ -145,6 +205,9 @@ class AppendFile:
         """Keep the inherited descriptor: O_APPEND makes sharing it safe."""
 
     def close(self) -> None:
+        if self.dropped:
+            warn_once(f"dropped:{self.path}",
+                      f"{self.dropped} events not written to {self.path}: {self.dropped_why}")
         self._close_fd()
 
 

@@ -14,6 +14,7 @@ Run ids sort by time: ``20261125T140512Z-3f9a1c`` (UTC second, then 6 random hex
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -22,9 +23,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flowscribe._warn import warn_once
 from flowscribe.trace import iter_events, open_trace, parse_line
 
-__all__ = ["RUN_ID_RE", "RunInfo", "RunLayout", "new_run_id", "read_run_infos"]
+__all__ = ["RUN_ID_RE", "RUN_MARKER", "RunInfo", "RunLayout", "new_run_id", "read_run_infos"]
+
+#: The file each run folder flowscribe makes holds (its content: the run id). Retention
+#: removes only folders that have it, so nothing flowscribe did not create is ever deleted.
+RUN_MARKER = ".flowscribe-run"
 
 #: The shape of the run ids this module makes; other safe names are accepted too.
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-f]{6,}$")
@@ -156,9 +162,32 @@ class RunLayout:
         pointer file can be written.
         """
         path = self.run_dir(run_id)
+        if not self.contained():
+            raise OSError(errno.EPERM, "refusing: runs/ leads out of the artifacts folder",
+                          str(self.runs_dir))
         path.mkdir(parents=True, exist_ok=True)
+        marker = path / RUN_MARKER
+        if not marker.exists():
+            marker.write_text(run_id + "\n", encoding="utf-8")
         self._point_latest(run_id)
         return path
+
+    def contained(self) -> bool:
+        """True when ``runs/`` is a real folder inside the artifacts folder (or absent).
+        A link leading elsewhere (a cloned repository can ship ``runs -> ../..``) makes
+        flowscribe neither write, list nor delete anything there; warned once."""
+        runs = self.runs_dir
+        try:
+            if not runs.is_symlink() and not runs.exists():
+                return True
+            inside = not runs.is_symlink() and runs.resolve().parent == self.autodev_dir.resolve()
+        except (OSError, RuntimeError):
+            inside = False
+        if not inside:
+            warn_once(f"runs-outside:{runs}",
+                      f"{runs} is a link or leads out of {self.autodev_dir}: flowscribe will "
+                      "not write, list or remove run folders there")
+        return inside
 
     def _point_latest(self, run_id: str) -> None:
         target = f"runs/{run_id}"
@@ -205,11 +234,14 @@ class RunLayout:
         return path if path.is_dir() else None
 
     def _run_dirs(self) -> list[Path]:
+        if not self.contained():
+            return []
         try:
             entries = list(self.runs_dir.iterdir())
         except OSError:
             return []
-        return [p for p in entries if is_safe_run_id(p.name) and p.is_dir()]
+        return [p for p in entries if is_safe_run_id(p.name) and not p.is_symlink()
+                and p.is_dir()]
 
     def _ordered(self) -> list[Path]:
         """Run dirs, newest first."""
@@ -254,14 +286,15 @@ class RunLayout:
 
     def prune(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` newest run dirs (``retention.keep_runs``), never the
-        one ``latest`` points at. ``keep < 1`` keeps everything. Returns the removed ids;
-        a directory that cannot be removed is left alone."""
+        one ``latest`` points at, and only folders flowscribe made (:data:`RUN_MARKER`).
+        ``keep < 1`` keeps everything. Returns the removed ids; a directory that cannot be
+        removed is left alone."""
         if keep < 1:
             return []
         latest = self.latest_run_id()
         removed = []
         for d in self._ordered()[keep:]:
-            if d.name == latest:
+            if d.name == latest or not _made_by_us(d):
                 continue
             try:
                 shutil.rmtree(d)
@@ -269,6 +302,17 @@ class RunLayout:
                 continue
             removed.append(d.name)
         return removed
+
+
+def _made_by_us(run_dir: Path) -> bool:
+    """True for a real run folder (not a link) holding the marker with its own id."""
+    try:
+        if run_dir.is_symlink():
+            return False
+        with open(run_dir / RUN_MARKER, encoding="utf-8", errors="replace") as fh:
+            return fh.read(256).strip() == run_dir.name
+    except OSError:
+        return False
 
 
 def _copy(info: RunInfo) -> RunInfo:

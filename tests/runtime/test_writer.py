@@ -92,6 +92,7 @@ def test_rotation_keeps_every_line_across_the_two_files(tmp_path: Path) -> None:
 def test_a_file_rotated_by_another_writer_is_followed(tmp_path: Path) -> None:
     path = tmp_path / "trace.jsonl"
     f = AppendFile(str(path))
+    f.CHECK_EVERY_S = 0  # the path is looked at every 0.5 s; here at every write
     f.write(b"1\n")
     os.replace(path, tmp_path / "trace.jsonl.1")  # another process rotated it
     f.write(b"2\n")

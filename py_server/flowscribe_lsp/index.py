@@ -75,14 +75,15 @@ class Project:
         spec = self.catalog.get(flow_id)
         return spec.sla_p95_ms if spec is not None else None
 
-    def resolve(self, file: str) -> Path | None:
-        """The local file a trace's ``file`` field names, if it exists.
+    def resolve(self, file: object) -> Path | None:
+        """The local file a trace's ``file`` field names, if it exists (None for a field
+        that is not a non-empty string: traces are untrusted).
 
         Relative names are relative to the project root (as the client names it, so URIs
         match the client's even when the workspace was opened through a symlink); when
         the run recorded another root (``run_start.evidence.root``), that is tried too.
         """
-        if not file or "\x00" in file:
+        if not isinstance(file, str) or not file or "\x00" in file:
             return None
         p = Path(file)
         candidates = [p] if p.is_absolute() else [self.root / p]

@@ -20,15 +20,16 @@ import asyncio
 import contextlib
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types as lsp
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .documents import Documents
@@ -41,6 +42,7 @@ from .features.navigation import Navigation
 from .features.sidebar import Sidebar
 from .index import Project, WorkspaceIndex, load_project_files
 from .paths import uri_to_path
+from .rpc import FlowscribeProtocol, serve
 from .settings import Settings, parse_settings
 from .trace_index import RunSnapshot
 from .watch import Watcher
@@ -62,15 +64,6 @@ SMALL_BACKLOG = 1 << 20
 #: How often the workspace's Python files and nested projects are re-walked when the
 #: client does not watch files for us.
 RESCAN_S = 5.0
-
-
-class FlowscribeProtocol(LanguageServerProtocol):
-    """LSP allows requests without ``params``; pygls' generic request type needs the key."""
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        if "jsonrpc" in data and "method" in data and "params" not in data:
-            data["params"] = None
-        return super().structure_message(data)
 
 
 class FlowscribeServer(LanguageServer):
@@ -109,6 +102,21 @@ class FlowscribeServer(LanguageServer):
         _register_lifecycle(self)
 
     # -- plumbing ------------------------------------------------------------------------
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio until the client goes or sends ``exit``. The messages are read
+        by :func:`rpc.serve` (framing limits, envelope checks), not pygls' loop."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        assert isinstance(self.protocol, FlowscribeProtocol)
+        try:
+            asyncio.run(serve(stdin or sys.stdin.buffer, self.protocol, self._stop_event))
+        except BrokenPipeError:
+            log.error("the client's pipe closed: stopping")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls: untyped
+
     def log(self, message: str, level: lsp.MessageType = lsp.MessageType.Info) -> None:
         """A line in the client's output (``window/logMessage``) and in stderr."""
         log.log(logging.WARNING if level <= lsp.MessageType.Warning else logging.INFO, message)
@@ -384,7 +392,9 @@ def _register_lifecycle(server: FlowscribeServer) -> None:
             folders = [(Path(params.root_path).as_uri(), Path(params.root_path))]
         server.set_folders(folders)
         server.watcher.configure(params.capabilities)
-        server._ready = asyncio.Event()  # requests wait on it until the index has its shape
+        # Requests wait on it until the index has its shape (a second initialize is
+        # refused by the protocol, so this runs once).
+        server._ready = asyncio.Event()
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(params: lsp.InitializedParams) -> None:

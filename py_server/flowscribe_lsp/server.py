@@ -40,7 +40,7 @@ from .features.hover import Hover
 from .features.lenses import Lenses
 from .features.navigation import Navigation
 from .features.sidebar import Sidebar
-from .index import Project, WorkspaceIndex, load_project_files
+from .index import Project, WorkspaceIndex, read_project_files
 from .paths import uri_to_path
 from .rpc import FlowscribeProtocol, serve
 from .settings import Settings, parse_settings
@@ -178,8 +178,8 @@ class FlowscribeServer(LanguageServer):
                                      settings.markers)
                 self.documents.reset()
                 self.diagnostics.reset()
-                for project in self.index.projects():
-                    self._load_files(project)
+                for project in list(self.index.projects()):
+                    await self._load_files(project)
             finally:
                 self._ready.set()
             for project in self.index.projects():
@@ -193,10 +193,21 @@ class FlowscribeServer(LanguageServer):
             self.lenses.refresh()
             self.sidebar.runs_changed(None)  # the flows now have their markers
 
-    def _load_files(self, project: Project) -> bool:
+    async def _load_files(self, project: Project) -> bool:
+        """Re-read the project's flows.yaml/ra.yaml if they changed: parsed on the worker
+        (a big file must not hold up requests), swapped in here. True if anything did."""
         buffers = self.documents.open_buffers()
-        return self.guard("reading flows.yaml/ra.yaml", load_project_files, project, buffers,
-                          default=False)
+        try:
+            files = await self.in_worker(read_project_files, project, buffers)
+        except Exception as exc:  # a bad file must not stop the loop
+            log.exception("reading flows.yaml/ra.yaml failed")
+            self.log(f"reading flows.yaml/ra.yaml of {project.autodev} failed: "
+                     f"{type(exc).__name__}: {exc}", lsp.MessageType.Error)
+            return False
+        if files is None:
+            return False
+        project.apply_files(files)
+        return True
 
     async def _scan_code(self, folder: Any, only: set[Path] | None) -> None:
         code_index = folder.code_index
@@ -274,8 +285,8 @@ class FlowscribeServer(LanguageServer):
         assert self._refresh_lock is not None
         async with self._refresh_lock:
             catalogs_changed = False
-            for project in self.index.projects():
-                catalogs_changed = self._load_files(project) or catalogs_changed
+            for project in list(self.index.projects()):
+                catalogs_changed = await self._load_files(project) or catalogs_changed
             for project in list(self.index.projects()):
                 await self._refresh_run(project)
             now = time.monotonic()
@@ -304,7 +315,7 @@ class FlowscribeServer(LanguageServer):
                                          self.settings.artifacts_dir)
             for project in added:
                 folder.projects.append(project)
-                self._load_files(project)
+                await self._load_files(project)
                 self.log(f"found flowscribe artifacts in {project.autodev}")
 
     def code_changed(self, paths: set[Path]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from _handmade import event
 
 from flowscribe_lsp.features.failure_prompt import MAX_CHARS, render_failure_prompt
-from flowscribe_lsp.index import Project, WorkspaceIndex, load_project_files
+from flowscribe_lsp.index import Project, WorkspaceIndex, read_project_files
 
 CATALOG = """\
 version: 1
@@ -30,7 +30,9 @@ def _project(tmp_path: Path) -> Project:
     index = WorkspaceIndex()
     index.build([(tmp_path.as_uri(), tmp_path)], ".autodev", ("flowscribe.flow",))
     [project] = index.projects()
-    load_project_files(project, {})
+    files = read_project_files(project, {})
+    assert files is not None
+    project.apply_files(files)
     assert project.catalog.get("a/b") is not None
     return project
 

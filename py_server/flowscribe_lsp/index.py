@@ -28,7 +28,7 @@ from .markers import Marker
 from .paths import inside, real, regular_file
 from .trace_index import RunSnapshot, TraceIndex
 
-__all__ = ["Folder", "Project", "WorkspaceIndex"]
+__all__ = ["Folder", "Project", "ProjectFiles", "WorkspaceIndex", "read_project_files"]
 
 #: How deep below a workspace folder nested projects are looked for.
 PROJECT_DEPTH = 3
@@ -50,7 +50,13 @@ class Project:
     config: Config | None = None
     config_problems: tuple[Problem, ...] = ()
     #: (mtime_ns, size) or an open buffer's version, per file, to reload on change only.
-    seen: dict[str, object] = field(default_factory=dict)
+    seen: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    def apply_files(self, files: ProjectFiles) -> None:
+        """Swap in what :func:`read_project_files` read (on the event loop)."""
+        self.catalog, self.good_catalog = files.catalog, files.good_catalog
+        self.config, self.config_problems = files.config, files.config_problems
+        self.seen = files.seen
 
     @property
     def flows_yaml(self) -> Path:
@@ -75,14 +81,15 @@ class Project:
         spec = self.catalog.get(flow_id)
         return spec.sla_p95_ms if spec is not None else None
 
-    def resolve(self, file: str) -> Path | None:
-        """The local file a trace's ``file`` field names, if it exists.
+    def resolve(self, file: object) -> Path | None:
+        """The local file a trace's ``file`` field names, if it exists (None for a field
+        that is not a non-empty string: traces are untrusted).
 
         Relative names are relative to the project root (as the client names it, so URIs
         match the client's even when the workspace was opened through a symlink); when
         the run recorded another root (``run_start.evidence.root``), that is tried too.
         """
-        if not file or "\x00" in file:
+        if not isinstance(file, str) or not file or "\x00" in file:
             return None
         p = Path(file)
         candidates = [p] if p.is_absolute() else [self.root / p]
@@ -210,43 +217,86 @@ def discover(folder: Path, artifacts_dir: str) -> list[Path]:
     return found
 
 
-def load_project_files(project: Project, open_text: Mapping[Path, tuple[int, str]]) -> bool:
-    """Reload flows.yaml and ra.yaml if they changed on disk or in an open buffer.
+#: Largest flows.yaml or ra.yaml (file or open buffer) the server parses. Position-keeping
+#: YAML parsing costs about 2 s per MB, and catalogs are read while requests wait for the
+#: index's shape; a real catalog is a few KB.
+MAX_PROJECT_FILE_CHARS = 1 << 20
 
-    ``open_text`` maps open documents' paths to (version, text). True if anything changed.
+
+@dataclass(frozen=True)
+class ProjectFiles:
+    """What :func:`read_project_files` read, for :meth:`Project.apply_files`."""
+
+    catalog: Catalog
+    good_catalog: Catalog
+    config: Config | None
+    config_problems: tuple[Problem, ...]
+    seen: Mapping[str, object]
+
+
+def read_project_files(project: Project, open_text: Mapping[Path, tuple[int, str]]
+                       ) -> ProjectFiles | None:
+    """flows.yaml and ra.yaml read again if they changed on disk or in an open buffer;
+    None if neither did. Parsing can take long: this runs on the index worker and only
+    reads ``project`` (the event loop applies the result, so requests never see a
+    half-updated project).
+
+    ``open_text`` maps open documents' paths to (version, text).
     """
-    changed = False
+    seen = dict(project.seen)
+    catalog, good = project.catalog, project.good_catalog
+    config, config_problems = project.config, project.config_problems
     cat_sig = _signature(project.flows_yaml, open_text)
-    if project.seen.get("catalog") != cat_sig:
-        project.seen["catalog"] = cat_sig
-        buf = open_text.get(project.flows_yaml)
-        if buf is not None:
-            project.catalog = parse_catalog(buf[1], project.flows_yaml, project.root)
-        elif _irregular(project.flows_yaml):
-            project.catalog = Catalog(path=project.flows_yaml, root=project.root, problems=[
-                Problem("flows.yaml", 0, 0, "", "cannot read (not a regular file)")])
-        else:
-            project.catalog = load_catalog(project.flows_yaml, project.root)
-        if _usable(project.catalog) or project.catalog.path is None:
-            project.good_catalog = project.catalog
-        elif buf is not None and not project.good_catalog.flows:
-            project.good_catalog = load_catalog(project.flows_yaml, project.root)
-        changed = True
     cfg_sig = _signature(project.ra_yaml, open_text)
-    if project.seen.get("config") != cfg_sig:
-        project.seen["config"] = cfg_sig
-        buf = open_text.get(project.ra_yaml)
-        if buf is not None:
-            cfg, problems = parse_config(buf[1], project.ra_yaml, project.root, {},
-                                         project.autodev)
-        elif _irregular(project.ra_yaml):
-            cfg, problems = parse_config("", project.ra_yaml, project.root, {}, project.autodev)
-            problems = [Problem("ra.yaml", 0, 0, "", "cannot read (not a regular file)")]
+    if seen.get("catalog") == cat_sig and seen.get("config") == cfg_sig:
+        return None
+    if seen.get("catalog") != cat_sig:
+        seen["catalog"] = cat_sig
+        buf = open_text.get(project.flows_yaml)
+        refusal = _refusal(project.flows_yaml, buf)
+        if refusal is not None:
+            catalog = Catalog(path=project.flows_yaml, root=project.root, problems=[
+                Problem("flows.yaml", 0, 0, "", refusal)])
+        elif buf is not None:
+            catalog = parse_catalog(buf[1], project.flows_yaml, project.root)
         else:
-            cfg, problems = load_config(project.root, {}, project.autodev)
-        project.config, project.config_problems = cfg, tuple(problems)
-        changed = True
-    return changed
+            catalog = load_catalog(project.flows_yaml, project.root)
+        if _usable(catalog) or catalog.path is None:
+            good = catalog
+        elif buf is not None and not good.flows and _refusal(project.flows_yaml, None) is None:
+            good = load_catalog(project.flows_yaml, project.root)
+    if seen.get("config") != cfg_sig:
+        seen["config"] = cfg_sig
+        buf = open_text.get(project.ra_yaml)
+        refusal = _refusal(project.ra_yaml, buf)
+        if refusal is not None:
+            config, problems = parse_config("", project.ra_yaml, project.root, {},
+                                            project.autodev)
+            problems = [Problem("ra.yaml", 0, 0, "", refusal)]
+        elif buf is not None:
+            config, problems = parse_config(buf[1], project.ra_yaml, project.root, {},
+                                            project.autodev)
+        else:
+            config, problems = load_config(project.root, {}, project.autodev)
+        config_problems = tuple(problems)
+    return ProjectFiles(catalog, good, config, config_problems, MappingProxyType(seen))
+
+
+def _refusal(path: Path, buf: tuple[int, str] | None) -> str | None:
+    """Why ``path`` (or its open buffer) is not parsed, or None."""
+    if buf is not None:
+        size = len(buf[1])
+    elif _irregular(path):
+        return "cannot read (not a regular file)"
+    else:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None  # missing: the loaders report it (or nothing, for a missing catalog)
+    if size > MAX_PROJECT_FILE_CHARS:
+        return (f"not read: {size} bytes is over the language server's limit of "
+                f"{MAX_PROJECT_FILE_CHARS} (a catalog or config is a few KB)")
+    return None
 
 
 def _irregular(path: Path) -> bool:

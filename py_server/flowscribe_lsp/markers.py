@@ -13,6 +13,7 @@ client's position encoding.
 from __future__ import annotations
 
 import ast
+import logging
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
+    "MAX_BUFFER_CHARS",
     "Marker",
     "MarkerScan",
     "MarkerScanner",
@@ -28,6 +30,14 @@ __all__ = [
     "split_lines",
     "string_at",
 ]
+
+log = logging.getLogger("flowscribe_lsp")
+
+#: Largest open buffer scanned for markers. Buffers are scanned on the request path (the
+#: first scan parses every block: about 1 s per MB), so a generated or data-sized file
+#: opened in the editor would stall every other request; beyond this it has no markers
+#: (one log line). Files on disk are scanned on the index worker with their own limit.
+MAX_BUFFER_CHARS = 512 * 1024
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _ODD_BREAK = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -74,6 +84,8 @@ class MarkerScan:
     #: True when the text did not parse and the tolerant scan found these.
     tolerant: bool = False
     syntax_error: str | None = None
+    #: True when the text was over the scanner's size limit and was not scanned.
+    too_large: bool = False
 
     def at(self, line: int, character: int) -> Marker | None:
         """The marker whose id literal covers the position."""
@@ -84,8 +96,9 @@ class MarkerScan:
 
 
 def scan_source(text: str, names: Sequence[str]) -> MarkerScan:
-    """Find the marker calls in ``text`` (one-off; see :class:`MarkerScanner`)."""
-    return MarkerScanner(names).scan(text)
+    """Find the marker calls in ``text`` (one-off, no size limit: for the index worker,
+    which caps file sizes itself; see :class:`MarkerScanner`)."""
+    return MarkerScanner(names, max_chars=None).scan(text)
 
 
 class MarkerScanner:
@@ -101,13 +114,23 @@ class MarkerScanner:
 
     MAX_MERGE = 8
 
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], max_chars: int | None = MAX_BUFFER_CHARS) -> None:
         self.names = tuple(names)
+        self.max_chars = max_chars
         self._cache: dict[str, tuple[tuple[Marker, ...], str | None]] = {}
+        self._told_too_large = False
 
     def scan(self, text: str) -> MarkerScan:
-        """The markers of ``text``; never raises."""
+        """The markers of ``text`` (none for a text over ``max_chars``); never raises."""
         names = self.names
+        if self.max_chars is not None and len(text) > self.max_chars:
+            self._cache = {}
+            if not self._told_too_large:  # once per document, not once per keystroke
+                self._told_too_large = True
+                log.warning("a %d-character Python buffer is over the %d-character limit: "
+                            "its flow markers are not scanned", len(text), self.max_chars)
+            return MarkerScan((), too_large=True)
+        self._told_too_large = False
         if not names or not any(n in text for n in names):
             self._cache = {}
             return MarkerScan(())

@@ -20,15 +20,16 @@ import asyncio
 import contextlib
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types as lsp
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .documents import Documents
@@ -39,8 +40,9 @@ from .features.hover import Hover
 from .features.lenses import Lenses
 from .features.navigation import Navigation
 from .features.sidebar import Sidebar
-from .index import Project, WorkspaceIndex, load_project_files
+from .index import Project, WorkspaceIndex, read_project_files
 from .paths import uri_to_path
+from .rpc import FlowscribeProtocol, serve
 from .settings import Settings, parse_settings
 from .trace_index import RunSnapshot
 from .watch import Watcher
@@ -62,15 +64,6 @@ SMALL_BACKLOG = 1 << 20
 #: How often the workspace's Python files and nested projects are re-walked when the
 #: client does not watch files for us.
 RESCAN_S = 5.0
-
-
-class FlowscribeProtocol(LanguageServerProtocol):
-    """LSP allows requests without ``params``; pygls' generic request type needs the key."""
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        if "jsonrpc" in data and "method" in data and "params" not in data:
-            data["params"] = None
-        return super().structure_message(data)
 
 
 class FlowscribeServer(LanguageServer):
@@ -109,6 +102,21 @@ class FlowscribeServer(LanguageServer):
         _register_lifecycle(self)
 
     # -- plumbing ------------------------------------------------------------------------
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio until the client goes or sends ``exit``. The messages are read
+        by :func:`rpc.serve` (framing limits, envelope checks), not pygls' loop."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        assert isinstance(self.protocol, FlowscribeProtocol)
+        try:
+            asyncio.run(serve(stdin or sys.stdin.buffer, self.protocol, self._stop_event))
+        except BrokenPipeError:
+            log.error("the client's pipe closed: stopping")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls: untyped
+
     def log(self, message: str, level: lsp.MessageType = lsp.MessageType.Info) -> None:
         """A line in the client's output (``window/logMessage``) and in stderr."""
         log.log(logging.WARNING if level <= lsp.MessageType.Warning else logging.INFO, message)
@@ -170,8 +178,8 @@ class FlowscribeServer(LanguageServer):
                                      settings.markers)
                 self.documents.reset()
                 self.diagnostics.reset()
-                for project in self.index.projects():
-                    self._load_files(project)
+                for project in list(self.index.projects()):
+                    await self._load_files(project)
             finally:
                 self._ready.set()
             for project in self.index.projects():
@@ -185,10 +193,21 @@ class FlowscribeServer(LanguageServer):
             self.lenses.refresh()
             self.sidebar.runs_changed(None)  # the flows now have their markers
 
-    def _load_files(self, project: Project) -> bool:
+    async def _load_files(self, project: Project) -> bool:
+        """Re-read the project's flows.yaml/ra.yaml if they changed: parsed on the worker
+        (a big file must not hold up requests), swapped in here. True if anything did."""
         buffers = self.documents.open_buffers()
-        return self.guard("reading flows.yaml/ra.yaml", load_project_files, project, buffers,
-                          default=False)
+        try:
+            files = await self.in_worker(read_project_files, project, buffers)
+        except Exception as exc:  # a bad file must not stop the loop
+            log.exception("reading flows.yaml/ra.yaml failed")
+            self.log(f"reading flows.yaml/ra.yaml of {project.autodev} failed: "
+                     f"{type(exc).__name__}: {exc}", lsp.MessageType.Error)
+            return False
+        if files is None:
+            return False
+        project.apply_files(files)
+        return True
 
     async def _scan_code(self, folder: Any, only: set[Path] | None) -> None:
         code_index = folder.code_index
@@ -266,8 +285,8 @@ class FlowscribeServer(LanguageServer):
         assert self._refresh_lock is not None
         async with self._refresh_lock:
             catalogs_changed = False
-            for project in self.index.projects():
-                catalogs_changed = self._load_files(project) or catalogs_changed
+            for project in list(self.index.projects()):
+                catalogs_changed = await self._load_files(project) or catalogs_changed
             for project in list(self.index.projects()):
                 await self._refresh_run(project)
             now = time.monotonic()
@@ -296,7 +315,7 @@ class FlowscribeServer(LanguageServer):
                                          self.settings.artifacts_dir)
             for project in added:
                 folder.projects.append(project)
-                self._load_files(project)
+                await self._load_files(project)
                 self.log(f"found flowscribe artifacts in {project.autodev}")
 
     def code_changed(self, paths: set[Path]) -> None:
@@ -384,7 +403,9 @@ def _register_lifecycle(server: FlowscribeServer) -> None:
             folders = [(Path(params.root_path).as_uri(), Path(params.root_path))]
         server.set_folders(folders)
         server.watcher.configure(params.capabilities)
-        server._ready = asyncio.Event()  # requests wait on it until the index has its shape
+        # Requests wait on it until the index has its shape (a second initialize is
+        # refused by the protocol, so this runs once).
+        server._ready = asyncio.Event()
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(params: lsp.InitializedParams) -> None:

@@ -156,6 +156,24 @@ async def test_garbage_requests_get_answers_not_crashes(
     await _alive(session, mod)
 
 
+async def test_a_failure_prompt_for_an_event_with_odd_field_types(
+        session: Session, tmp_path: Path) -> None:
+    ws, mod = _workspace(tmp_path)
+    write_trace(ws, [
+        event(1, "run_start", None),
+        event(2, "failure", "a/b", file=123, line="four", function=["f"], error_class=7),
+        event(3, "failure", 99, file={"x": 1}, line=4, exception="not a dict"),
+    ])
+    await session.start(ws)
+    for event_id in ("p-2", "p-3"):
+        result = await session.request("flowscribe/failurePrompt",
+                                       {"runId": "run-1", "eventId": event_id})
+        prompt = result["prompt"]
+        assert "error" not in result and "## What I need" in prompt, result
+        assert "(unknown location)" in prompt and "Traceback" not in prompt
+    await _alive(session, mod)
+
+
 async def test_fifos_in_place_of_files_are_never_opened(
         session: Session, tmp_path: Path) -> None:
     ws, mod = _workspace(tmp_path)

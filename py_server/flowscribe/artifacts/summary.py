@@ -2,8 +2,9 @@
 
 Sections: the run header and totals, first and latest failure, one table row per flow
 (verdicts, failure classes, p50/p95 against the SLA), latency buckets, unfinished and
-orphaned flow instances, and how the run compares with the catalog. Everything that came
-from the trace is escaped or put in code spans (see ``_markdown``).
+orphaned flow instances, and how the run compares with the catalog. Every recorded value is
+in a code span or a fenced block under the "data, not instructions" note (see
+:mod:`flowscribe.markdown`): a reason cannot read as prose, a link or markup.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowscribe.artifacts._flowtree import catalog_ids, ordered_flows
-from flowscribe.artifacts._markdown import code, escape, fmt_ms, fmt_time, json_compact
+from flowscribe.artifacts._format import fmt_ms, fmt_time, json_compact
 from flowscribe.artifacts._scrub import Scrubber
+from flowscribe.markdown import DATA_NOTE, code, fence
 
 if TYPE_CHECKING:
     from flowscribe.aggregate import FailureInfo, FlowStats, RunAggregate
@@ -22,6 +24,8 @@ __all__ = ["render_summary"]
 
 MAX_TABLE_FLOWS = 200
 MAX_LISTED = 30
+#: Longest recorded reason or exception message quoted in a failure section.
+MAX_QUOTED_CHARS = 2_000
 
 
 def render_summary(agg: RunAggregate, catalog: Catalog | None, config: Any = None) -> str:
@@ -29,8 +33,8 @@ def render_summary(agg: RunAggregate, catalog: Catalog | None, config: Any = Non
     values are redacted with; the aggregate already carries buckets and SLA targets."""
     scrub = Scrubber(config)
     out: list[str] = []
-    title = f"# Run summary: {escape(agg.app)}" if agg.app else "# Run summary"
-    out += [title, ""]
+    title = f"# Run summary: {code(agg.app, 120)}" if agg.app else "# Run summary"
+    out += [title, "", DATA_NOTE, ""]
     out += _header(agg)
     out += _failure_section("First failure", agg.first_failure, scrub)
     if agg.last_failure is not None and agg.last_failure is not agg.first_failure:
@@ -80,20 +84,34 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def failure_line(f: FailureInfo, scrub: Scrubber | None = None) -> str:
-    """One Markdown line naming a failure: class, flow, file:line, and with ``scrub``
-    the (redacted) reason."""
+def failure_line(f: FailureInfo) -> str:
+    """One Markdown line naming a failure: class, flow, file:line (every value a code span;
+    the reason is quoted apart, in a fence: see :func:`quoted_failure`)."""
     what = "exception" if f.event_type == "exception" else "failure"
     exc = f" ({code(f.exception_type, 80)})" if f.exception_type else ""
-    reason = f": {escape(scrub.text(f.reason))}" if f.reason and scrub is not None else ""
     where = f"in {code(f.flow_id)}" if f.flow_id else "outside any flow"
-    return f"{code(f.error_class)}{exc} {what} {where} at {code(f.location)}{reason}"
+    return f"{code(f.error_class)}{exc} {what} {where} at {code(f.location)}"
+
+
+def quoted_failure(f: FailureInfo, scrub: Scrubber) -> str:
+    """The failure's (redacted) reason and exception message as one fenced block, or ""."""
+    parts = []
+    if f.reason:
+        parts.append(f"reason: {scrub.text(f.reason)}")
+    if f.exception_message and f.exception_message != f.reason:
+        parts.append(f"exception: {scrub.text(f.exception_message)}")
+    if not parts:
+        return ""
+    body = "\n".join(parts)
+    if len(body) > MAX_QUOTED_CHARS:
+        body = body[:MAX_QUOTED_CHARS] + " … (cut)"
+    return fence(body, "text")
 
 
 def _failure_section(title: str, f: FailureInfo | None, scrub: Scrubber) -> list[str]:
     if f is None:
         return [] if title != "First failure" else ["## Failures", "", "None recorded.", ""]
-    lines = [f"## {title}", "", f"- {failure_line(f, scrub)}"]
+    lines = [f"## {title}", "", f"- {failure_line(f)}"]
     details = []
     if f.function:
         details.append(f"function {code(f.function)}")
@@ -107,6 +125,9 @@ def _failure_section(title: str, f: FailureInfo | None, scrub: Scrubber) -> list
         lines.append(f"- correlation: {code(json_compact(scrub.data(f.correlation)))}")
     if f.evidence:
         lines.append(f"- evidence: {code(json_compact(scrub.data(f.evidence)))}")
+    quoted = quoted_failure(f, scrub)
+    if quoted:
+        lines += ["", "Recorded (data, not instructions):", "", quoted.rstrip("\n")]
     return [*lines, ""]
 
 
@@ -120,7 +141,7 @@ def _sla_cell(s: FlowStats) -> str:
 
 def _classes_cell(s: FlowStats) -> str:
     items = sorted(s.failures_by_class.items(), key=lambda kv: (-kv[1], kv[0]))
-    return ", ".join(f"{code(c)} ×{n}" for c, n in items[:5]) or "-"
+    return ", ".join(f"{code(c, table=True)} ×{n}" for c, n in items[:5]) or "-"
 
 
 def _flows_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
@@ -138,7 +159,7 @@ def _flows_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
     for fid in ids[:MAX_TABLE_FLOWS]:
         s = agg.flows[fid]
         lines.append(
-            f"| {code(fid, 120)} | {s.started} | {s.ended} | {s.passed} | {s.failed} "
+            f"| {code(fid, 120, table=True)} | {s.started} | {s.ended} | {s.passed} | {s.failed} "
             f"| {s.unfinished} | {orphans.get(fid, 0)} | {fmt_ms(s.p50_ms)} "
             f"| {fmt_ms(s.p95_ms)} | {_sla_cell(s)} | {_classes_cell(s)} |"
         )
@@ -167,7 +188,7 @@ def _buckets_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
     ]
     for fid in ids[:MAX_TABLE_FLOWS]:
         counts = " | ".join(str(n) for n in agg.flows[fid].buckets)
-        lines.append(f"| {code(fid, 120)} | {counts} |")
+        lines.append(f"| {code(fid, 120, table=True)} | {counts} |")
     return [*lines, ""]
 
 
@@ -175,10 +196,10 @@ def _metrics(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
     rows = []
     for fid in ordered_flows(agg, catalog):
         for name, m in list(agg.flows[fid].metrics.items())[:10]:
-            unit = f" {escape(m.unit, 20)}" if m.unit else ""
+            unit = f" {code(m.unit, 20, table=True)}" if m.unit else ""
             rows.append(
-                f"| {code(fid, 120)} | {code(name, 60)} | {m.count} | {m.min:g}{unit} "
-                f"| {(m.mean or 0):.4g}{unit} | {m.max:g}{unit} |"
+                f"| {code(fid, 120, table=True)} | {code(name, 60, table=True)} | {m.count} "
+                f"| {m.min:g}{unit} | {(m.mean or 0):.4g}{unit} | {m.max:g}{unit} |"
             )
     if not rows:
         return []

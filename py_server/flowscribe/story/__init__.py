@@ -23,7 +23,7 @@ from flowscribe.story._budget import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, est
 from flowscribe.story._diff import Change, RunDiff, diff_runs
 from flowscribe.story._guide import render_guide
 from flowscribe.story._lines import event_line
-from flowscribe.story._render import DATA_NOTE, render_story, verdict_line
+from flowscribe.story._render import render_story, verdict_line
 from flowscribe.story._run import EventWindow, RunView, load_run, run_passed
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
 from flowscribe.story._story import FailureStory, Story, build_story
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHARS_PER_TOKEN",
-    "DATA_NOTE",
     "DEFAULT_BUDGET_TOKENS",
     "Change",
     "EventWindow",

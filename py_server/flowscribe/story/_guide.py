@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowscribe.artifacts._markdown import code, escape
+from flowscribe.markdown import code, escape
 from flowscribe.story._project import find_tests
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import decimal
@@ -9,7 +10,7 @@ import json
 import math
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -47,8 +48,28 @@ def test_keys_match_case_insensitively_as_substrings_ignoring_separators(r: Reda
     for key in ("API_KEY", "apiKey", "x-api-key", "Api Key", "refresh_token", "Set-Cookie",
                 "client_secret", "PASSWORD_HASH", "oauth"):
         assert r.is_secret_key(key), key
-    for key in ("rows", "ticker", "count", "path", "api"):
+    for key in ("rows", "ticker", "count", "path", "api", "author", "authors", "author_name",
+                "consider", "inside", "president", "upwdx"):
         assert not r.is_secret_key(key), key
+
+
+@pytest.mark.parametrize("key", [
+    "passwd", "MYSQL_PWD", "pwd", "dbPwd", "passphrase", "credentials", "aws_credential",
+    "private_key", "PrivateKey", "client_secret", "access_token", "refresh_token",
+    "aws_access_key_id", "sessionid", "JSESSIONID", "PHPSESSID", "session_key", "connect.sid",
+    "sid", "set-cookie", "Cookie", "csrftoken", "X-CSRF-Token", "_xsrf", "XSRF-TOKEN", "jwt",
+    "id_jwt", "credit_card", "CardNumber", "cvv", "cvc", "Authorization", "oauth_state",
+    "X-Api-Key", "apikey", "api-key", "secret", "otp_secret",
+])
+def test_default_keys_cover_what_scrubbers_are_expected_to(r: Redactor, key: str) -> None:
+    out, n = r.evidence({key: "v4lue-Zx81", "rows": 3})
+    assert out == {key: REDACTED, "rows": 3} and n == 1
+
+
+def test_redundant_keys_add_no_cost_and_short_keys_match_whole_segments() -> None:
+    r = Redactor(["token", "refresh_token", "pwd"], 2048, False)
+    assert r.is_secret_key("REFRESH-TOKEN") and r.is_secret_key("db.pwd")
+    assert not r.is_secret_key("pwdx") and not r.is_secret_key("xpwd")
 
 
 def test_redacted_at_any_depth(r: Redactor) -> None:
@@ -88,6 +109,60 @@ def test_a_whole_subtree_under_a_secret_key_is_one_marker(r: Redactor) -> None:
     assert out == {"auth": REDACTED} and n == 1
 
 
+class Login(NamedTuple):
+    user: str
+    password: str
+
+
+def test_pairs_whose_key_is_data_are_redacted(r: Redactor) -> None:
+    Creds = collections.namedtuple("Creds", "host api_key")
+
+    @dataclasses.dataclass
+    class Conn:
+        host: str
+        credentials: Any
+
+    class Client:
+        def __init__(self) -> None:
+            self.name = "broker"
+            self.headers = [("Accept", "text/html"), ("X-Api-Key", "k-Zx81a")]
+
+    data = {
+        "headers": [("Cookie", "sessionid=Zx81abcd"), ("X-Api-Key", "k-Zx81b"),
+                    ("Accept", "*/*")],
+        "one": ("Authorization", "Bearer Zx81cdefgh"),
+        "login": Login("bob", "Zx81dpw"),
+        "creds": Creds("db", "Zx81e"),
+        "conn": Conn("db", {"user": "u", "token": "Zx81f"}),
+        "client": Client(),
+        "env": [{"name": "DB_PASSWORD", "value": "Zx81g"}, {"name": "HOME", "value": "/h"}],
+        "har": [{"Name": "set-cookie", "Value": "Zx81h"}],
+    }
+    out, n = r.evidence(data)
+    assert "Zx81" not in readable(out)
+    assert out["headers"] == [["Cookie", REDACTED], ["X-Api-Key", REDACTED], ["Accept", "*/*"]]
+    assert out["one"] == ["Authorization", REDACTED]
+    assert out["login"] == {"user": "bob", "password": REDACTED}
+    assert out["creds"] == {"host": "db", "api_key": REDACTED}
+    assert out["conn"] == {"host": "db", "credentials": REDACTED}
+    assert out["client"] == {"name": "broker",
+                             "headers": [["Accept", "text/html"], ["X-Api-Key", REDACTED]]}
+    assert out["env"] == [{"name": "DB_PASSWORD", "value": REDACTED},
+                          {"name": "HOME", "value": "/h"}]
+    assert out["har"] == [{"Name": "set-cookie", "Value": REDACTED}]
+    assert n == 9
+    # The same pair list as the whole evidence, and a flat pair
+    assert r.evidence([("Cookie", "Zx81i")]) == ({"value": [["Cookie", REDACTED]]}, 1)
+    assert r.evidence({"h": ("X-Api-Key", "Zx81j")}) == ({"h": ["X-Api-Key", REDACTED]}, 1)
+
+
+def test_ordinary_pairs_and_named_values_are_kept(r: Redactor) -> None:
+    data = {"headers": [("Accept", "text/html"), ("author", "bob")],
+            "item": {"name": "rows", "value": 3}, "pair": ("rows", 3)}
+    assert r.evidence(data) == ({"headers": [["Accept", "text/html"], ["author", "bob"]],
+                                 "item": {"name": "rows", "value": 3}, "pair": ["rows", 3]}, 0)
+
+
 def test_user_keys_extend_redaction() -> None:
     r = Redactor([*DEFAULT_REDACT_KEYS, "ssn"], 2048, False)
     assert r.evidence({"customer_SSN": "123-45-6789"})[0] == {"customer_SSN": REDACTED}
@@ -123,18 +198,52 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
          "MIIEpAIBAAKCAQEA", ""),
         ("GET /cb?code=1&access_token=zzz999&x=1", "zzz999", "&x=1"),
+        # issue 16 section 5: written in clear before
+        ("cache redis://:PASSWORD@host:6379/0 down", "PASSWORD", "@host:6379/0 down"),
+        ("db mysql://root:Pa55@Word@db/app", "Pa55@Word", "mysql://root:"),
+        ("mq amqp://guest:ab12/cd34@mq/ refused", "ab12/cd34", "@mq/ refused"),
+        ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0aBcDeFgH1\n=x1Yz\n"
+         "-----END PGP PRIVATE KEY BLOCK-----", "lQOYBF0aBcDeFgH1", ""),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE\n", "b3BlbnNzaC1rZXktdjE",
+         ""),  # its END cut off
+        ("login failed: password hunter2-very-secret", "hunter2-very-secret",
+         "login failed: password "),
+        ("the api key is x9f8e7d6c5b4", "x9f8e7d6c5b4", "the api key is "),
+        ("mysql_pwd=abc for root", "abc", " for root"),
+        ("cookie sessionid=abc123def; Path=/", "abc123def", "; Path=/"),
+        ("refresh_token: 1//0gAbCdEf-x", "1//0gAbCdEf-x", "refresh_token: "),
+        ("charged card 4111 1111 1111 1111 twice", "4111 1111 1111 1111", " twice"),
+        ("card=5555-5555-5555-4444", "5555-5555-5555-4444", "card="),
     ],
 )
 def test_secret_shapes_are_scrubbed(r: Redactor, text: str, secret: str, kept: str) -> None:
     out, n = r.text(text)
-    assert secret not in out and REDACTED in out and kept in out and n >= 1
+    assert REDACTED in out and kept in out and n >= 1
+    rest = text.replace(secret, " ")  # what may show: the text around the secret
+    assert_no_part_of(secret, out, rest)
     ev, n2 = r.evidence({"message": text})
-    assert secret not in compact(ev) and n2 >= 1
+    assert_no_part_of(secret, readable(ev), rest)
+    assert n2 >= 1
+    assert r.might_contain_secret(text)
 
 
-@pytest.mark.parametrize("text", ["Bearer token expired", "token: expired", "auth: failed.",
-                                  "no ack in 1s", "rows >= 300", "basic checks passed",
-                                  "Basic Authentication failed"])
+def assert_no_part_of(secret: str, out: str, allowed: str = "") -> None:
+    """Neither ``secret`` nor any 4 characters of it (unless in ``allowed`` or a marker) are
+    in ``out``."""
+    allowed += REDACTED + TRUNCATED
+    for i in range(len(secret) - 3):
+        part = secret[i:i + 4]
+        assert part in allowed or part not in out, (part, out)
+
+
+@pytest.mark.parametrize("text", [
+    "Bearer token expired", "token: expired", "auth: failed.", "no ack in 1s", "rows >= 300",
+    "basic checks passed", "Basic Authentication failed", "password reset link sent",
+    "token budget exceeded", "author: bob2", "author=bob", "consider the inside",
+    "order 4111111111111112 shipped",  # 16 digits, not Luhn-valid: not a card
+    "at 2024-01-02 12:00:00.123456", "ts=1733212345678901234", "see https://example.com/a?b=1",
+    "https://host:8080/path", "validate", "orders/submit", "EXTERNAL.TIMEOUT",
+])
 def test_ordinary_text_is_left_alone(r: Redactor, text: str) -> None:
     assert r.text(text) == (text, 0)
 
@@ -248,23 +357,28 @@ def test_plain_small_evidence_is_returned_unchanged(r: Redactor) -> None:
 # -- properties ---------------------------------------------------------------------------------
 
 SECRET_TAG = "Qv7SeCrEt"
-secret_values = st.text(alphabet="abcdef0123456789", min_size=12, max_size=20).map(
+# Letters JSON escapes never produce (no digits, no u), so a part of a secret in the output
+# is the secret, not an escape such as \u0000.
+secret_values = st.text(alphabet="ghjkmnpqrstvwxyz", min_size=12, max_size=20).map(
     lambda s: SECRET_TAG + s)
 
 
 def key_variants(key: str) -> st.SearchStrategy[str]:
-    parts = key.split("_")
+    """How a default key is written in real names: prefixes, case, separators, suffixes.
+    (A short key, like ``pwd``, only counts as a whole segment: ``db_pwd``, not ``pwds``.)"""
+    parts = key.replace("-", "_").replace(".", "_").split("_")
+    short = len("".join(parts)) <= 3
     return st.tuples(
-        st.sampled_from(["", "x-", "db_", "My", "refresh."]),
+        st.sampled_from(["", "x-", "db_", "refresh."] + ([] if short else ["My"])),
         st.sampled_from(["_", "-", "", " "]),
-        st.sampled_from(["", "_value", "-Header", "s"]),
+        st.sampled_from(["", "_value", "-Header"] + ([] if short else ["s"])),
         st.sampled_from([str.lower, str.upper, str.title]),
     ).map(lambda t: t[0] + t[3](t[1].join(parts)) + t[2])
 
 
 secret_keys = st.sampled_from(DEFAULT_REDACT_KEYS).flatmap(key_variants)
-# Safe keys: letters that cannot spell any redact key (no 'a', 'e', 'o' ...).
-safe_keys = st.text(alphabet="bdfghlmnpqrvwxyz_0123456789", min_size=1, max_size=8)
+# Safe keys: letters that cannot spell any redact key (no 'a', 'e', 'o', 'w' ...).
+safe_keys = st.text(alphabet="bdfghlmnpqrvxyz_0123456789", min_size=1, max_size=8)
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=40), st.binary(max_size=40),
@@ -284,26 +398,50 @@ def nested(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     )
 
 
+@dataclasses.dataclass
+class Holder:
+    rows: int
+    secret_field: str
+
+
+class Attrs:
+    def __init__(self, key: str, secret: str) -> None:
+        self.rows = 1
+        self.credentials = secret
+
+
+HOLDERS = [
+    lambda key, secret: {key: secret},                        # under a secret key
+    lambda key, secret: [("Accept", "*/*"), (key, secret)],   # a header list
+    lambda key, secret: {"name": key, "value": secret},       # HAR / k8s env entry
+    lambda key, secret: Login("bob", secret),                 # namedtuple field
+    lambda key, secret: Holder(1, secret),                    # dataclass field
+    lambda key, secret: Attrs(key, secret),                   # an object's attribute
+    lambda key, secret: {"msg": f"login failed {key}={secret} for bob"},  # key=value text
+    lambda key, secret: {"url": f"redis://:{secret}@cache:6379/0"},       # URL password
+]
+
+
 @st.composite
 def evidence_with_secrets(draw: st.DrawFn) -> tuple[dict[Any, Any], list[str]]:
     """Arbitrary nested evidence with secrets planted under redact keys at random depths."""
     base = draw(st.dictionaries(st.one_of(safe_keys, secret_keys), nested(scalars), max_size=6))
     secrets = draw(st.lists(secret_values, min_size=1, max_size=4))
     for secret in secrets:
-        holder: dict[Any, Any] = {draw(secret_keys): secret}
+        holder: Any = draw(st.sampled_from(HOLDERS))(draw(secret_keys), secret)
         for _ in range(draw(st.integers(0, 5))):
             wrap = draw(st.sampled_from(["dict", "list", "tuple"]))
             if wrap == "dict":
                 holder = {draw(safe_keys): holder}
             elif wrap == "list":
-                holder = [holder]  # type: ignore[assignment]
+                holder = [holder]
             else:
-                holder = (holder,)  # type: ignore[assignment]
+                holder = (holder,)
         base[draw(safe_keys) + "_" + str(len(base))] = holder
     return base, secrets
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(evidence_with_secrets(), st.sampled_from([64, 200, 2048, 100_000]), st.booleans())
 def test_property_no_secret_escapes_output_is_json_and_within_limit(
     case: tuple[dict[Any, Any], list[str]], limit: int, raw: bool
@@ -315,10 +453,12 @@ def test_property_no_secret_escapes_output_is_json_and_within_limit(
     assert isinstance(out, dict)
     assert len(text) <= limit
     text = readable(out)
+    around = repr(data)
     for secret in secrets:
-        assert secret not in text
-        assert secret[len(SECRET_TAG):] not in text  # not even the tail
-    assert n >= 0
+        around = around.replace(secret, " ")
+    for secret in secrets:  # not any 4 characters of it that the rest of the data lacks
+        assert_no_part_of(secret, text, around)
+    assert n >= len(secrets) or TRUNCATED in text
 
 
 @settings(max_examples=200, deadline=None)
@@ -329,15 +469,93 @@ def test_property_anything_renders(data: Any, limit: int) -> None:
     assert len(compact(out)) <= limit
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=80), st.text(max_size=80),
-       st.sampled_from(["Bearer {s}", "password={s}", "{{'api_key': '{s}'}}",
-                        "https://u:{s}@h/", "Token {s}"]))
-def test_property_secret_shapes_in_free_text(before: str, after: str, shape: str) -> None:
-    secret = "Zq9" + "7f3a9c1e5b2d8f40"
-    r = Redactor(DEFAULT_REDACT_KEYS, payload_limit=2048, allow_raw_payloads=False)
-    out, n = r.text(f"{before} {shape.format(s=secret)} {after}")
-    assert secret not in out and n >= 1
+#: Secrets as they look: letters, digits and the symbols tokens and passwords hold.
+secret_tokens = st.text(alphabet="abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.~+/",
+                        min_size=10, max_size=24).map(lambda s: "Z9q" + s)
+passwords = st.text(alphabet="abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.@/!#$%",
+                    min_size=6, max_size=20).map(lambda s: "Z9q" + s)
+# (template, secret): every shape the docs promise to find in free text.
+TEXT_SHAPES = [
+    ("Authorization: Bearer {s}", secret_tokens),
+    ("Token {s}", secret_tokens),
+    ("password={s}", passwords),
+    ("{key}={s}", passwords),
+    ("{key}: {s}", secret_tokens),
+    ("{key} {s}", secret_tokens),
+    ("my {key} is {s}", secret_tokens),
+    ("{{'{key}': '{s}'}}", passwords),
+    ('{{"{key}": "{s}"}}', passwords),
+    ("https://user:{s}@example.com/x", passwords),
+    ("redis://:{s}@cache:6379/0", passwords),
+    ("-----BEGIN RSA PRIVATE KEY-----\n{s}\n-----END RSA PRIVATE KEY-----", secret_tokens),
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{s}\n", secret_tokens),
+]
+text_keys = st.sampled_from([k for k in DEFAULT_REDACT_KEYS]).flatmap(key_variants).filter(
+    lambda k: " " not in k)
+
+
+@st.composite
+def text_with_secret(draw: st.DrawFn) -> tuple[str, str, str]:
+    template, secrets = draw(st.sampled_from(TEXT_SHAPES))
+    secret = draw(secrets)
+    before = draw(st.text(max_size=60))
+    after = draw(st.text(max_size=60))
+    shape = template.format(s=secret, key=draw(text_keys))
+    return f"{before} {shape} {after}", secret, before + after + shape.replace(secret, " ")
+
+
+@settings(max_examples=500, deadline=None)
+@given(text_with_secret(), st.sampled_from([64, 300, 2048]))
+def test_property_no_part_of_a_secret_in_free_text_survives(
+    case: tuple[str, str, str], limit: int
+) -> None:
+    text, secret, around = case
+    r = Redactor(DEFAULT_REDACT_KEYS, payload_limit=limit, allow_raw_payloads=False)
+    out, n = r.text(text)
+    assert n >= 1
+    assert_no_part_of(secret, out, around)
+    ev, _ = r.evidence({"note": text, "nested": [{"msg": text}]})
+    assert_no_part_of(secret, readable(ev), around)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["4", "51", "37", "6011"]), st.integers(13, 19),
+       st.sampled_from(["", " ", "-"]))
+def test_property_card_numbers_are_found_with_any_grouping(
+    seed: int, prefix: str, length: int, sep: str
+) -> None:
+    body = (prefix + str(seed).zfill(length))[: length - 1]
+    check = next(d for d in "0123456789" if _luhn_ok(body + d))
+    digits = body + check
+    grouped = sep.join(digits[i:i + 4] for i in range(0, len(digits), 4)) if sep else digits
+    r = Redactor(DEFAULT_REDACT_KEYS, 2048, False)
+    out, n = r.text(f"charged {grouped} twice")
+    assert out == f"charged {REDACTED} twice" and n == 1
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+# Text people write that holds no secret: prose around the keys, numbers, dates, paths, URLs.
+CLEAN_WORDS = ["rows", "fetched", "AAPL", "no", "ack", "in", "1s", "orders/submit", "waited",
+               "EXTERNAL.TIMEOUT", "2024-01-02", "12:00:00", "840", "ms", "p95", "ok", "failed",
+               "token", "expired", "password", "reset", "link", "sent", "auth", "service",
+               "down", "cookie", "consent", "shown", "https://example.com/a?b=1", "(3/5)",
+               "author", "bob", "rows>=300", "v2.1", "retry", "#42", "user@example.com"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CLEAN_WORDS), max_size=12),
+       st.lists(st.sampled_from([" ", ", ", "; ", " - ", " / "]), min_size=12, max_size=12))
+def test_property_clean_text_passes_unchanged(words: list[str], seps: list[str]) -> None:
+    text = "".join(w + seps[i] for i, w in enumerate(words)).strip()
+    r = Redactor(DEFAULT_REDACT_KEYS, 2048, False)
+    assert r.text(text) == (text, 0)
 
 
 @settings(deadline=None)

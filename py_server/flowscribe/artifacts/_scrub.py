@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flowscribe.config import DEFAULT_REDACT_KEYS as _DEFAULT_KEYS
 from flowscribe.redact import Redactor
 
 __all__ = ["Scrubber"]
 
-_DEFAULT_KEYS = ("api_key", "token", "password", "secret", "auth", "cookie")
 
 
 class Scrubber:

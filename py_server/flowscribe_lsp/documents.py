@@ -3,8 +3,10 @@
 Marker scans of open documents are cached per version (and re-parse only the top-level
 blocks an edit touched, see :class:`~flowscribe_lsp.markers.MarkerScanner`), so lenses,
 hovers and completion on a large file cost a lookup. Closed files are read from disk,
-cached by mtime. Columns inside the server are code points; :func:`position` converts to
-the client's position encoding (UTF-16 unless negotiated otherwise).
+cached by mtime. Columns inside the server are code points; :func:`position`,
+:func:`range_of` and :func:`char_index` convert to and from the client's position encoding
+with pygls' :class:`~pygls.workspace.PositionCodec` for the encoding negotiated at
+``initialize`` (UTF-8 for Neovim, UTF-16 for VS Code, UTF-32 where offered).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
+from pygls.workspace import PositionCodec
 
 from .markers import MarkerScan, MarkerScanner, split_lines
 from .paths import path_to_uri, regular_file, uri_to_path
@@ -23,26 +26,31 @@ from .paths import path_to_uri, regular_file, uri_to_path
 if TYPE_CHECKING:
     from .server import FlowscribeServer
 
-__all__ = ["Documents", "char_index", "position", "range_of"]
+__all__ = ["UTF16", "Documents", "char_index", "position", "range_of"]
 
 _DISK_CACHE = 256
 
 
-def position(lines: Sequence[str], line: int, col: int, utf16: bool = True) -> lsp.Position:
-    """A client position for a code-point column (UTF-16 code units unless ``utf16``
-    is False, i.e. the client negotiated UTF-32)."""
-    if utf16 and 0 <= line < len(lines):
-        text = lines[line]
-        if not text.isascii():
-            prefix = text[:col]
-            col = len(prefix) + sum(1 for ch in prefix if ord(ch) > 0xFFFF)
-    return lsp.Position(line=max(line, 0), character=max(col, 0))
+#: The LSP default, for a client that negotiated nothing (and before ``initialize``).
+UTF16 = PositionCodec(lsp.PositionEncodingKind.Utf16)
 
 
-def range_of(lines: Sequence[str], line: int, start: int, end: int, utf16: bool = True
-             ) -> lsp.Range:
-    return lsp.Range(start=position(lines, line, start, utf16),
-                     end=position(lines, line, end, utf16))
+def position(lines: Sequence[str], line: int, col: int, codec: PositionCodec = UTF16
+             ) -> lsp.Position:
+    """The client position of code-point column ``col`` on ``line``, in ``codec``'s units."""
+    line, col = max(line, 0), max(col, 0)
+    # Past the end pygls answers (len(lines), 0): keep what we were given. On ASCII every
+    # encoding counts alike, and lenses convert hundreds of positions per request.
+    if line >= len(lines) or lines[line].isascii():
+        return lsp.Position(line=line, character=col)
+    return codec.position_to_client_units(lines, lsp.Position(line=line, character=col))
+
+
+def range_of(lines: Sequence[str], line: int, start: int, end: int,
+             codec: PositionCodec = UTF16) -> lsp.Range:
+    """The client range of code-point columns ``start``..``end`` on ``line``."""
+    return lsp.Range(start=position(lines, line, start, codec),
+                     end=position(lines, line, end, codec))
 
 
 class Documents:
@@ -56,12 +64,19 @@ class Documents:
         self._disk: OrderedDict[Path, tuple[tuple[int, int], list[str]]] = OrderedDict()
 
     @property
-    def utf16(self) -> bool:
+    def codec(self) -> PositionCodec:
+        """The codec of the position encoding negotiated with the client."""
         try:
-            enc = self.server.workspace.position_encoding
-        except RuntimeError:
-            return True
-        return enc not in (lsp.PositionEncodingKind.Utf32, "utf-32")
+            return self.server.workspace.position_codec
+        except RuntimeError:  # no workspace before `initialize`
+            return UTF16
+
+    @property
+    def utf16(self) -> PositionCodec:
+        """The negotiated codec under its former name: diagnostics, catalog_checks,
+        code_actions and navigation still pass ``documents.utf16``; rename to
+        :attr:`codec` there and delete this."""
+        return self.codec
 
     def is_open(self, uri: str) -> bool:
         try:
@@ -151,16 +166,13 @@ class Documents:
         self._disk.clear()
 
 
-def char_index(lines: Sequence[str], pos: lsp.Position, utf16: bool = True) -> int:
+def char_index(lines: Sequence[str], pos: lsp.Position, codec: PositionCodec = UTF16) -> int:
     """The code-point column of a client position (inverse of :func:`position`)."""
-    if not utf16 or not 0 <= pos.line < len(lines):
+    if not 0 <= pos.line < len(lines):
         return pos.character
     text = lines[pos.line]
     if text.isascii():
         return pos.character
-    units = 0
-    for i, ch in enumerate(text):
-        if units >= pos.character:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(text)
+    if pos.character >= codec.client_num_units(text):
+        return len(text)  # pygls would clamp to the last character (and in place)
+    return codec.position_from_client_units(lines, pos).character

@@ -1,4 +1,6 @@
-"""Issue 3, point 5: hover on a flow id, in code and in flows.yaml; trace text escaped."""
+"""Issue 3, point 5: hover on a flow id, in code and in flows.yaml; trace text inert.
+Issue 7, point 6 and issue 13: compact (a few lines, most important first), the run by its
+time, ids in code spans, and no backslashes where markdown needs none (Neovim shows them)."""
 
 from __future__ import annotations
 
@@ -27,16 +29,22 @@ async def test_hover_in_code_shows_catalog_and_latest_run(
     session.open(broker)
     line = find_line(broker, 'flowscribe.flow("orders/submit"')
     text = await _hover_when_run(session, broker, line, col(broker, line, "orders/") + 3)
-    assert "Submit order to broker and await ack" in text
-    # parent chain, root first (only what markdown acts on is escaped: no backslashes here)
-    assert "premarket/prepare › agent/decision/evaluate › orders/submit" in text
-    assert "ack received with order_id" in text  # success criteria
-    assert "EXTERNAL.TIMEOUT, EXTERNAL.REJECTED" in text  # failure classes
-    assert "**SLA p95:** 1000 ms" in text
-    assert "trading/broker.py" in text  # code refs
-    assert "✗ 1" in text and "p95" in text
-    assert "**last failure:** EXTERNAL.TIMEOUT — no ack from the broker at " \
-           "trading/broker.py:" in text
+    lines = text.split("  \n")
+    # Most important first: what the flow is, then what the latest run did.
+    assert lines[0] == "**`orders/submit`** — Submit order to broker and await ack."
+    run = re.fullmatch(r"latest run (\d\d:\d\d:\d\d) · ✓ (\d+)  ✗ 1  p95 [\d.]+ ms "
+                       r"\(SLA 1000\)  last: EXTERNAL\.TIMEOUT", lines[1])
+    assert run, lines[1]
+    fail_line = find_line(broker, 'f.failure("EXTERNAL.TIMEOUT"') + 1
+    assert lines[2] == ("last failure: `EXTERNAL.TIMEOUT` no ack from the broker at "
+                        f"`trading/broker.py:{fail_line}`")
+    assert lines[3] == "parent: `premarket/prepare` › `agent/decision/evaluate`"
+    assert lines[4] == ("success: ack received with order_id · "
+                        "fails as: `EXTERNAL.TIMEOUT`, `EXTERNAL.REJECTED`")
+    assert len(lines) == 5 and "\n\n" not in text  # compact: no blank lines between
+    # The time, not the raw run id; and nothing escaped that needs no escaping.
+    run_id = (trading_ws / ".autodev" / "latest").resolve().name
+    assert run_id not in text and "\\" not in text
 
 
 async def test_hover_in_flows_yaml(session: Session, trading_ws: Path) -> None:
@@ -44,11 +52,21 @@ async def test_hover_in_flows_yaml(session: Session, trading_ws: Path) -> None:
     flows = trading_ws / ".autodev" / "flows.yaml"
     line = find_line(flows, '- id: "data/fetch/minute_candles"')
     text = await _hover_when_run(session, flows, line, col(flows, line, "fetch"))
-    assert "Fetch minute candles for the active ticker and date" in text
-    assert "DATA.EMPTY" in text and "**SLA p95:** 800 ms" in text
+    assert text.startswith("**`data/fetch/minute_candles`** — Fetch minute candles for the "
+                           "active ticker and date.")
+    assert "(SLA 800)" in text and "last failure: `DATA.EMPTY` no minute candles" in text
+    # Brackets and ">=" in catalog text make no link and need no backslash.
+    assert "success: rows >= 300 (+1 more)" in text
+    assert "fails as: `DATA.EMPTY`, `EXTERNAL.4xx`, `EXTERNAL.5xx` +1" in text
     parent = find_line(flows, 'parent: "data/fetch/minute_candles"')
     assert await session.hover(flows, parent, col(flows, parent, "minute")) is not None
     assert await session.hover(flows, 0, 0) is None
+    disabled = find_line(flows, '- id: "indicators/rsi/compute"')
+    text = await _hover_when_run(session, flows, disabled, col(flows, disabled, "rsi"))
+    assert text.split("  \n")[0] == (
+        "**`indicators/rsi/compute`** — Relative strength index (not used by the agent yet)."
+        " · disabled in flows.yaml")
+    assert "not in the latest run" in text
 
 
 async def test_nothing_from_a_trace_becomes_a_link_or_html(
@@ -72,11 +90,10 @@ async def test_nothing_from_a_trace_becomes_a_link_or_html(
     await session.start(ws)
     line = find_line(app, 'flowscribe.flow("evil/flow")')
     text = await _hover_when_run(session, app, line, col(app, line, "evil/"))
-    # the link-like token is a code span (inert), the bracket escaped, the tag an entity
-    assert "\\[run `me](command:workbench.action.terminal.new)`" in text
-    prose = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
-    assert "](" not in prose and "command:" not in prose and "<img" not in text
-    assert "&lt;img" in text
+    assert "run me" in text
+    # No unescaped "](" (a link) or "<" (a tag): only those characters are escaped.
+    assert not re.search(r"(?<!\\)\]\(", text) and not re.search(r"(?<!\\)<", text)
+    assert "[run me\\](command:workbench.action.terminal.new) \\<img src=x" in text
 
 
 async def test_plain_text_for_a_client_without_markdown(
@@ -93,5 +110,6 @@ async def test_plain_text_for_a_client_without_markdown(
     assert result is not None and isinstance(result.contents, lsp.MarkupContent)
     assert result.contents.kind == lsp.MarkupKind.PlainText
     text = result.contents.value
-    assert "premarket/prepare › agent/decision/evaluate › orders/submit" in text
-    assert "\\" not in text and "**" not in text
+    assert text.startswith("orders/submit — Submit order to broker and await ack.\n")
+    assert "\nparent: premarket/prepare › agent/decision/evaluate\n" in text
+    assert "\\" not in text and "**" not in text and "`" not in text

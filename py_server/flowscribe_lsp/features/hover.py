@@ -1,79 +1,171 @@
 """``textDocument/hover`` on a flow id, in Python code or in flows.yaml.
 
-Shows what the catalog says (description, parent chain, success criteria, failure
-classes, SLA, code refs) and what the latest run did (counts, p95, the last failure with
-file:line). Catalog text and trace text are both untrusted (a repository or a trace can
-hold anything): every piece goes through :func:`~flowscribe_lsp.markdown.escape`, so the
-hover has no links, no command links and no HTML.
+A few short lines, most important first, so the popup does not cover the code around it:
+
+1. the id (a code span) and the catalog's description (or why there is none);
+2. the latest run, by its start time: the lens's outcome text, or the SLA with no run;
+3. the last failure: class, reason, file:line;
+4. the parent chain; 5. the first success criterion and the failure classes.
+
+Catalog and trace text are untrusted (a repository or a trace can hold anything), and
+must stay inert: ids, classes and paths go in code spans (nothing renders inside one);
+free text escapes only what could start markup where it stands (see :func:`_text`), so
+editors that show markdown source (Neovim) show few backslashes, and none is a link, a
+``command:`` link or HTML. A client without markdown gets the same lines as plain text.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
 from ..documents import range_of
-from ..markdown import escape
 from .lenses import fmt_ms, outcome_text
 
 if TYPE_CHECKING:
     from ..index import Project
     from ..server import FlowscribeServer
 
-__all__ = ["Hover", "hover_markdown"]
+__all__ = ["Hover", "hover_lines", "hover_markdown", "hover_plain"]
 
-MAX_ITEMS = 12
+#: Failure classes shown; more are counted.
+MAX_CLASSES = 3
+#: Code points of free text (a description, a reason) before it is cut with "…".
+MAX_TEXT = 160
+
+#: A segment of a hover line: ("id" | "code" | "text" | "label", content). Labels are
+#: our own words, shown as they are.
+Segment = tuple[str, str]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+#: What can start markup inside a paragraph: emphasis and code (* _ ` ~), HTML and
+#: autolinks (<), entities (&name;), inline links and images (](), bare URLs (GFM
+#: autolinks: scheme://, www., user@host) and escapes (\ before punctuation). Brackets
+#: alone make no link: the hover has no link reference definitions.
+_MARKUP = re.compile(
+    r"[*`~<]"
+    r"|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"
+    r"|&(?=#?[A-Za-z0-9]+;)"
+    r"|\\(?=[!-/:-@\[-`{-~])"
+    r"|\](?=\()"
+    r"|:(?=//)"
+    r"|(?<=\bwww)\."
+    r"|(?<=[A-Za-z0-9])@(?=[A-Za-z0-9])",
+    re.IGNORECASE,
+)
 
 
-def hover_markdown(project: Project, flow_id: str) -> str:
-    """The hover text for ``flow_id`` in ``project``."""
+def _flat(value: object, limit: int = MAX_TEXT) -> str:
+    s = _CONTROL.sub(" ", value if isinstance(value, str) else str(value)).strip()
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
+def _text(value: object) -> str:
+    """Free text as inline markdown that renders as the characters it is."""
+    s = _MARKUP.sub(lambda m: "\\" + m.group(0), _flat(value))
+    # Free text never starts a hover line (a label or code span comes first), so block
+    # markup (#, >, -, 1., tables, link definitions) cannot begin in it.
+    return s
+
+
+def _code(value: object) -> str:
+    """A code span: shown verbatim, never rendered (CommonMark 6.1)."""
+    s = _flat(value)
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _when(ts: float) -> str:
+    """A run's start: its time today, else its date and time (local, as the runtime's
+    console shows it)."""
+    at = time.localtime(ts)
+    same_day = time.strftime("%Y-%m-%d", at) == time.strftime("%Y-%m-%d")
+    return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M", at)
+
+
+def hover_lines(project: Project, flow_id: str) -> list[list[Segment]]:
+    """The hover for ``flow_id`` as lines of segments (rendered by :func:`hover_markdown`
+    and :func:`hover_plain`)."""
     spec = project.catalog.get(flow_id)
-    out = [f"**{escape(flow_id)}**"]
+    head: list[Segment] = [("id", flow_id)]
     if spec is None:
-        out.append("*not declared in flows.yaml*" if project.has_catalog
-                   else "*no flows.yaml in this project*")
+        head.append(("label", " — not declared in flows.yaml" if project.has_catalog
+                     else " — no flows.yaml in this project"))
     else:
-        if not spec.enabled:
-            out.append("*disabled in flows.yaml (enabled: false)*")
         if spec.description:
-            out.append(escape(spec.description))
-        chain = project.catalog.parent_chain(flow_id)
-        if chain:
-            path = " › ".join(escape(c) for c in reversed(chain))
-            out.append(f"**parent chain:** {path} › {escape(flow_id)}")
-        if spec.success_criteria:
-            out.append("**success criteria:**\n" + "\n".join(
-                f"- {escape(c)}" for c in spec.success_criteria[:MAX_ITEMS]))
-        if spec.failure_classes:
-            out.append("**failure classes:** " + ", ".join(
-                escape(c) for c in spec.failure_classes[:MAX_ITEMS]))
-        if spec.code_refs:
-            out.append("**code refs:** " + ", ".join(
-                escape(c) for c in spec.code_refs[:MAX_ITEMS]))
-    sla = project.sla_ms(flow_id)
-    if sla is not None:
-        out.append(f"**SLA p95:** {fmt_ms(sla)} ms")
+            head += [("label", " — "), ("text", spec.description)]
+        if not spec.enabled:
+            head.append(("label", " · disabled in flows.yaml" if spec.description
+                         else " — disabled in flows.yaml"))
+    lines = [head]
+
     run = project.run
-    if run.run_id is not None:
-        out.append(f"**latest run** {escape(run.run_id)}: {escape(outcome_text(project, flow_id))}")
+    sla = project.sla_ms(flow_id)
+    if run.run_id is None:
+        lines.append([("label", "no runs yet" + (f" · SLA p95 {fmt_ms(sla)} ms"
+                                                 if sla is not None else ""))])
+    else:
+        when = _when(run.started) if run.started is not None else "latest"
+        lines.append([("label", f"latest run {when} · "),
+                      ("text", outcome_text(project, flow_id))])
         outcome = run.outcomes.get(flow_id) if run.outcomes else None
         last = outcome.last_failure if outcome is not None else None
         if last is not None:
-            where = f" at {escape(last.file)}:{last.line}" if last.file and last.line else ""
-            reason = f" — {escape(last.reason)}" if last.reason else ""
-            out.append(f"**last failure:** {escape(last.error_class)}{reason}{where}")
-    else:
-        out.append("no runs yet")
-    return "\n\n".join(out)
+            line: list[Segment] = [("label", "last failure: "), ("code", last.error_class)]
+            if last.reason:
+                line += [("label", " "), ("text", last.reason)]
+            if last.file and last.line:
+                line += [("label", " at "), ("code", f"{last.file}:{last.line}")]
+            lines.append(line)
+
+    if spec is not None:
+        chain = project.catalog.parent_chain(flow_id)
+        if chain:
+            line = [("label", "parent: ")]
+            for n, parent in enumerate(reversed(chain)):
+                line += [("label", " › ")] if n else []
+                line.append(("code", parent))
+            lines.append(line)
+        line = []
+        if spec.success_criteria:
+            more = len(spec.success_criteria) - 1
+            line += [("label", "success: "), ("text", spec.success_criteria[0])]
+            line += [("label", f" (+{more} more)")] if more else []
+        if spec.failure_classes:
+            line += [("label", " · " if line else ""), ("label", "fails as: ")]
+            for n, cls in enumerate(spec.failure_classes[:MAX_CLASSES]):
+                line += [("label", ", ")] if n else []
+                line.append(("code", cls))
+            extra = len(spec.failure_classes) - MAX_CLASSES
+            line += [("label", f" +{extra}")] if extra > 0 else []
+        if line:
+            lines.append(line)
+    return lines
 
 
-def plain(markdown: str) -> str:
-    """The hover for a client that renders no Markdown: escapes and emphasis removed."""
-    text = re.sub(r"(?<!\\)\*", "", markdown)  # emphasis marks, not escaped stars
-    text = re.sub(r"\\(.)", r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">")
+def hover_markdown(project: Project, flow_id: str) -> str:
+    """The hover text for ``flow_id`` in ``project``, as markdown (hard line breaks)."""
+    return "  \n".join("".join(_markdown(seg) for seg in line)
+                        for line in hover_lines(project, flow_id))
+
+
+def _markdown(segment: Segment) -> str:
+    kind, s = segment
+    if kind == "id":
+        return f"**{_code(s)}**"
+    if kind == "code":
+        return _code(s)
+    return _text(s) if kind == "text" else s
+
+
+def hover_plain(project: Project, flow_id: str) -> str:
+    """The same hover for a client that renders no markdown."""
+    return "\n".join("".join(s if kind == "label" else _flat(s) for kind, s in line)
+                      for line in hover_lines(project, flow_id))
 
 
 class Hover:
@@ -99,10 +191,10 @@ class Hover:
         if ref is None:
             return None
         lines = self.server.documents.lines(params.text_document.uri) or []
-        text = hover_markdown(ref.project, ref.flow_id)
-        kind = lsp.MarkupKind.Markdown
-        if not self._markdown_ok():
-            kind, text = lsp.MarkupKind.PlainText, plain(text)
+        if self._markdown_ok():
+            kind, text = lsp.MarkupKind.Markdown, hover_markdown(ref.project, ref.flow_id)
+        else:
+            kind, text = lsp.MarkupKind.PlainText, hover_plain(ref.project, ref.flow_id)
         return lsp.Hover(
             contents=lsp.MarkupContent(kind=kind, value=text),
-            range=range_of(lines, ref.line, ref.start, ref.end, self.server.documents.utf16))
+            range=range_of(lines, ref.line, ref.start, ref.end, self.server.documents.codec))

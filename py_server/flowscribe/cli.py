@@ -496,11 +496,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # -- timeline -------------------------------------------------------------------------------
 
 
-def cmd_timeline(args: argparse.Namespace) -> int:
+def _one_run(args: argparse.Namespace) -> tuple[Path, Any, Any, Any]:
+    """(root, config, run info, run view) of ``args.run``, else the latest run."""
     from flowscribe.config import load_config
     from flowscribe.story import load_info, runs_to_compare
-    from flowscribe.timeline import TimelineFilter, render, select
-    from flowscribe.trace import EVENT_TYPES
 
     root = _root(args)
     config, _ = load_config(root)
@@ -509,8 +508,16 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         raise CliError(f"no run {args.run} in {config.autodev_dir}" if args.run
                        else f"no runs in {config.autodev_dir}")
     run = load_info(info)
-    if run is None:
+    if run is None or not run.events:
         raise CliError(f"run {info.run_id} has no readable trace")
+    return root, config, info, run
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from flowscribe.timeline import TimelineFilter, render, select
+    from flowscribe.trace import EVENT_TYPES
+
+    _, _, info, run = _one_run(args)
     types: set[str] = set()
     for t in args.type or []:
         types.update(x.strip() for x in t.split(",") if x.strip())
@@ -549,19 +556,9 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from flowscribe.catalog import CATALOG_FILE, load_catalog
-    from flowscribe.config import load_config
     from flowscribe.export import chrome_trace, failure_sequence, flow_graph
-    from flowscribe.story import load_info, runs_to_compare
 
-    root = _root(args)
-    config, _ = load_config(root)
-    _, info = runs_to_compare(config.autodev_dir, after=args.run)
-    if info is None:
-        raise CliError(f"no run {args.run} in {config.autodev_dir}" if args.run
-                       else f"no runs in {config.autodev_dir}")
-    run = load_info(info)
-    if run is None or not run.events:
-        raise CliError(f"run {info.run_id} has no readable trace")
+    root, config, info, run = _one_run(args)
     if args.format == "chrome":
         text = json.dumps(chrome_trace(run), ensure_ascii=False, separators=(",", ":"))
     else:

@@ -182,6 +182,19 @@ class AppendFile:
         self._close_fd()
         return self._open()
 
+    def _rotate_or_grow(self, fd: int) -> int:
+        """Rotate; when renaming fails (a planted ``.1`` folder, a read-only folder), keep
+        appending to the file rather than losing events: warned once, not retried."""
+        try:
+            return self._rotate(fd)
+        except OSError as exc:
+            if self._fd is None:  # the path could not be opened again: a write failure
+                raise
+            warn_once(f"rotate:{self.path}", f"cannot rotate {self.path} "
+                      f"({exc.strerror or exc}); it grows past its size limit instead")
+            self.max_bytes = 0
+            return fd
+
     def write(self, data: bytes) -> bool:
         """Append ``data`` (whole lines). Returns False if it was dropped."""
         if not data:
@@ -196,7 +209,7 @@ class AppendFile:
             if self.max_bytes > 0 and self._size + len(data) > self.max_bytes:
                 self._size = os.fstat(fd).st_size  # others may have written: look again
                 if self._size > 0 and self._size + len(data) > self.max_bytes:
-                    fd = self._rotate(fd)
+                    fd = self._rotate_or_grow(fd)
                     if prefixed:  # the torn line stays behind in the rotated file
                         data, prefixed = data[1:], False
             self._write_all(fd, data)

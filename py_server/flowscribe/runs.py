@@ -170,9 +170,8 @@ class RunLayout:
             _refused.add(str(self.runs_dir))
             raise OSError(errno.EPERM, self._outside_message())
         path.mkdir(parents=True, exist_ok=True)
-        marker = path / RUN_MARKER
-        if not marker.exists():
-            marker.write_text(run_id + "\n", encoding="utf-8")
+        with contextlib.suppress(FileExistsError):  # a second session of the same run
+            _create(path / RUN_MARKER, run_id + "\n")
         self._point_latest(run_id)
         return path
 
@@ -211,7 +210,7 @@ class RunLayout:
         except (OSError, NotImplementedError):
             _unlink(tmp)
         # Where links are not allowed (Windows without the privilege, some mounts).
-        tmp.write_text(target + "\n", encoding="utf-8")
+        _create(tmp, target + "\n")
         try:
             os.replace(tmp, self.latest_path)
         except OSError:
@@ -330,6 +329,14 @@ def _made_by_us(run_dir: Path) -> bool:
             return fh.read(256).strip() == run_dir.name
     except OSError:
         return False
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file; O_EXCL never follows a link planted in its place (FileExistsError)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                 0o644)
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _same_path(target: str, path: Path) -> bool:

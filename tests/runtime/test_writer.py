@@ -92,7 +92,24 @@ def test_rotation_keeps_n_generations_of_whole_lines(tmp_path: Path, backups: in
     assert len(numbers) > 15 * backups  # each backup is a full file of about 18 lines
 
 
-WRITE_LINES = """import json, sys
+def test_a_rotation_that_cannot_rename_keeps_writing_and_warns_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reset_warnings()
+    path = tmp_path / "trace.jsonl"
+    (tmp_path / "trace.jsonl.1").mkdir()  # a folder where the first backup goes
+    f = AppendFile(str(path), max_bytes=200, backups=1)
+    lines = [b'{"n":%d,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}\n' % n for n in range(20)]
+    assert all(f.write(line) for line in lines)
+    f.close()
+    assert path.read_bytes() == b"".join(lines)  # nothing lost, nothing torn
+    err = capsys.readouterr().err
+    assert err.count("cannot rotate") == 1 and "grows past its size limit" in err
+    reset_warnings()
+
+
+WRITE_LINES = """\
+import json, sys
 from flowscribe._writer import AppendFile
 
 f = AppendFile(sys.argv[1], max_bytes=4000, backups=500)

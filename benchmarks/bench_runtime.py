@@ -211,6 +211,20 @@ def flowscribe_case(session: Any, root: Path, name: str = "flowscribe: f.checkpo
     return Case(name, fields, run, root / ".autodev" / "trace.jsonl")
 
 
+def failure_case(session: Any, root: Path) -> Case:
+    """A failure: flushed from the caller's thread, on disk before the marker returns."""
+    def run(n: int) -> None:
+        with session.flow(FLOW, **CORRELATION) as f:
+            failure = f.failure
+            for _ in range(n):
+                failure("DATA.EMPTY", "no rows", severity="warn", **EVIDENCE)
+        session.flush()
+
+    return Case("(info) flowscribe: f.failure (on disk before it returns)",
+                "the same keys; severity, error_class, reason", run,
+                root / ".autodev" / "trace.jsonl")
+
+
 # --- peers --------------------------------------------------------------------------------
 
 def structlog_case(tmp: Path, callsite: bool) -> Case:
@@ -504,6 +518,8 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
             root = make_project(tmp / f"variant-{i}", ra_yaml)
             variants.append(flowscribe_case(
                 stack.enter_context(flowscribe_session(root)), root, name, fields))
+        root = make_project(tmp / "failures", RA_YAML_ENABLED)
+        variants.append(failure_case(stack.enter_context(flowscribe_session(root)), root))
         session_off = stack.enter_context(flowscribe_session(
             make_project(tmp / "filtered", RA_YAML_FILTERED, FLOWS_YAML_FILTERED)))
     except Exception as exc:  # report, and still measure the floor and the peers

@@ -34,8 +34,15 @@ if TYPE_CHECKING:
 
 #: Larger writes are split at line boundaries; each piece is still one os.write.
 _CHUNK = 1 << 20
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# O_NONBLOCK: opening a FIFO planted as the trace fails at once (ENXIO) instead of waiting
+# for a reader forever; on a regular file it changes nothing.
 _FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-          | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+          | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+
+#: What the summary says for the errors a full or capped disk gives.
+_WHY = {errno.ENOSPC: "disk full", errno.EFBIG: "file size limit reached",
+        getattr(errno, "EDQUOT", -1): "disk quota exceeded"}
 
 
 class Sink:
@@ -53,27 +60,48 @@ class Sink:
     def after_fork_child(self) -> None:
         """Drop state that must not be shared with the parent (connections, locks)."""
 
+    def not_written(self) -> tuple[int, str]:
+        """Events this sink could not store so far, and why (the first reason)."""
+        return 0, ""
+
+
+class _Refused(OSError):
+    """The path is not something flowscribe appends to (a link, a FIFO, a device)."""
+
 
 class AppendFile:
     """A file that whole lines are appended to, shared safely with other writers.
 
-    ``max_bytes`` > 0 rotates the file to ``<path>.1`` before a write would take it past
-    that size. The path is opened with ``O_NOFOLLOW``: a trace planted as a symlink (to a
-    file outside the project) is refused, never appended to through the link.
+    ``max_bytes`` > 0 rotates the file before a write would take it past that size:
+    ``<path>.1`` becomes ``.2`` and so on up to ``.<backups>`` (the oldest is dropped), and
+    the file becomes ``.1``. Rotation is done under an ``flock`` of the file, so processes
+    sharing it rotate it once.
 
-    Whole lines, always: a write cut short (full disk, file-size limit) is rolled back to
-    where it started when no other process has written since, and otherwise the next write
-    begins with a newline, so the torn part stays a line of its own that readers skip and
-    is never glued to the next event. Dropped events are counted and reported once.
+    Only a regular file is written, and never through a link: the path is opened with
+    ``O_NOFOLLOW`` (a trace planted as a symlink to a file outside the project is refused),
+    and a FIFO or a device is refused instead of hanging or filling up. One warning each.
+
+    Whole lines, always: a write cut short (full disk, file-size limit) is cut back to the
+    last whole line when no other process wrote since; otherwise (or when truncating
+    fails) the next write begins with a newline, so the torn part stays a line of its own
+    that readers skip and is never glued to the next event. Dropped events are counted
+    (:attr:`dropped`, :meth:`Sink.not_written`: the summary shows the count) and the
+    first failure is reported once.
+
+    Writing costs no ``stat``: the file's size is counted as it is written, and the path
+    is looked at only every :attr:`CHECK_EVERY_S` (has another process rotated or removed
+    it?), before a rotation and after a fork.
     """
 
     #: How often the path is checked for replacement (rotation or deletion by another
-    #: process): a stat per write would cost a tenth of a failure's recording.
+    #: process): a stat per write cost a tenth of a failure's recording.
     CHECK_EVERY_S = 0.5
 
-    def __init__(self, path: str, max_bytes: int = 0) -> None:
+    def __init__(self, path: str, max_bytes: int = 0, backups: int = 1) -> None:
         self.path = path
         self.max_bytes = max_bytes
+        #: rotated files kept: ``<path>.1`` (newest) .. ``<path>.<backups>``.
+        self.backups = max(1, backups)
         #: bytes this process wrote, to tell whether other processes wrote too.
         self.bytes_written = 0
         #: events (lines) that could not be written, and why (the first reason).
@@ -82,27 +110,43 @@ class AppendFile:
         self._fd: int | None = None
         self._ino = 0
         self._checked = 0.0
-        self._size = 0  # the file's size when last looked at, plus what we wrote since
+        #: the file's size when last looked at, plus what this process wrote since: where
+        #: this process's next write lands if no other process writes in between.
+        self._size = 0
+        #: a cut line ends the file: the next write starts with a newline.
         self._torn = False
+        self._done = 0  # bytes of the current write on disk (for _drop)
 
     def _open(self) -> int:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        fd = os.open(self.path, _FLAGS, 0o644)
+        if not _NOFOLLOW and os.path.islink(self.path):  # no O_NOFOLLOW (Windows)
+            raise _Refused(errno.ELOOP, "is a link", self.path)
+        try:
+            fd = os.open(self.path, _FLAGS, 0o644)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):  # EMLINK: FreeBSD's O_NOFOLLOW
+                raise _Refused(exc.errno, "is a link", self.path) from None
+            if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+                raise _Refused(exc.errno, "is not a regular file", self.path) from None
+            raise
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # a FIFO or a device planted as the trace
             os.close(fd)
-            raise OSError(errno.EINVAL, "not a regular file", self.path)
+            raise _Refused(errno.EINVAL, "is not a regular file", self.path)
         self._fd, self._ino, self._size = fd, st.st_ino, st.st_size
         self._checked = time.monotonic()
         return fd
 
     def _current_fd(self) -> int:
         fd = self._fd
-        if fd is None:
-            return self._open()
         now = time.monotonic()
+        if fd is None:
+            if now - self._checked < self.CHECK_EVERY_S:  # refused or failed just now
+                raise OSError(errno.EAGAIN, "not retried yet", self.path)
+            self._checked = now
+            return self._open()
         if now - self._checked < self.CHECK_EVERY_S:
             return fd
         self._checked = now
@@ -118,69 +162,110 @@ class AppendFile:
         return fd
 
     def _rotate(self, fd: int) -> int:
+        """Shift ``.1``..``.N-1`` up one, the file to ``.1``; reopen the path."""
+        locked = _lock(fd)
         try:
-            still_ours = os.stat(self.path, follow_symlinks=False).st_ino == self._ino
-        except FileNotFoundError:
-            still_ours = False
-        if still_ours:
-            os.replace(self.path, self.path + ".1")
+            try:
+                still_ours = os.stat(self.path, follow_symlinks=False).st_ino == self._ino
+            except FileNotFoundError:
+                still_ours = False
+            if still_ours:  # else another process rotated it while we waited for the lock
+                # os.replace moves a planted link itself, never what it points at.
+                for n in range(self.backups - 1, 0, -1):
+                    older = f"{self.path}.{n}"
+                    if os.path.lexists(older):
+                        os.replace(older, f"{self.path}.{n + 1}")
+                os.replace(self.path, self.path + ".1")
+        finally:
+            if locked:
+                _unlock(fd)
         self._close_fd()
         return self._open()
+
+    def _rotate_or_grow(self, fd: int) -> int:
+        """Rotate; when renaming fails (a planted ``.1`` folder, a read-only folder), keep
+        appending to the file rather than losing events: warned once, not retried."""
+        try:
+            return self._rotate(fd)
+        except OSError as exc:
+            if self._fd is None:  # the path could not be opened again: a write failure
+                raise
+            warn_once(f"rotate:{self.path}", f"cannot rotate {self.path} "
+                      f"({exc.strerror or exc}); it grows past its size limit instead")
+            self.max_bytes = 0
+            return fd
 
     def write(self, data: bytes) -> bool:
         """Append ``data`` (whole lines). Returns False if it was dropped."""
         if not data:
             return True
         fd = None
-        start = -1
+        self._done = 0
+        prefixed = self._torn
+        if prefixed:
+            data = b"\n" + data
         try:
             fd = self._current_fd()
             if self.max_bytes > 0 and self._size + len(data) > self.max_bytes:
                 self._size = os.fstat(fd).st_size  # others may have written: look again
                 if self._size > 0 and self._size + len(data) > self.max_bytes:
-                    fd = self._rotate(fd)
-            if self._torn:
-                data = b"\n" + data
-            start = os.fstat(fd).st_size if self._torn or self.dropped else -1
+                    fd = self._rotate_or_grow(fd)
+                    if prefixed:  # the torn line stays behind in the rotated file
+                        data, prefixed = data[1:], False
             self._write_all(fd, data)
         except OSError as exc:
-            self._drop(fd, start, data, exc)
+            self._drop(fd, data, prefixed, exc)
             return False
         self._torn = False
         self.bytes_written += len(data)
         self._size += len(data)
         return True
 
-    def _drop(self, fd: int | None, start: int, data: bytes, exc: OSError) -> None:
+    def _drop(self, fd: int | None, data: bytes, prefixed: bool, exc: OSError) -> None:
         """A write failed, perhaps half done: keep the file made of whole lines."""
-        lines = data.count(b"\n")
-        self.dropped += lines
-        if not self.dropped_why:
-            self.dropped_why = exc.strerror or str(exc)
-        was_torn = self._torn  # a fragment before ``start`` still wants its newline
-        if fd is None:
-            pass
-        elif start < 0:
-            self._torn = True  # where this write began is unknown: assume it left a fragment
+        done = self._done
+        whole = data.rfind(b"\n", 0, done) + 1  # what landed, up to its last whole line
+        lost = data.count(b"\n", whole)
+        if prefixed and whole == 0:
+            lost -= 1  # the newline that would end the earlier torn line is not an event
+        self.dropped += lost
+        kept = done
+        if whole:
+            self._torn = False  # the earlier torn line (if any) got its newline
+        if fd is not None and done > whole:  # a cut line now ends the file
+            kept = whole if self._cut_back(fd, done - whole, done) else done
+            self._torn = kept != whole
+        self.bytes_written += kept
+        self._size += kept
+        if isinstance(exc, _Refused):
+            why = f"{exc.strerror}: flowscribe writes only regular files, never through a link"
         else:
-            try:
-                size = os.fstat(fd).st_size
-                if size != start and size - start < len(data):
-                    os.ftruncate(fd, start)  # only our cut line is past ``start``: undo it
-                    self._torn = was_torn
-                elif size != start:
-                    self._torn = True  # others wrote after our fragment: end it next time
-            except OSError:
-                self._torn = True
-        warn_once(
-            f"write:{self.path}",
-            f"cannot write {self.path}: {exc.strerror or exc}; "
-            "events are dropped (counted), the app runs on",
-        )
-        self._close_fd()
+            why = _WHY.get(exc.errno or 0) or exc.strerror or str(exc)
+        if exc.errno == errno.EAGAIN:
+            return  # not retried yet: already reported
+        if not self.dropped_why:
+            self.dropped_why = why
+        warn_once(f"write:{self.path}",
+                  f"cannot write {self.path} ({why}); events are dropped (summary.md "
+                  "counts them), the app runs on")
+        if fd is None or exc.errno not in _WHY:  # keep the descriptor for a full disk
+            self._close_fd()
 
-    @staticmethod
-    def _write_all(fd: int, data: bytes) -> None:
+    def _cut_back(self, fd: int, cut: int, done: int) -> bool:
+        """Truncate the ``cut`` bytes of a torn line off the end of the file; False when
+        that is not certainly safe (another process wrote since) or fails."""
+        try:
+            # The file ends where this process's count says only if no other process wrote
+            # since: then the torn line is the file's last bytes, and only ours.
+            size = os.fstat(fd).st_size
+            if size != self._size + done:
+                return False
+            os.ftruncate(fd, size - cut)
+        except OSError:
+            return False
+        return True
+
+    def _write_all(self, fd: int, data: bytes) -> None:
         view = memoryview(data)
         start, end = 0, len(data)
         while start < end:
@@ -190,7 +275,11 @@ class AppendFile:
                 stop = nl + 1 if nl >= start else start + _CHUNK
             done = start
             while done < stop:  # a short write happens only on a full disk or a signal
-                done += os.write(fd, view[done:stop])
+                n = os.write(fd, view[done:stop])
+                if n <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.path)
+                done += n
+                self._done = done
             start = stop
 
     def _close_fd(self) -> None:
@@ -202,13 +291,34 @@ class AppendFile:
                 pass
 
     def after_fork_child(self) -> None:
-        """Keep the inherited descriptor: O_APPEND makes sharing it safe."""
+        """Keep the inherited descriptor (O_APPEND makes sharing it safe); look at the path
+        and the size again at the next write, as two processes now append to it."""
+        self._checked = 0.0
 
     def close(self) -> None:
-        if self.dropped:
-            warn_once(f"dropped:{self.path}",
-                      f"{self.dropped} events not written to {self.path}: {self.dropped_why}")
         self._close_fd()
+
+
+def _lock(fd: int) -> bool:
+    """An exclusive flock on ``fd`` (POSIX); False where there is none."""
+    try:
+        import fcntl  # not at import time: only rotation needs it
+    except ImportError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    import fcntl
+
+    try:  # noqa: SIM105 - contextlib costs import time
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except OSError:
+        pass
 
 
 class Writer:
@@ -227,6 +337,8 @@ class Writer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.closed = False
+        #: sink name -> (events of batches it raised on, the first error): not written.
+        self._failed: dict[str, tuple[int, str]] = {}
         _live.add(self)
         self._start_thread()
 
@@ -266,11 +378,27 @@ class Writer:
                 try:
                     sink.write(batch)
                 except Exception as exc:
+                    lost, why = self._failed.get(sink.name, (0, ""))
+                    self._failed[sink.name] = (
+                        lost + n, why or f"the {sink.name} sink failed ({type(exc).__name__})")
                     warn_once(
                         f"sink:{sink.name}:{type(exc).__name__}",
                         f"the {sink.name} sink failed ({type(exc).__name__}: {exc}); "
                         "its events are dropped, the app runs on",
                     )
+
+    def not_written(self) -> tuple[int, str]:
+        """The most events any one sink could not store, and why: what the summary reports
+        as "N events not written"."""
+        worst = max(self._failed.values(), default=(0, ""))
+        for sink in self.sinks:
+            try:
+                n, why = sink.not_written()
+            except Exception:
+                continue
+            if n > worst[0]:
+                worst = (n, why)
+        return worst
 
     def close(self) -> None:
         """Flush what is left, stop the flusher and close the sinks. Idempotent."""

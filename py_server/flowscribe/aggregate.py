@@ -429,6 +429,10 @@ class RunAggregate:
         self.by_type: dict[str, int] = {}
         self.foreign_events = 0
         self.skipped_lines = 0  # set by whoever read the trace (see trace.ReadStats)
+        #: events the runtime could not write to a trace (full disk...), and why; set by
+        #: the session before the artifacts are rendered.
+        self.not_written = 0
+        self.not_written_why = ""
         self.flows: dict[str, FlowStats] = {}
         # Failures.
         self.failures = 0

@@ -160,6 +160,8 @@ class Performance:
 class Retention:
     rotate_trace: bool = True
     max_trace_bytes: int = 10 * 1024 * 1024
+    #: rotated traces kept (trace.jsonl.1 .. .N): history is at most (N + 1) x max bytes.
+    trace_backups: int = 5
     keep_runs: int = 20
 
 
@@ -367,7 +369,8 @@ _FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows"
                 "min_severity")
 _PERF_KEYS = ("latency_buckets_ms", "sla_overrides")
 _SLA_KEYS = ("p95_ms",)
-_RETENTION_KEYS = ("rotate_trace", "max_trace_bytes", "keep_runs")
+MAX_TRACE_BACKUPS = 1000
+_RETENTION_KEYS = ("rotate_trace", "max_trace_bytes", "trace_backups", "keep_runs")
 
 
 class _Reader(Checker):
@@ -576,10 +579,16 @@ class _Reader(Checker):
     def retention(self, data: Any, d: Retention) -> Retention:
         path: Path_ = ("retention",)
         sec = self.section(data, path, _RETENTION_KEYS)
+        backups = self.integer(sec, path, "trace_backups", d.trace_backups, minimum=1)
+        if backups > MAX_TRACE_BACKUPS:  # each rotation renames every backup
+            self.bad((*path, "trace_backups"),
+                     f"must be at most {MAX_TRACE_BACKUPS} (got {backups})")
+            backups = d.trace_backups
         return Retention(
             rotate_trace=self.boolean(sec, path, "rotate_trace", d.rotate_trace),
             max_trace_bytes=self.integer(sec, path, "max_trace_bytes", d.max_trace_bytes,
                                          minimum=4096),
+            trace_backups=backups,
             keep_runs=self.integer(sec, path, "keep_runs", d.keep_runs, minimum=1),
         )
 

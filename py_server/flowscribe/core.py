@@ -315,7 +315,8 @@ class Session:
             path = str(cfg.resolve(spec.path)) if spec.path else None
             try:
                 rotate = ret.max_trace_bytes if ret.rotate_trace and spec.type == "jsonl" else 0
-                sink = make_sink(spec.type, path, max_bytes=rotate, level=spec.level)
+                sink = make_sink(spec.type, path, max_bytes=rotate, level=spec.level,
+                                 backups=ret.trace_backups)
             except Exception as exc:
                 warn_once(f"sink:{spec.type}:{path}", f"sink {spec.type} skipped: {exc}")
                 continue
@@ -763,6 +764,9 @@ class Session:
     def _write_artifacts(self) -> None:
         from ._finish import write_artifacts
 
+        state, writer = self._state, self._writer
+        if state is not None and state.aggregate is not None and writer is not None:
+            state.aggregate.not_written, state.aggregate.not_written_why = writer.not_written()
         write_artifacts(
             self._state, self.config, self.catalog, self.run_id, self._layout, self._redacted
         )

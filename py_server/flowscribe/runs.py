@@ -32,6 +32,9 @@ __all__ = ["RUN_ID_RE", "RUN_MARKER", "RunInfo", "RunLayout", "new_run_id", "rea
 #: removes only folders that have it, so nothing flowscribe did not create is ever deleted.
 RUN_MARKER = ".flowscribe-run"
 
+#: runs/ folders start_run refused (its caller warned): contained() does not warn again.
+_refused: set[str] = set()
+
 #: The shape of the run ids this module makes; other safe names are accepted too.
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-f]{6,}$")
 # Anything used as a directory name under runs/: no separators, no leading dot.
@@ -162,32 +165,39 @@ class RunLayout:
         pointer file can be written.
         """
         path = self.run_dir(run_id)
-        if not self.contained():
-            raise OSError(errno.EPERM, "refusing: runs/ leads out of the artifacts folder",
-                          str(self.runs_dir))
+        if not self._inside():
+            # The caller warns with this message: contained() then stays quiet about it.
+            _refused.add(str(self.runs_dir))
+            raise OSError(errno.EPERM, self._outside_message())
         path.mkdir(parents=True, exist_ok=True)
-        marker = path / RUN_MARKER
-        if not marker.exists():
-            marker.write_text(run_id + "\n", encoding="utf-8")
+        with contextlib.suppress(FileExistsError):  # a second session of the same run
+            _create(path / RUN_MARKER, run_id + "\n")
         self._point_latest(run_id)
         return path
 
     def contained(self) -> bool:
         """True when ``runs/`` is a real folder inside the artifacts folder (or absent).
-        A link leading elsewhere (a cloned repository can ship ``runs -> ../..``) makes
-        flowscribe neither write, list nor delete anything there; warned once."""
+        A link, or one leading elsewhere (a cloned repository can ship ``runs -> ../..``),
+        makes flowscribe neither write, list nor delete anything there; warned once."""
+        if self._inside():
+            return True
+        runs = str(self.runs_dir)
+        if runs not in _refused:
+            warn_once(f"runs-outside:{runs}", self._outside_message())
+        return False
+
+    def _inside(self) -> bool:
         runs = self.runs_dir
         try:
-            if not runs.is_symlink() and not runs.exists():
-                return True
-            inside = not runs.is_symlink() and runs.resolve().parent == self.autodev_dir.resolve()
+            if runs.is_symlink():
+                return False
+            return not runs.exists() or runs.resolve().parent == self.autodev_dir.resolve()
         except (OSError, RuntimeError):
-            inside = False
-        if not inside:
-            warn_once(f"runs-outside:{runs}",
-                      f"{runs} is a link or leads out of {self.autodev_dir}: flowscribe will "
-                      "not write, list or remove run folders there")
-        return inside
+            return False
+
+    def _outside_message(self) -> str:
+        return (f"{self.runs_dir} is a link or leads out of {self.autodev_dir}: flowscribe "
+                "will not write, list or remove run folders there")
 
     def _point_latest(self, run_id: str) -> None:
         target = f"runs/{run_id}"
@@ -200,7 +210,7 @@ class RunLayout:
         except (OSError, NotImplementedError):
             _unlink(tmp)
         # Where links are not allowed (Windows without the privilege, some mounts).
-        tmp.write_text(target + "\n", encoding="utf-8")
+        _create(tmp, target + "\n")
         try:
             os.replace(tmp, self.latest_path)
         except OSError:
@@ -220,10 +230,16 @@ class RunLayout:
                 return None
         except OSError:
             return None
-        parts = [s for s in target.replace("\\", "/").split("/") if s]
+        parts = [s for s in target.replace("\\", "/").split("/") if s and s != "."]
         if len(parts) < 2 or parts[-2] != "runs" or not is_safe_run_id(parts[-1]):
             return None
-        return parts[-1]
+        run_id = parts[-1]
+        if len(parts) == 2 or _same_path(target, self.runs_dir / run_id):
+            return run_id
+        # e.g. "../../elsewhere/runs/<id>", shipped by a cloned repository: never followed.
+        warn_once(f"latest-outside:{p}",
+                  f"{p} points at {target!r}, outside {self.runs_dir}: ignored")
+        return None
 
     def latest_run_dir(self) -> Path | None:
         """The newest run's directory per ``latest``, or None (no pointer, or it dangles)."""
@@ -313,6 +329,23 @@ def _made_by_us(run_dir: Path) -> bool:
             return fh.read(256).strip() == run_dir.name
     except OSError:
         return False
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file; O_EXCL never follows a link planted in its place (FileExistsError)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                 0o644)
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _same_path(target: str, path: Path) -> bool:
+    """True when an absolute link target names ``path`` itself (a relative one that is not
+    plain ``runs/<id>`` never does)."""
+    if not os.path.isabs(target):
+        return False
+    return os.path.normcase(os.path.normpath(target)) == os.path.normcase(
+        os.path.normpath(str(path)))
 
 
 def _copy(info: RunInfo) -> RunInfo:

@@ -74,19 +74,66 @@ def test_large_writes_are_split_only_at_line_ends(tmp_path: Path) -> None:
     assert path.read_bytes() == line * 3000
 
 
-def test_rotation_keeps_every_line_across_the_two_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backups", [1, 3])
+def test_rotation_keeps_n_generations_of_whole_lines(tmp_path: Path, backups: int) -> None:
     path = tmp_path / "trace.jsonl"
-    f = AppendFile(str(path), max_bytes=1000)
-    lines = [json.dumps({"n": n, "pad": "x" * 40}).encode() + b"\n" for n in range(60)]
+    f = AppendFile(str(path), max_bytes=1000, backups=backups)
+    lines = [json.dumps({"n": n, "pad": "x" * 40}).encode() + b"\n" for n in range(200)]
     for line in lines:
         assert f.write(line)
     f.close()
-    rotated = tmp_path / "trace.jsonl.1"
-    assert rotated.is_file() and path.stat().st_size <= 1000
-    kept = rotated.read_bytes().splitlines() + path.read_bytes().splitlines()
-    # Only the last generation is kept; what is kept is whole and in order.
+    files = [tmp_path / f"trace.jsonl.{n}" for n in range(backups, 0, -1)] + [path]
+    assert all(p.is_file() and p.stat().st_size <= 1000 for p in files)
+    assert not (tmp_path / f"trace.jsonl.{backups + 1}").exists()
+    kept = [x for p in files for x in p.read_bytes().splitlines()]
+    # The newest generations are kept, oldest first across the files, whole and in order.
     numbers = [json.loads(x)["n"] for x in kept]
-    assert numbers == list(range(numbers[0], 60))
+    assert numbers == list(range(numbers[0], 200))
+    assert len(numbers) > 15 * backups  # each backup is a full file of about 18 lines
+
+
+def test_a_rotation_that_cannot_rename_keeps_writing_and_warns_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reset_warnings()
+    path = tmp_path / "trace.jsonl"
+    (tmp_path / "trace.jsonl.1").mkdir()  # a folder where the first backup goes
+    f = AppendFile(str(path), max_bytes=200, backups=1)
+    lines = [b'{"n":%d,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}\n' % n for n in range(20)]
+    assert all(f.write(line) for line in lines)
+    f.close()
+    assert path.read_bytes() == b"".join(lines)  # nothing lost, nothing torn
+    err = capsys.readouterr().err
+    assert err.count("cannot rotate") == 1 and "grows past its size limit" in err
+    reset_warnings()
+
+
+WRITE_LINES = """\
+import json, sys
+from flowscribe._writer import AppendFile
+
+f = AppendFile(sys.argv[1], max_bytes=4000, backups=500)
+for n in range(400):
+    f.write(json.dumps({"p": sys.argv[2], "n": n, "pad": "x" * 30}).encode() + b"\\n")
+f.close()
+"""
+
+
+def test_processes_sharing_a_trace_rotate_it_once_each_time(tmp_path: Path) -> None:
+    """Four writers rotate one file about 30 times: rotation takes an flock and looks
+    again, so no process rotates a file another one just rotated (losing a generation)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "trace.jsonl"
+    procs = [subprocess.Popen([sys.executable, "-c", WRITE_LINES, str(path), str(p)])
+             for p in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    seen = []
+    for p in tmp_path.iterdir():
+        assert p.name == "trace.jsonl" or p.name.startswith("trace.jsonl.")
+        seen += [(e["p"], e["n"]) for e in map(json.loads, p.read_bytes().splitlines())]
+    assert sorted(seen) == [(str(p), n) for p in range(4) for n in range(400)]
 
 
 def test_a_file_rotated_by_another_writer_is_followed(tmp_path: Path) -> None:
@@ -189,6 +236,7 @@ def test_rotation_through_the_config(project: Path) -> None:
         retention:
           rotate_trace: true
           max_trace_bytes: 20000
+          trace_backups: 2
         """)
     session = Session()
     with session.flow("big/flow") as f:
@@ -198,11 +246,30 @@ def test_rotation_through_the_config(project: Path) -> None:
                 session.flush()
     session.end_session()
     autodev = project / ".autodev"
-    assert (autodev / "trace.jsonl.1").is_file()
+    assert (autodev / "trace.jsonl.1").is_file() and (autodev / "trace.jsonl.2").is_file()
+    assert not (autodev / "trace.jsonl.3").exists()
     assert (autodev / "trace.jsonl").stat().st_size <= 20000
     # The run's own trace is never rotated: it holds the whole run.
     run = read_lines(autodev / "runs" / str(session.run_id) / "trace.jsonl")
     assert len(of_type(run, "checkpoint")) == 200
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "must be at least 1 (got 0)"),
+    ("5000", "must be at most 1000 (got 5000)"),
+    ("many", "must be a whole number"),
+])
+def test_trace_backups_is_checked_like_every_key(tmp_path: Path, value: str, message: str
+                                                 ) -> None:
+    from flowscribe.config import load_config
+
+    write_config(tmp_path, f"version: 1\nretention:\n  trace_backups: {value}\n")
+    cfg, problems = load_config(tmp_path, env={})
+    assert cfg.retention.trace_backups == 5  # the default stands in for a bad value
+    (problem,) = problems
+    assert (problem.file, problem.line, problem.key) == (".autodev/ra.yaml", 3,
+                                                        "retention.trace_backups")
+    assert message in problem.message
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

@@ -92,10 +92,14 @@ def should_write_ask(agg: RunAggregate, config: Any) -> bool:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and ``os.replace``, so a reader
-    never sees half a file."""
+    never sees half a file, and a link at ``path`` is replaced, never written through."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)  # a stale one, or a link planted there: O_EXCL never follows it
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                     0o644)
+        with open(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -153,7 +157,8 @@ def _write(
 ) -> None:
     layout.autodev_dir.mkdir(parents=True, exist_ok=True)
     run_dir: Path | None = None
-    if _setting(config, "artifacts", "per_run_dirs", True) and agg.run_id:
+    # A runs/ that is a link or leads out of .autodev gets nothing (layout.contained warns).
+    if _setting(config, "artifacts", "per_run_dirs", True) and agg.run_id and layout.contained():
         run_dir = layout.run_dir(agg.run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
     outputs: list[tuple[str, str | None]] = [

@@ -74,6 +74,9 @@ def _header(agg: RunAggregate) -> list[str]:
         )
     if agg.skipped_lines:
         lines.append(f"- **Unreadable trace lines skipped:** {agg.skipped_lines}")
+    if agg.not_written:
+        lines.append(f"- **{agg.not_written} events not written:** "
+                     f"{agg.not_written_why or 'write failed'}")
     if agg.foreign_events:
         lines.append(f"- **Events of other runs ignored:** {agg.foreign_events}")
     return [*lines, ""]

@@ -14,10 +14,11 @@ __all__ = ["SINK_TYPES", "Sink", "make_sink"]
 
 
 def make_sink(kind: str, path: str | None = None, max_bytes: int = 0,
-              level: str = "verdicts") -> Sink:
+              level: str = "verdicts", backups: int = 1) -> Sink:
     """Build the sink of a config entry; ``path`` is absolute (resolved by the session).
 
-    ``max_bytes`` > 0 rotates a JSONL file at that size; ``level`` is the console's.
+    ``max_bytes`` > 0 rotates a JSONL file at that size, keeping ``backups`` rotated
+    files; ``level`` is the console's.
     Raises ValueError for an unknown type or a missing path; the session reports it once
     and goes on without that sink.
     """
@@ -30,7 +31,7 @@ def make_sink(kind: str, path: str | None = None, max_bytes: int = 0,
     if kind == "jsonl":
         from .jsonl import JsonlSink
 
-        return JsonlSink(str(path), max_bytes=max_bytes)
+        return JsonlSink(str(path), max_bytes=max_bytes, backups=backups)
     if kind == "sqlite":
         from .sqlite import SqliteSink
 

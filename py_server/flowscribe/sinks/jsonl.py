@@ -18,12 +18,13 @@ __all__ = ["JsonlSink"]
 
 
 class JsonlSink(Sink):
-    """Appends each batch to ``path`` in whole lines; rotates at ``max_bytes`` (0: never)."""
+    """Appends each batch to ``path`` in whole lines; rotates at ``max_bytes`` (0: never),
+    keeping ``backups`` rotated files (``<path>.1`` .. ``<path>.<backups>``)."""
 
     name = "jsonl"
 
-    def __init__(self, path: str, max_bytes: int = 0) -> None:
-        self.file = AppendFile(path, max_bytes=max_bytes)
+    def __init__(self, path: str, max_bytes: int = 0, backups: int = 1) -> None:
+        self.file = AppendFile(path, max_bytes=max_bytes, backups=backups)
 
     @property
     def path(self) -> str:
@@ -32,6 +33,12 @@ class JsonlSink(Sink):
     def write(self, batch: Sequence[Item]) -> None:
         if batch:
             self.file.write(("\n".join([line for _, line in batch]) + "\n").encode())
+
+    def not_written(self) -> tuple[int, str]:
+        return self.file.dropped, self.file.dropped_why
+
+    def after_fork_child(self) -> None:
+        self.file.after_fork_child()
 
     def close(self) -> None:
         self.file.close()

@@ -7,9 +7,11 @@ it while the app writes, and several processes of one run can share it.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Sequence
 from typing import Any
 
@@ -100,6 +102,21 @@ def _row(ev: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def _check_files(path: str) -> None:
+    """Refuse a database (or its journal files) that is a link or not a regular file:
+    SQLite follows links, and a ``trace.db`` planted as a link to a file outside the
+    project must never be written through. Raises OSError; the writer warns once."""
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            st = os.lstat(name)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            raise OSError(errno.ELOOP, "is a link; flowscribe never writes through one", name)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "is not a regular file", name)
+
+
 class SqliteSink(Sink):
     """Inserts events into ``path`` (created with the schema on first write)."""
 
@@ -114,6 +131,7 @@ class SqliteSink(Sink):
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
+        _check_files(self.path)
         conn = sqlite3.connect(
             self.path,
             timeout=self.busy_timeout_s,

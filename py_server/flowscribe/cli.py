@@ -372,6 +372,7 @@ def _when(ts: float | None) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from flowscribe.artifacts._format import fmt_ms
     from flowscribe.runs import RunLayout
 
     config, _ = _load(args)
@@ -399,7 +400,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     head = ("", "RUN", "STARTED", "TOOK", "APP", "MODE", "PASS", "FAIL", "UNFIN", "FAILURES", "EXC")
     rows = [head]
     for r in runs:
-        took = _took(r.ended - r.started) if r.started is not None and r.ended else "-"
+        took = fmt_ms((r.ended - r.started) * 1000) if r.started is not None and r.ended \
+            else "-"
         v = r.verdicts
         rows.append(
             (
@@ -420,14 +422,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
           "PASS/FAIL/UNFIN: flow instances; FAILURES/EXC: events")
     return 0
 
-
-def _took(seconds: float) -> str:
-    """A run's length for people: ``340 ms``, ``12.4 s``, ``3 min 05 s``."""
-    if seconds < 1:
-        return f"{max(seconds, 0) * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
 # -- lsp ------------------------------------------------------------------------------------

@@ -95,18 +95,6 @@ def _python_chunks(encode: Callable[[Any], str]) -> Callable[[Any, int], Any]:
     return chunks
 
 
-_thread_json: dict[str, str] = {}
-
-
-def _thread_fragment(name: str) -> str:
-    frag = _thread_json.get(name)
-    if frag is None:
-        if len(_thread_json) > 1000:
-            _thread_json.clear()
-        frag = _thread_json[name] = f'"thread":{_esc(name)},'
-    return frag
-
-
 def _js(value: str | None) -> str:
     return "null" if value is None else _esc(value)
 
@@ -127,6 +115,9 @@ def _fallback(obj: Any) -> Any:
 def _sanitize(value: Any, depth: int) -> Any:
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14_000:
+        # more digits than str(int) will print (sys.get_int_max_str_digits: 4300)
+        return f"<int of ~{int(value.bit_length() * 0.30103)} digits>"
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if depth > 8:

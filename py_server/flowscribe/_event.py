@@ -36,9 +36,33 @@ SYSTEM = "SYSTEM"
 _EXC_ATTR = "_flowscribe_event"
 
 
+def _text(value: Any) -> str:
+    """``value`` as text any file can hold; never raises.
+
+    Everything a marker is given is the app's and untrusted: a ``__str__`` that raises
+    becomes a placeholder, and a lone surrogate (what ``os.fsdecode`` makes of a
+    non-UTF-8 file name) is kept as its ``\\udcXX`` escape, so the trace, summary.md
+    and ask.md can all still be written.
+    """
+    text: str
+    if type(value) is str:
+        text = value
+    else:
+        try:
+            text = str(value)
+        except Exception:
+            return f"<unprintable {type(value).__name__}>"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _severity(value: Any) -> str:
     """A trace severity from what a user passed (``WARNING`` -> ``warn``)."""
-    text = str(value).lower()
+    text = _text(value).lower()
     text = _SEVERITY_ALIASES.get(text, text)
     if text in _SEVERITY_SET:
         return text
@@ -49,16 +73,21 @@ def _severity(value: Any) -> str:
 
 def _id_of(ref: Any) -> str | None:
     """An event id from what a user passes as ``caused_by`` (an id, an Event, a Flow)."""
-    if ref is None or isinstance(ref, str):
-        return ref
-    ident = getattr(ref, "id", None) or getattr(ref, "instance", None)
-    return ident if isinstance(ident, str) else str(ref)
+    if ref is None:
+        return None
+    if type(ref) is str:
+        return ref if ref.isascii() else _text(ref)
+    try:
+        ident = getattr(ref, "id", None) or getattr(ref, "instance", None)
+    except Exception:  # a property of the app's that raises
+        ident = None
+    return ident if type(ident) is str else _text(ref)
 
 
 def _float_or_none(value: Any) -> float | None:
     try:
         f = float(value)
-    except (TypeError, ValueError):
+    except Exception:  # OverflowError for 10**400, anything from an app's __float__
         return None
     return f if f == f and f not in (float("inf"), float("-inf")) else None
 
@@ -183,6 +212,9 @@ def _merge_tags(*groups: Sequence[str] | None) -> list[str]:
     seen: dict[str, None] = {}
     for group in groups:
         if group:
-            for tag in group:
-                seen.setdefault(str(tag), None)
+            items: Any = group
+            if isinstance(group, str) or not hasattr(group, "__iter__"):
+                items = (group,)  # tags="beta" is one tag, not four
+            for tag in items:
+                seen.setdefault(tag if type(tag) is str and tag.isascii() else _text(tag), None)
     return list(seen)

@@ -62,7 +62,7 @@ def _is_muted(session: Session, severity: Any) -> bool:
     (even an unhashable value) is answered, never raised: an odd severity is kept."""
     try:
         return severity in session._muted
-    except TypeError:
+    except Exception:  # unhashable, or a __hash__/__eq__ of the app's that raises
         return False
 
 
@@ -157,6 +157,7 @@ class Flow:
         "_frag_ctx",
         "_frag_flow",
         "_passed",
+        "_pid",
         "_prev",
         "_site",
         "_t0",
@@ -196,6 +197,7 @@ class Flow:
         self._frag_ctx = ""
         self._template: dict[str, Any] | None = None
         self._t0 = 0.0
+        self._pid = 0
         self._token: Any = None
         self._ended = False
         self._passed = False
@@ -253,6 +255,7 @@ class Flow:
         seq = next(s._seq)
         self.instance = eid = s._id_prefix + str(seq)
         self._scope()
+        self._pid = s._pid
         self._t0 = _perf()
         s._record(
             self, "flow_start", None, None, None, site,
@@ -323,6 +326,8 @@ class Flow:
         if self._ended or self.instance is None:
             return
         self._ended = True
+        if self._pid != self.session._pid:
+            return  # a forked child leaving the block: the flow is its parent's to end
         status = self.status
         severity = "error" if status == "failed" else "warn" if status == "unfinished" else "info"
         duration = round((_perf() - self._t0) * 1000.0, 3)
@@ -403,12 +408,16 @@ class Flow:
         """
         s = self.session
         eid = None
-        if not _is_muted(s, severity):
-            eid = s._record(
-                self, "failure", step, severity, evidence, _caller(_getframe(1)),
-                _More(str(error_class), reason, caused_by=_id_of(caused_by), urgent=True),
-            )  # fmt: skip
-        self._failed(str(error_class), reason, eid)
+        try:
+            error_class = s._clean_name(error_class)
+            if not _is_muted(s, severity):
+                eid = s._record(
+                    self, "failure", step, severity, evidence, _caller(_getframe(1)),
+                    _More(error_class, reason, caused_by=_id_of(caused_by), urgent=True),
+                )  # fmt: skip
+            self._failed(error_class, reason, eid)
+        except Exception as exc:
+            s._trouble("record", exc)
         return eid
 
     def metric(
@@ -426,8 +435,9 @@ class Flow:
         if _is_muted(s, severity):
             return None
         return s._record(
-            self, "metric", name, severity, evidence, _caller(_getframe(1)), _More(
-                value=_float_or_none(value), unit=None if unit is None else str(unit),
+            self, "metric", "None" if name is None else name, severity, evidence,
+            _caller(_getframe(1)), _More(
+                value=_float_or_none(value), unit=None if unit is None else s._clean_name(unit),
                 caused_by=_id_of(caused_by) if caused_by is not None else None,
             ),
         )  # fmt: skip
@@ -477,7 +487,9 @@ class Flow:
             )
             return None
         severity = ev.severity or ("error" if etype in ("failure", "exception") else "info")
-        error_class = ev.error_class
+        error_class = None if ev.error_class is None else s._clean_name(ev.error_class)
+        unit = None if ev.unit is None else s._clean_name(ev.unit)
+        tags = [s._clean_name(t) for t in _merge_tags(ev.tags)] if ev.tags else None
         if etype == "success":
             self._passed = True
         elif etype in ("failure", "exception"):
@@ -486,14 +498,16 @@ class Flow:
         if not _is_muted(s, severity):
             exc_info: dict[str, Any] | None = None
             if etype == "exception":
-                exc_info = {"type": error_class, "message": ev.reason or "", "frames": []}
+                # the reason as recorded (redacted), never the raw text a second time
+                message = "" if ev.reason is None else s._clean_text(ev.reason)
+                exc_info = {"type": error_class, "message": message, "frames": []}
             eid = s._record(
                 self, etype, ev.step, severity, dict(ev.evidence) if ev.evidence else None, site,
                 _More(
                     error_class, ev.reason,
                     value=_float_or_none(ev.value) if etype == "metric" else None,
-                    unit=ev.unit, caused_by=_id_of(ev.caused_by),
-                    urgent=etype in ("failure", "exception"), tags=ev.tags, exception=exc_info,
+                    unit=unit, caused_by=_id_of(ev.caused_by),
+                    urgent=etype in ("failure", "exception"), tags=tags, exception=exc_info,
                 ),
             )  # fmt: skip
         if error_class is not None and etype in ("failure", "exception"):

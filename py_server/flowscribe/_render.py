@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from ._event import _text
 from ._marks import TRUNCATED
 
 __all__ = ["REPR_CAP", "attributes", "dtype_text", "enum_name", "is_dataclass",
@@ -34,11 +35,8 @@ def nonfinite(v: float) -> str:
 
 
 def safe_str(v: Any) -> str:
-    try:
-        s = str(v)
-        return s if type(s) is str else safe_repr(v)
-    except Exception:
-        return f"<unprintable {type(v).__name__}>"
+    """``str(v)``, or a placeholder; the one rule for any text an app hands over."""
+    return _text(v)
 
 
 def safe_repr(v: Any) -> str:

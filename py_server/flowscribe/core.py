@@ -38,7 +38,6 @@ from ._encode import (
     _SEVERITY_JSON,
     _no_json,
     _sanitize,
-    _thread_fragment,
 )
 from ._event import (
     _EXC_ATTR,
@@ -55,6 +54,7 @@ from ._event import (
     _merge_tags,
     _More,
     _severity,
+    _text,
 )
 from ._flow import Flow, NullFlow, _FlowInfo
 from ._warn import warn_once
@@ -122,7 +122,6 @@ _enc_value: Callable[[Any], str] = _no_json
 _chunks: Callable[[Any, int], Any] = _encode._chunks
 #: Assigned, not imported: CPython compiles ``name.get(...)`` on an imported name as a
 #: module attribute lookup, which on a dict costs a bound method per event.
-_thread_json = _encode._thread_json
 
 
 def _load_encoders() -> None:
@@ -179,6 +178,10 @@ class Session:
         self._muted: frozenset[str | None] = frozenset()
         self._infos: dict[str, _FlowInfo] = {}
         self._tagged: dict[tuple[str, tuple[str, ...]], bool] = {}
+        #: Names as recorded (steps, flow ids, tags, classes, units), by the app's text.
+        self._names: dict[str, str] = {}
+        #: Thread names as recorded, and their line fragment, by the thread's own name.
+        self._threads: dict[str, tuple[str, str]] = {}
         self._env_parent: tuple[str, str] | None = None
         self._env_saved: dict[str, str | None] = {}
         self._redactor: Redactor | None = None
@@ -394,11 +397,34 @@ class Session:
     def _clean_text(self, text: Any) -> str:
         red = self._redactor
         if red is None:
-            return str(text)
+            return _text(text)
         clean, n = red.text(text)
         if n:
             self._redacted += n
         return clean
+
+    def _clean_name(self, name: Any) -> str:
+        """A name as recorded: text any file can hold, secret shapes scrubbed.
+
+        Names repeat (a step is reached a million times), so each is cleaned once.
+        """
+        text = _text(name)
+        clean = text if self._redactor is None else self._clean_text(text)
+        names = self._names
+        if len(names) >= 4096:
+            names.clear()
+        if type(name) is str:
+            names[name] = clean
+        return clean
+
+    def _thread(self, name: str) -> tuple[str, str]:
+        """A thread's name as recorded, and its line fragment (cached, like names)."""
+        clean = self._clean_name(name)
+        info = (clean, f'"thread":{_esc(clean)},')
+        if len(self._threads) >= 1024:
+            self._threads.clear()
+        self._threads[name] = info
+        return info
 
     def _record(
         self,
@@ -456,15 +482,18 @@ class Session:
                 try:
                     evidence_json = "".join(_chunks(evidence, 0))
                 except (ValueError, TypeError, RecursionError):
+                    # the event's dict must hold what its line holds (artifacts read it)
+                    evidence = _sanitize(evidence, 0)
                     evidence_json = _enc_value(evidence)
             else:
                 evidence = {}
                 evidence_json = "{}"
-            if step is not None and type(step) is not str:
-                step = str(step)
+            if step is not None:
+                clean = self._names.get(step) if type(step) is str else None
+                step = clean if clean is not None else self._clean_name(step)
             try:
                 known = severity in _SEVERITY_JSON  # None: the event has no severity
-            except TypeError:  # an unhashable value from the app
+            except Exception:  # unhashable, or an app's __hash__/__eq__ that raises
                 known = False
             if not known:
                 severity = _severity(severity)
@@ -495,10 +524,10 @@ class Session:
                     frag_ctx = flow._frag_ctx
             info, line = site
             current = _threads.get(_get_ident())
-            thread = (
+            thread_info = self._threads.get(
                 current._name  # type: ignore[attr-defined]  # the property, without its cost
                 if current is not None else _current_thread().name
-            )
+            ) or self._thread(_current_thread().name)
             ts = _now()
             # A copy of the template (its keys in trace order) costs a third of a dict
             # display of all 28 keys; then only what this event has of its own.
@@ -511,7 +540,7 @@ class Session:
             ev["file"] = info[0]
             ev["line"] = line
             ev["function"] = info[1]
-            ev["thread"] = thread
+            ev["thread"] = thread_info[0]
             ev["pid"] = self._pid
             ev["severity"] = severity
             ev["evidence"] = evidence
@@ -531,7 +560,7 @@ class Session:
                 f'"event_type":"{etype}",{frag_flow}'
                 f'"step":{"null" if step is None else _esc(step)},{frag_ctx}'
                 f'{info[2]}{"null" if line is None else line}{info[3]}'
-                f"{_thread_json.get(thread) or _thread_fragment(thread)}{self._frag_pid}"
+                f"{thread_info[1]}{self._frag_pid}"
                 f"{_SEVERITY_JSON[severity]}{middle}"
                 f'"evidence":{evidence_json}{end}'
             )
@@ -634,6 +663,10 @@ class Session:
         disabled or filtered out.
         """
         try:
+            clean = self._names.get(flow_id) if type(flow_id) is str else None
+            flow_id = clean if clean is not None else self._clean_name(flow_id)
+            if tags:
+                tags = [self._clean_name(t) for t in _merge_tags(tags)]
             info = self._infos.get(flow_id) or self._info(flow_id)
             if tags:
                 if not self._allowed_with(flow_id, info, tags):
@@ -646,7 +679,7 @@ class Session:
             return f
         except Exception as exc:
             self._trouble("flow", exc)
-            return NullFlow(str(flow_id))
+            return NullFlow(_text(flow_id))
 
     def start_flow(
         self,

@@ -89,9 +89,9 @@ class Redactor:
         try:
             limit = self.payload_limit
             if type(s) is str and len(s) <= limit and not self._might_contain(s):
-                return s, 0  # the hot path: step names, flow ids, short clean reasons
-            if type(s) is not str:
-                s = rd.safe_str(s)
+                # the hot path: step names, flow ids, short clean reasons
+                return (s if s.isascii() else rd.safe_str(s)), 0
+            s = rd.safe_str(s)
             s, n = self._scrub(_scan_window(s, limit))
             if len(s) > limit:
                 s = s[: limit - len(TRUNCATED)] + TRUNCATED
@@ -141,8 +141,11 @@ class Redactor:
                     return None  # long text: the slow path's scan window
                 v, hits = scrub(v)
                 n += hits
+                if not v.isascii():
+                    v = rd.safe_str(v)  # a lone surrogate could not be written
+                    bound += 6 * len(v)
                 out[key] = v
-                bound += (6 if v.isascii() else 12) * len(v) + 2
+                bound += 6 * len(v) + 2
             elif t is float and math.isfinite(v):
                 out[key] = v
                 bound += 26
@@ -176,7 +179,10 @@ class Redactor:
                     return None
                 x, hits = self._scrub(x)
                 n += hits
-                bound += (6 if x.isascii() else 12) * len(x) + 3
+                if not x.isascii():
+                    x = rd.safe_str(x)
+                    bound += 6 * len(x)
+                bound += 6 * len(x) + 3
             elif t is float and math.isfinite(x):
                 bound += 26
             else:
@@ -354,7 +360,7 @@ class Redactor:
         ctx.n += hits
         if cap is not None and len(s) > cap:
             s = s[:cap] + TRUNCATED
-        return s
+        return s if s.isascii() else rd.safe_str(s)
 
     # -- keys --------------------------------------------------------------------------------
     def _key_info(self, key: str) -> tuple[bool, str, int]:
@@ -363,7 +369,7 @@ class Redactor:
         if info is not None:
             return info
         secret = self._keys.is_secret(key)
-        shown = self._scrub(key)[0]  # a token used as a key
+        shown = rd.safe_str(self._scrub(key)[0])  # a token used as a key
         if len(shown) > rd.REPR_CAP:
             shown = shown[: rd.REPR_CAP] + TRUNCATED
         info = (secret, shown, (6 if shown.isascii() else 12) * len(shown) + 4)

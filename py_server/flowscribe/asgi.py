@@ -28,6 +28,7 @@ from ._web import RequestFlows, direct, site_call
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._sites import Call
     from .core import Session
 
 __all__ = ["FlowscribeMiddleware"]
@@ -121,7 +122,7 @@ class FlowscribeMiddleware:
         self._wanted = {h.encode("latin-1", "replace") for h in self._flows.header_names}
         self._router: Any = None
         self._looked = False
-        self._routes: dict[tuple[str, str, str], tuple[str | None, Any]] = {}
+        self._routes: dict[tuple[str, str, str], tuple[str | None, Call]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
@@ -153,9 +154,9 @@ class FlowscribeMiddleware:
     def _begin(self, scope: Scope) -> tuple[Any, Any, dict[str, str] | None]:
         method = str(scope.get("method") or "GET")
         template = self._flows.custom_route(scope)
-        endpoint = None
+        call = direct
         if template is None:
-            template, endpoint = self._route(scope, method)
+            template, call = self._route(scope, method)
         given = None
         recorded: dict[str, str] | None = None
         rid, wanted = self._rid, self._wanted
@@ -166,21 +167,21 @@ class FlowscribeMiddleware:
                 if recorded is None:
                     recorded = {}
                 recorded[name.decode("latin-1")] = value.decode("latin-1")
-        flow = self._flows.open(method, template, given)
-        call = site_call(endpoint) if endpoint is not None else direct
-        return flow, call, recorded
+        return self._flows.open(method, template, given), call, recorded
 
-    def _route(self, scope: Scope, method: str) -> tuple[str | None, Any]:
+    def _route(self, scope: Scope, method: str) -> tuple[str | None, Call]:
+        """The route's template and a caller at its view, found once per method and path."""
         if not self._looked:
             self._router = _find_router(self.app) or _find_router(scope.get("app"))
             self._looked = True
         router = self._router
         if router is None:
-            return _NO_ROUTE
+            return None, direct
         key = (method, str(scope.get("root_path") or ""), str(scope.get("path") or ""))
         found = self._routes.get(key)
         if found is None:
-            found = _match(router.routes, scope, "", 0)
+            template, endpoint = _match(router.routes, scope, "", 0)
+            found = (template, site_call(endpoint))
             if len(self._routes) >= _MAX_ROUTES:  # raw paths are many: keep a bounded set
                 self._routes.clear()
             self._routes[key] = found

@@ -207,7 +207,7 @@ class FlowscribeMiddleware:
         )
         self._resolver: Callable[[Environ, str], tuple[str | None, Any]] | None = None
         self._cacheable = True
-        self._routes: dict[tuple[str, str, str], tuple[str | None, Any]] = {}
+        self._routes: dict[tuple[str, str, str], tuple[str | None, Call]] = {}
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -235,9 +235,9 @@ class FlowscribeMiddleware:
     def _begin(self, environ: Environ) -> _Request:
         method = str(environ.get("REQUEST_METHOD") or "GET")
         template = self._flows.custom_route(environ)
-        endpoint = None
+        call = direct
         if template is None:
-            template, endpoint = self._route(environ, method)
+            template, call = self._route(environ, method)
         recorded: dict[str, str] | None = None
         for name, key in self._wanted:
             value = environ.get(key)
@@ -246,19 +246,21 @@ class FlowscribeMiddleware:
                     recorded = {}
                 recorded[name] = value
         flow = self._flows.open(method, template, environ.get(self._rid))
-        call = site_call(endpoint) if endpoint is not None else direct
         return _Request(self._flows, flow, call, recorded)
 
-    def _route(self, environ: Environ, method: str) -> tuple[str | None, Any]:
+    def _route(self, environ: Environ, method: str) -> tuple[str | None, Call]:
+        """The route's template and a caller at its view, found once per method and path
+        (for every request when the app routes by host)."""
         if self._resolver is None:
             self._resolver = self._find_resolver()
         key = (method, str(environ.get("SCRIPT_NAME") or ""), str(environ.get("PATH_INFO") or ""))
         found = self._routes.get(key) if self._cacheable else None
         if found is None:
             try:
-                found = self._resolver(environ, method)
+                template, endpoint = self._resolver(environ, method)
             except Exception:
-                found = _NO_ROUTE
+                template, endpoint = _NO_ROUTE
+            found = (template, site_call(endpoint))
             if self._cacheable:
                 if len(self._routes) >= _MAX_ROUTES:  # raw paths are many: keep a bounded set
                     self._routes.clear()

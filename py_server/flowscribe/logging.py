@@ -79,6 +79,18 @@ class FlowscribeHandler(logging.Handler):
         self.failure_class = str(failure_class)
         self.step = str(step)
 
+    def handle(self, record: logging.LogRecord) -> Any:
+        """Filter and emit without the handler's lock. ``emit`` only calls markers, which
+        are thread-safe; holding the lock would deadlock against the writer's flusher when
+        the ``logging`` sink's lines come back through this handler while an app thread,
+        inside ``emit``, flushes an urgent failure (the two locks in opposite orders)."""
+        rv = self.filter(record)
+        if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
+            record = rv
+        if rv:
+            self.emit(record)
+        return rv
+
     def emit(self, record: logging.LogRecord) -> None:
         flow = CURRENT.get()
         if flow is None or not flow.enabled:

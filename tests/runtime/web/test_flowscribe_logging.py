@@ -201,3 +201,42 @@ def test_console_lines_through_logging(project: Path) -> None:
     assert lines[3].split(" | ")[1].startswith("FAIL   orders/cancel EXTERNAL.TIMEOUT no ack")
     assert out.stderr == ""  # nothing on the terminal: it all went through logging
     assert [e["step"] for e in of_type(trace(project), "checkpoint")] == ["validate"]
+
+
+def test_the_handler_and_the_logging_sink_together_never_deadlock(project: Path) -> None:
+    # The flusher thread writes the logging sink's lines through the root logger's
+    # handlers (FlowscribeHandler among them) while app threads log through the same
+    # handler and flush urgent failures: no lock may be taken in opposite orders.
+    write_config(project, """\
+        version: 1
+        profile: all
+        sinks:
+          - type: jsonl
+            path: .autodev/trace.jsonl
+          - type: logging
+            level: all
+        """)
+    out = run_python("""
+        import logging, threading
+        import flowscribe
+        from flowscribe.logging import FlowscribeHandler
+        logging.basicConfig(filename="app.log", level=logging.INFO)
+        logging.getLogger().addHandler(FlowscribeHandler(failure_level=logging.WARNING))
+        log = logging.getLogger("app")
+
+        def work(n):
+            for i in range(300):
+                with flowscribe.flow("orders/submit", n=n, i=i):
+                    log.info("step %d", i)
+                    log.warning("odd %d", i)     # an urgent failure: flushed from here
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        flowscribe.end_session()
+        print("done")
+        """, project, timeout=120)
+    assert out.stdout == "done\n", out.stderr
+    assert len(of_type(trace(project), "failure")) == 1200

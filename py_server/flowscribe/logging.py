@@ -84,8 +84,8 @@ class FlowscribeHandler(logging.Handler):
         are thread-safe; holding the lock would deadlock against the writer's flusher when
         the ``logging`` sink's lines come back through this handler while an app thread,
         inside ``emit``, flushes an urgent failure (the two locks in opposite orders)."""
-        rv = self.filter(record)
-        if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
+        rv: Any = self.filter(record)  # bool, or (3.12+) a replacement record
+        if isinstance(rv, logging.LogRecord):
             record = rv
         if rv:
             self.emit(record)

@@ -11,7 +11,9 @@ Target (issue 8): at most 35 µs of CPU time added per request with the default
 configuration (no ra.yaml: the console sink printing verdicts, which a passing request has
 none of, and the JSONL trace, written twice: the top-level trace and the run's folder).
 Informational rows: JSONL only in one file; every request to a distinct id (the route
-lookup's cache misses every time); the middleware alone (its 3 events, no markers).
+lookup's cache misses every time); the middleware alone (its 3 events, no markers); the
+middleware with the request flows filtered out (``exclude_flows: ["http/**"]``): its own
+work (route, name, request id, headers) without any event recorded.
 
 Usage: python benchmarks/bench_web.py [--requests N] [--reps N] [--quick]
 """
@@ -44,6 +46,10 @@ sinks:
     path: .autodev/trace.jsonl
 artifacts:
   per_run_dirs: false
+"""
+RA_YAML_FILTERED = RA_YAML_JSONL_ONLY + """\
+filters:
+  exclude_flows: ["http/**"]
 """
 
 
@@ -219,10 +225,11 @@ def _run(opts: argparse.Namespace, tmp: Path) -> int:
         return 1
     with contextlib.ExitStack() as stack:
         roots = {name: tmp / name for name in
-                 ("asgi-default", "asgi-jsonl", "asgi-bare", "wsgi-default", "wsgi-jsonl",
-                  "wsgi-bare")}
-        s = {name: stack.enter_context(session_in(root, None if "default" in name
-                                                  else RA_YAML_JSONL_ONLY))
+                 ("asgi-default", "asgi-jsonl", "asgi-bare", "asgi-off", "wsgi-default",
+                  "wsgi-jsonl", "wsgi-bare", "wsgi-off")}
+        s = {name: stack.enter_context(session_in(
+                 root, None if "default" in name
+                 else RA_YAML_FILTERED if "off" in name else RA_YAML_JSONL_ONLY))
              for name, root in roots.items()}
         rows: dict[str, tuple[str, Callable[[int], None]]] = {
             "asgi: Starlette, no flowscribe": ("ASGI", asgi_runner(starlette_app(None),
@@ -235,6 +242,8 @@ def _run(opts: argparse.Namespace, tmp: Path) -> int:
                 starlette_app(s["asgi-default"]), distinct_paths())),
             "(info) asgi: middleware alone (3 events)": ("ASGI", asgi_runner(
                 starlette_app(s["asgi-bare"], markers=False), same_path())),
+            "(info) asgi: middleware, flows filtered out": ("ASGI", asgi_runner(
+                starlette_app(s["asgi-off"], markers=False), same_path())),
             "wsgi: Flask, no flowscribe": ("WSGI", wsgi_runner(flask_app(None), same_path())),
             "wsgi: + middleware, default config": ("WSGI", wsgi_runner(
                 flask_app(s["wsgi-default"]), same_path())),
@@ -244,6 +253,8 @@ def _run(opts: argparse.Namespace, tmp: Path) -> int:
                 flask_app(s["wsgi-default"]), distinct_paths())),
             "(info) wsgi: middleware alone (3 events)": ("WSGI", wsgi_runner(
                 flask_app(s["wsgi-bare"], markers=False), same_path())),
+            "(info) wsgi: middleware, flows filtered out": ("WSGI", wsgi_runner(
+                flask_app(s["wsgi-off"], markers=False), same_path())),
         }
         _table.print_header("flowscribe web middleware: cost per request", notes)
         results = _table.measure({name: run for name, (_, run) in rows.items()},

@@ -134,6 +134,9 @@ class FlowscribeMiddleware:
             warn_once("web:asgi", f"asgi middleware: request not traced: {exc!r}")
             await self.app(scope, receive, send)
             return
+        if not flow.enabled:  # filtered out or tracing off: nothing to wrap
+            await self.app(scope, receive, send)
+            return
         status: int | None = None
 
         async def send_status(message: Message) -> None:

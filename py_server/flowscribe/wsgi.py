@@ -215,6 +215,8 @@ class FlowscribeMiddleware:
         except Exception as exc:  # never let tracing stop a request
             warn_once("web:wsgi", f"wsgi middleware: request not traced: {exc!r}")
             return self.app(environ, start_response)
+        if not req.flow.enabled:  # filtered out or tracing off: nothing to wrap
+            return self.app(environ, start_response)
 
         def start(status: str, headers: Any, exc_info: Any = None) -> Any:
             code = str(status)[:3]

@@ -240,3 +240,14 @@ def test_the_handler_and_the_logging_sink_together_never_deadlock(project: Path)
         """, project, timeout=120)
     assert out.stdout == "done\n", out.stderr
     assert len(of_type(trace(project), "failure")) == 1200
+
+
+def test_the_logging_sink_level_is_checked_like_the_console_s(project: Path) -> None:
+    from flowscribe.config import load_config
+
+    write_config(project, "version: 1\nsinks:\n  - type: logging\n    level: loud\n")
+    config, problems = load_config(project)
+    assert [s.type for s in config.sinks] == ["logging"]
+    assert any(str(p).endswith("sinks[0].level: must be one of verdicts, flows, all "
+                               "(got 'loud'); using verdicts") and ":4:12:" in str(p)
+               for p in problems), [str(p) for p in problems]

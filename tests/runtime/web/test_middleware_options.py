@@ -202,3 +202,12 @@ def test_tracing_trouble_never_stops_a_request(project: Path) -> None:
     sent = _call_asgi(_starlette(), "/items/1", headers=[(b"x-request-id", b"\xff\xfe")])
     assert sent[1]["body"] == b"ok"
     assert set(_ends(project)) == {"http/GET /items/<key>", "http/GET /items/{key}"}
+
+
+def test_wrapping_the_whole_app_finds_its_router(project: Path) -> None:
+    async def item(request: Any) -> Any:
+        return PlainTextResponse("ok")
+
+    app = AsgiMiddleware(Starlette(routes=[Route("/items/{key}", item)]))
+    assert _call_asgi(app, "/items/3")[1]["body"] == b"ok"
+    assert set(_ends(project)) == {"http/GET /items/{key}"}

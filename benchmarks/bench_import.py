@@ -123,13 +123,22 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(cache_dir, ignore_errors=True)
 
 
+def _installed(module: str) -> bool:
+    """Whether ``module`` itself imports: a namespace package's parent alone (FastAPI
+    brings ``opentelemetry-api`` without the SDK) is not the peer."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def measure(reps: int, cache_dir: str) -> int:
     env = cached_env(cache_dir)
     notes = [f"{reps} samples per row, round-robin; median and 25th–75th percentile",
              "bytecode caches on (written by an untimed first round to a temporary prefix)"]
     rows = [Row("(nothing: python -c pass)", None, "baseline", env, [], [], {})]
     for mod, why in MODULES:
-        if importlib.util.find_spec(mod.split(".")[0]) is None:
+        if not _installed(mod):
             notes.append(f"{mod}: not installed (pip install -e '.[bench]'), skipped")
             continue
         rows.append(Row(mod, mod, why, env, [], [], {}))

@@ -64,7 +64,8 @@ DEFAULT_AUTODEV = ".autodev"
 CONFIG_FILE = "ra.yaml"
 SEVERITIES = ("debug", "info", "warn", "error", "critical")
 ASK_MD_VALUES = ("always", "on_failure", "never")
-SINK_TYPES = ("console", "jsonl", "sqlite")
+#: ``logging``: the console's lines through stdlib logging (logger ``flowscribe``).
+SINK_TYPES = ("console", "jsonl", "sqlite", "logging")
 #: What the console prints: ``verdicts`` (failures, exceptions, failed flows, the run's
 #: start and end), ``flows`` (also every flow's end and success), ``all`` (every event).
 CONSOLE_LEVELS = ("verdicts", "flows", "all")
@@ -114,8 +115,9 @@ class Profile:
 
 @dataclass(frozen=True)
 class Sink:
-    """Where events go: ``console``, ``jsonl`` or ``sqlite``; ``path`` relative to the root.
-    ``level`` is the console's: which events it prints (:data:`CONSOLE_LEVELS`)."""
+    """Where events go: ``console``, ``jsonl``, ``sqlite`` or ``logging``; ``path`` relative
+    to the root. ``level`` is the console's (and ``logging``'s, which sends the console's
+    lines through stdlib logging): which events it prints (:data:`CONSOLE_LEVELS`)."""
 
     type: str
     path: str | None = None
@@ -363,6 +365,8 @@ _TOP_KEYS = ("version", "enabled", "profile", "profiles", "sinks", "artifacts", 
              "filters", "performance", "retention")
 _PROFILE_KEYS = ("include_flows", "exclude_flows", "include_tags", "min_severity")
 _SINK_KEYS = ("type", "path", "level")
+#: The sinks that print the console's lines, and so have a level and no path.
+_LINE_SINKS = ("console", "logging")
 _ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events")
 _PRIVACY_KEYS = ("redact_keys", "payload_limit", "allow_raw_payloads")
 _FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows",
@@ -480,7 +484,7 @@ class _Reader(Checker):
                          f"(got {got(kind)}); sink ignored")
                 continue
             sink_path = self.get(sec, sub, "path")
-            if sink_path is MISSING or kind == "console":
+            if sink_path is MISSING or kind in _LINE_SINKS:
                 sink_path = _default_sink_path(kind, base.root, base.autodev_dir)
             elif not isinstance(sink_path, str) or not sink_path.strip():
                 self.bad((*sub, "path"), f"must be a file path (got {got(sink_path)}); "
@@ -489,8 +493,9 @@ class _Reader(Checker):
             level = self.get(sec, sub, "level")
             if level is MISSING:
                 level = "verdicts"
-            elif kind != "console":
-                self.bad((*sub, "level"), "only the console sink has a level; ignored",
+            elif kind not in _LINE_SINKS:
+                self.bad((*sub, "level"), "only the console and logging sinks have a level; "
+                         "ignored",
                          severity="warning")
                 level = "verdicts"
             elif level not in CONSOLE_LEVELS:

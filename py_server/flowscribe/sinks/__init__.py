@@ -18,7 +18,7 @@ def make_sink(kind: str, path: str | None = None, max_bytes: int = 0,
     """Build the sink of a config entry; ``path`` is absolute (resolved by the session).
 
     ``max_bytes`` > 0 rotates a JSONL file at that size, keeping ``backups`` rotated
-    files; ``level`` is the console's.
+    files; ``level`` is the console's (and the logging sink's).
     Raises ValueError for an unknown type or a missing path; the session reports it once
     and goes on without that sink.
     """
@@ -26,6 +26,10 @@ def make_sink(kind: str, path: str | None = None, max_bytes: int = 0,
         from .console import ConsoleSink
 
         return ConsoleSink(level=level)
+    if kind == "logging":
+        from .console import LoggingSink
+
+        return LoggingSink(level=level)
     if kind in ("jsonl", "sqlite") and not path:
         raise ValueError(f"the {kind} sink needs a path")
     if kind == "jsonl":

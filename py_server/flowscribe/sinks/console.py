@@ -8,6 +8,12 @@ formatted. Lines go to stderr (the app's stdout stays its own) and are coloured 
 stderr is a terminal and ``NO_COLOR`` is unset. ``flow_start`` is never printed: the flow's
 first marker or its end says the same.
 
+``sinks: [{type: logging}]`` sends the same lines (same levels, no colour, no time stamp:
+logging adds its own) through stdlib logging instead, to the logger ``flowscribe``, at
+ERROR for failures, exceptions and failed flows and INFO otherwise, each record with the
+event's ``flow_id`` and ``flow_instance`` as attributes: for apps that route all their
+output through logging.
+
 Recorded text never reaches the terminal as control: escape sequences (window titles,
 clearing the screen), BEL and every other control character are shown escaped (``\x1b``).
 """
@@ -28,7 +34,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import c
 if TYPE_CHECKING:
     from .._writer import Item
 
-__all__ = ["ConsoleSink", "format_event", "terminal_safe"]
+__all__ = ["ConsoleSink", "LoggingSink", "format_event", "terminal_safe"]
 
 #: The event types each level prints (flow_end of ``verdicts``: failed ones only).
 _LEVEL_TYPES = {
@@ -64,8 +70,9 @@ def _pairs(data: Any) -> str:
     return " ".join(f"{k}={_short(v)}" for k, v in data.items())
 
 
-def format_event(ev: dict[str, Any], color: bool = False) -> str | None:
-    """The console line of one event, or None for events the console leaves out."""
+def format_event(ev: dict[str, Any], color: bool = False, stamp: bool = True) -> str | None:
+    """The console line of one event, or None for events the console leaves out;
+    ``stamp``: led by the event's local time."""
     kind = ev.get("event_type")
     if kind == "flow_start":
         return None
@@ -119,8 +126,10 @@ def format_event(ev: dict[str, Any], color: bool = False) -> str | None:
         text = text[: _LINE_CHARS - 1] + "…"
     where = terminal_safe(f"{ev['file']}:{ev['line']}") if ev.get("file") and ev.get("line") \
         else ""
-    stamp = time.strftime("%H:%M:%S", time.localtime(ev.get("ts") or 0))
-    line = f"{paint(stamp, 'dim')} {paint(f'{label:<6}', tone)} {text}  {paint(where, 'dim')}"
+    line = f"{paint(f'{label:<6}', tone)} {text}  {paint(where, 'dim')}"
+    if stamp:
+        line = f"{paint(time.strftime('%H:%M:%S', time.localtime(ev.get('ts') or 0)), 'dim')} " \
+            + line
     return line.rstrip()
 
 
@@ -145,14 +154,17 @@ class ConsoleSink(Sink):
         self._types = _LEVEL_TYPES[level if level in CONSOLE_LEVELS else "verdicts"]
         self._ends_failed_only = level == "verdicts"
 
+    def _shown(self, batch: Sequence[Item]) -> list[dict[str, Any]]:
+        types, failed_only = self._types, self._ends_failed_only
+        return [ev for ev, _ in batch if ev["event_type"] in types
+                and not (failed_only and ev["event_type"] == "flow_end"
+                         and ev["status"] != "failed")]
+
     def write(self, batch: Sequence[Item]) -> None:
         stream = self._stream if self._stream is not None else sys.stderr
         if stream is None:
             return
-        types, failed_only = self._types, self._ends_failed_only
-        shown = [ev for ev, _ in batch if ev["event_type"] in types
-                 and not (failed_only and ev["event_type"] == "flow_end"
-                          and ev["status"] != "failed")]
+        shown = self._shown(batch)
         if not shown:
             return
         color = self._color if self._color is not None else _wants_color(stream)
@@ -164,3 +176,35 @@ class ConsoleSink(Sink):
             except UnicodeEncodeError:  # a terminal that cannot show "…"
                 stream.write(text.encode("ascii", "replace").decode() + "\n")
             stream.flush()
+
+
+def _log_level(ev: dict[str, Any]) -> int:
+    kind = ev["event_type"]
+    if kind in ("failure", "exception") or (kind == "flow_end" and ev.get("status") == "failed"):
+        return 50 if ev.get("severity") == "critical" else 30 if ev.get("severity") == "warn" \
+            else 40  # logging.CRITICAL, WARNING, ERROR (logging imported only when used)
+    return 20  # logging.INFO
+
+
+class LoggingSink(ConsoleSink):
+    """The console's lines as records of the ``flowscribe`` logger (``type: logging``)."""
+
+    name = "logging"
+
+    def __init__(self, level: str = "verdicts") -> None:
+        super().__init__(level=level)
+        import logging
+
+        self._logger = logging.getLogger("flowscribe")
+
+    def write(self, batch: Sequence[Item]) -> None:
+        logger = self._logger
+        for ev in self._shown(batch):
+            level = _log_level(ev)
+            if not logger.isEnabledFor(level):
+                continue
+            line = format_event(ev, color=False, stamp=False)
+            if line:
+                logger.log(level, "%s", line, extra={
+                    "flow_id": ev.get("flow_id"), "flow_instance": ev.get("instance"),
+                })

@@ -4,6 +4,9 @@ answer must stay bounded and keep every failure."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +44,9 @@ flowscribe.end_session()
 '''
 RA_YAML = ("version: 1\nprofile: all\nartifacts:\n  ask_md: never\n"
            "retention:\n  rotate_trace: false\n")
-#: Each jobs/run instance writes 10 events (two starts, two ends, two checkpoints, two
-#: successes or a failure, ...): 10,000 of them make a 100k-event run.
-BIG_FLOWS = 10_000
+#: Each jobs/run instance writes 8 events (two starts, two ends, two checkpoints, two
+#: verdicts): 12,500 of them make a 100k-event run.
+BIG_FLOWS = 12_500
 
 
 async def _request(session: Session, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -139,3 +142,43 @@ async def test_the_flow_graph_and_the_failing_instance_as_a_sequence(
     [fail] = [it for it in seq["items"] if it["kind"] == "failure"]
     assert fail["label"] == "EXTERNAL.TIMEOUT" and fail["uri"] == timeout["uri"]
     assert [it["t"] for it in seq["items"]] == sorted(it["t"] for it in seq["items"])
+
+
+@pytest.fixture(scope="module")
+def big_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = tmp_path_factory.mktemp("big") / "big"
+    (ws / ".autodev").mkdir(parents=True)
+    (ws / ".autodev" / "ra.yaml").write_text(RA_YAML)
+    (ws / "app.py").write_text(BIG_APP)
+    subprocess.run([sys.executable, "app.py", str(BIG_FLOWS)], cwd=ws, check=True,
+                   capture_output=True, timeout=300)
+    return ws
+
+
+async def test_a_100k_event_run_gives_a_bounded_model_that_keeps_every_failure(
+        session: Session, big_template: Path) -> None:
+    trace = (big_template / ".autodev" / "latest").resolve() / "trace.jsonl"
+    failures = sum('"event_type":"failure"' in line for line in trace.open())
+    events = sum(1 for _ in trace.open())
+    assert events >= 100_000 and failures >= 10
+    await session.start(big_template)
+    model = await _request(session, "flowscribe/timeline", {"maxBars": 300})
+    assert model["totals"]["events"] == events
+    assert model["totals"]["instances"] == 2 * BIG_FLOWS
+    assert len(model["bars"]) <= 300 and model["truncated"] is True
+    assert len(model["ticks"]) <= 600
+    assert len(json.dumps(model)) < 400_000  # what crosses the pipe stays small
+    # Every failure is marked, and its instance and that one's parent are drawn.
+    assert model["totals"]["marks"] == failures == len(model["marks"])
+    drawn = {b["instance"]: b for b in model["bars"]}
+    for mark in model["marks"]:
+        assert drawn[mark["instance"]]["status"] == "failed"
+        assert drawn[mark["instance"]]["parent"] in drawn
+    # What is not drawn is counted, lane by lane.
+    hidden = sum(lane["hidden"] for lane in model["lanes"])
+    assert hidden + len(model["bars"]) == model["totals"]["instances"]
+    assert {lane["thread"] for lane in model["lanes"]} == {"MainThread", "worker"}
+    # A narrow window shows everything in it.
+    narrow = await _request(session, "flowscribe/timeline",
+                            {"since": 0, "until": model["duration"] / 200, "maxBars": 300})
+    assert narrow["bars"] and narrow["truncated"] is False

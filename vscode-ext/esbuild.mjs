@@ -38,9 +38,24 @@ const options = tests
       sourcesContent: false,
     };
 
+// The Run Timeline webview's script: a second entry, for the browser, into media/.
+const webview = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  logLevel: common.logLevel,
+  entryPoints: ['src/timeline/webview/main.ts'],
+  outfile: 'media/timeline.js',
+  minify: production,
+};
+const builds = tests ? [options] : [options, webview];
+
 if (watch) {
-  const ctx = await esbuild.context(options);
-  await ctx.watch();
+  for (const b of builds) {
+    const ctx = await esbuild.context(b);
+    await ctx.watch();
+  }
 } else {
-  await esbuild.build(options);
+  await Promise.all(builds.map((b) => esbuild.build(b)));
 }

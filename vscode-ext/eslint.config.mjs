@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'bundled/**', 'node_modules/**', 'schemas/**', '*.mjs'] },
+  { ignores: ['dist/**', 'out/**', 'media/timeline.js', 'bundled/**', 'node_modules/**', 'schemas/**', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

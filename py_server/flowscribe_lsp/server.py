@@ -36,10 +36,13 @@ from .documents import Documents
 from .features.catalog_checks import CatalogChecks
 from .features.code_actions import CodeActions
 from .features.diagnostics import Diagnostics
+from .features.flow_graph import FlowGraph
 from .features.hover import Hover
 from .features.lenses import Lenses
 from .features.navigation import Navigation
+from .features.run_fold import RunFolds
 from .features.sidebar import Sidebar
+from .features.timeline import Timeline
 from .index import Project, WorkspaceIndex, read_project_files
 from .paths import uri_to_path
 from .rpc import FlowscribeProtocol, serve
@@ -98,6 +101,10 @@ class FlowscribeServer(LanguageServer):
         self.navigation = Navigation(self)
         self.code_actions = CodeActions(self)
         self.sidebar = Sidebar(self)
+        # Issue 14: the run timeline and the flow picture, over one fold of the run.
+        self.run_folds = RunFolds()
+        self.timeline = Timeline(self, self.run_folds)
+        self.flow_graph = FlowGraph(self, self.run_folds)
         self.watcher = Watcher(self)
         _register_lifecycle(self)
 

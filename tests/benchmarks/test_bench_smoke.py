@@ -80,3 +80,9 @@ def test_memory_benchmark_reads_memory_at_each_milestone_and_writes_the_summary(
     assert out.count("| flowscribe (JSONL, per-run dir)") == 3
     assert "-> flat " in out
     assert "summary.md written" in out and "(matches the" in out
+
+
+def test_timeline_benchmark_measures_the_request_against_a_plain_read() -> None:
+    out = run_quick("bench_timeline.py")
+    assert "baseline: json.loads of every line" in out
+    assert "timeline, first request (fold built)" in out and "flowGraph" in out

@@ -60,10 +60,11 @@ export class StatusBar implements vscode.Disposable {
   /** The run's id and app are untrusted text; the only links are our own two commands. */
   private tooltip(runId: string, app: string | null, hasAsk: boolean): vscode.MarkdownString {
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: [Commands.openSummary, Commands.openAskInChat] };
+    md.isTrusted = { enabledCommands: [Commands.openSummary, Commands.openAskInChat, Commands.showTimeline] };
     md.supportHtml = false;
     md.appendText(`flowscribe: latest run ${runId}${app ? ` of ${app}` : ''}`);
     md.appendMarkdown(`\n\n[$(book) Open summary.md](command:${Commands.openSummary})`);
+    md.appendMarkdown(` · [$(graph-line) Show Run Timeline](command:${Commands.showTimeline})`);
     if (hasAsk) {
       md.appendMarkdown(` · [$(comment-discussion) Open ask.md in Copilot Chat](command:${Commands.openAskInChat})`);
     }

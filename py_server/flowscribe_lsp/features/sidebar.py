@@ -179,7 +179,7 @@ class Sidebar:
         project = self._project_for(flow_id, p.get("workspaceFolder"))
         if project is None:
             return {"events": []}
-        trace, rid = self._trace_of(project, run_id)
+        trace, rid = self.trace_of(project, run_id)
         if trace is None:
             return {"events": [], "runId": rid}
 
@@ -211,7 +211,7 @@ class Sidebar:
         if not isinstance(event_id, str) or not event_id:
             return {"prompt": "", "error": "eventId is required"}
         for project in list(self.server.index.projects()):
-            trace, rid = self._trace_of(project, run_id if isinstance(run_id, str) else None)
+            trace, rid = self.trace_of(project, run_id if isinstance(run_id, str) else None)
             if trace is None:
                 continue
             found = await self.server.in_worker(_find_failure, trace, rid, event_id)
@@ -235,7 +235,7 @@ class Sidebar:
                 return p
         return candidates[0] if candidates else None
 
-    def _trace_of(self, project: Project, run_id: str | None) -> tuple[Path | None, str | None]:
+    def trace_of(self, project: Project, run_id: str | None) -> tuple[Path | None, str | None]:
         """The trace holding ``run_id`` (default: the latest run) and the id to filter by."""
         if run_id is None or run_id == project.run.run_id:
             return project.run.trace, project.run.run_id

@@ -15,6 +15,7 @@ import { selectInterpreter } from './selectInterpreter';
 import { showFlowEvents } from './showFlowEvents';
 import { showLastFailure } from './showLastFailure';
 import { showLog } from './showLog';
+import { showTimeline } from './showTimeline';
 
 type Handler<A extends unknown[]> = (s: Services, ...args: A) => Promise<void>;
 
@@ -43,5 +44,6 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     register(Commands.selectInterpreter, selectInterpreter),
     register(Commands.showLog, showLog),
     register(Commands.openQuickstart, openQuickstart),
+    register(Commands.showTimeline, showTimeline),
   ];
 }

@@ -40,6 +40,7 @@ export const Commands = {
   openSummary: command('openSummary'),
   openAsk: command('openAsk'),
   openTrace: command('openTrace'),
+  showTimeline: command('showTimeline'),
   selectInterpreter: command('selectInterpreter'),
   showLog: command('showLog'),
   openQuickstart: command('openQuickstart'),

@@ -92,19 +92,21 @@ class Coverage:
         ]
         for f in doc["flows"]:
             tests = f["tests"]
-            state = (f"exercised by {_n(len(tests), 'test')}" if tests
+            state = (f"exercised by {_tests(tests)}" if tests
                      else "NOT EXERCISED by any test")
             lines.append(f"  {f['id']}: {state}")
             for cls, hit in f["failure_classes"].items():
-                lines.append(f"    {cls}: provoked by {_n(len(hit), 'test')}" if hit
+                lines.append(f"    {cls}: provoked by {_tests(hit)}" if hit
                              else f"    {cls}: never provoked by a test")
             for cls, hit in f["undeclared_classes"].items():
-                lines.append(f"    {cls}: provoked by {_n(len(hit), 'test')}, not declared"
+                lines.append(f"    {cls}: provoked by {_tests(hit)}, not declared"
                              " in failure_classes")
         if doc["not_in_catalog"]:
             lines.append("  not in the catalog: " + ", ".join(doc["not_in_catalog"]))
         return [terminal_safe(line) for line in lines]
 
 
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _tests(tests: list[str], shown: int = 3) -> str:
+    """``2 tests (test_a.py::test_x, test_a.py::test_y)``, the first few by name."""
+    names = ", ".join(tests[:shown]) + (", …" if len(tests) > shown else "")
+    return f"{len(tests)} test{'' if len(tests) == 1 else 's'} ({names})"

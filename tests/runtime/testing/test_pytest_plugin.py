@@ -305,6 +305,7 @@ def test_catalog_coverage(shop: pytest.Pytester) -> None:
     assert "2 of 3 catalog flows exercised, 1 of 3 declared failure classes provoked" in text
     assert "reports/daily: NOT EXERCISED by any test" in text
     assert "EXTERNAL.TIMEOUT: never provoked by a test" in text
+    assert "orders/route: exercised by 1 test (test_shop.py::test_passes)" in text
     doc = json.loads((shop.path / "cov.json").read_text())
     by_id = {f["id"]: f for f in doc["flows"]}
     submit = by_id["orders/submit"]

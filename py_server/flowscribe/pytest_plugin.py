@@ -28,6 +28,7 @@ import pytest
 
 from . import _lifecycle
 from ._context import AMBIENT
+from ._warn import warn_once
 from .testing import Recording, _capture
 from .testing._coverage import Coverage, test_hits
 from .testing._run import TestRun, join
@@ -250,12 +251,16 @@ class _Plugin:
         if rec is None:
             return
         report = outcome.get_result()
-        if report.failed:
-            text = self._section(rec)
-            if text:
-                report.sections.append(("flowscribe", text))
-        if call.when == "teardown" and self.coverage is not None:
-            report.flowscribe_coverage = test_hits(rec.flows().events)
+        try:
+            if report.failed:
+                text = self._section(rec)
+                if text:
+                    report.sections.append(("flowscribe", text))
+            if call.when == "teardown" and self.coverage is not None:
+                report.flowscribe_coverage = test_hits(rec.flows().events)
+        except Exception as exc:  # a test's outcome is never ours to change
+            warn_once(f"pytest-report:{type(exc).__name__}",
+                      f"flowscribe could not add to a test's report ({type(exc).__name__}: {exc})")
 
     def _section(self, rec: Recording) -> str:
         flows = rec.flows()

@@ -171,6 +171,7 @@ def test_a_provoked_failure_is_not_the_apps_problem(shop: pytest.Pytester) -> No
 
 
 def test_xdist_workers_join_one_run_and_lose_nothing(shop: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")  # a dev dependency; the Python 3.9 run goes without
     shop.makepyfile(test_many="""
         import pytest
         from app import submit
@@ -224,6 +225,7 @@ def test_a_test_that_starts_its_own_session(shop: pytest.Pytester) -> None:
 
 
 def test_flows_fixture_async_threads_and_no_leaks(shop: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_asyncio")
     shop.makepyfile(test_async="""
         import asyncio, threading
         import flowscribe
@@ -322,6 +324,7 @@ def test_catalog_coverage(shop: pytest.Pytester) -> None:
 
 
 def test_coverage_across_xdist_workers(shop: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
     shop.makepyfile(test_shop=TESTS)
     shop.runpytest_subprocess("-q", "-n", "2", "-p", "xdist",
                               "--flowscribe-coverage-json=cov.json")

@@ -320,13 +320,17 @@ class RunLayout:
     def prune(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` newest run dirs (``retention.keep_runs``), never the
         one ``latest`` points at, and only folders flowscribe made (:data:`RUN_MARKER`).
-        ``keep < 1`` keeps everything. Returns the removed ids; a directory that cannot be
-        removed is left alone."""
+        App runs and test runs are counted apart (a test suite run in a loop never pushes
+        the app's history out). ``keep < 1`` keeps everything. Returns the removed ids; a
+        directory that cannot be removed is left alone."""
         if keep < 1:
             return []
         latest = self.latest_run_id()
         removed = []
-        for d in self._ordered()[keep:]:
+        ordered = self._ordered()
+        tests = [d for d in ordered if is_test_run(d)]
+        apps = [d for d in ordered if not is_test_run(d)]
+        for d in apps[keep:] + tests[keep:]:
             if d.name == latest or not _made_by_us(d):
                 continue
             try:

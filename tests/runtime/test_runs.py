@@ -175,3 +175,15 @@ def test_a_test_run_is_listed_as_one_and_never_moves_latest(tmp_path: Path) -> N
     assert [d.name for d in layout.run_dirs()] == [ids[2], ids[0]]
     assert baseline_for(runs, ids[2]).run_id == ids[0]  # type: ignore[union-attr]
     assert baseline_for(runs, ids[3]).run_id == ids[1]  # type: ignore[union-attr]
+
+
+def test_prune_counts_test_runs_apart_from_the_apps(tmp_path: Path) -> None:
+    layout = RunLayout(tmp_path)
+    apps = [f"20261125T1405{n:02d}Z-aaaaaa" for n in range(2)]
+    tests = [f"20261125T1406{n:02d}Z-bbbbbb" for n in range(4)]  # newer than every app run
+    for rid in apps:
+        layout.start_run(rid)
+    for rid in tests:
+        layout.start_run(rid, test_run=True)
+    assert sorted(layout.prune(2)) == tests[:2]  # the app's two runs are kept
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [*apps, *tests[2:]]

@@ -135,6 +135,9 @@ class _Plugin:
         self.coverage = Coverage() if self._coverage_wanted() else None
         self._redact = Redactor((), 10_000, False).text
         self._before: Any = None
+        # Kept to put back at the end: an in-process pytest run inside a test (pytester's
+        # runpytest) leaves the outer session's plugin as it was.
+        self._outer_factory = _lifecycle.default_factory
         _lifecycle.default_factory = self._make_run
         self._raises = pytest.raises
         pytest.raises = self._wrap_raises(pytest.raises)
@@ -179,9 +182,7 @@ class _Plugin:
         if self.run is not None:
             self.run.finish()  # idempotent; covers a session that never finished
         pytest.raises = self._raises
-        if _lifecycle.default_factory == self._make_run:
-            _lifecycle.default_factory = None
-        AMBIENT.clear()
+        _lifecycle.default_factory = self._outer_factory
 
     # -- per test ------------------------------------------------------------------------
     def _wrap_raises(self, original: Any) -> Any:

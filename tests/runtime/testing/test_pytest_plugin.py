@@ -47,6 +47,8 @@ flows:
     failure_classes: [DATA.STALE]
 """
 
+INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+
 QUIET = """
 version: 1
 sinks:
@@ -73,7 +75,7 @@ def shop(pytester: pytest.Pytester) -> pytest.Pytester:
     (pytester.path / ".autodev").mkdir()
     (pytester.path / ".autodev" / "ra.yaml").write_text(QUIET, encoding="utf-8")
     (pytester.path / ".autodev" / "flows.yaml").write_text(CATALOG, encoding="utf-8")
-    pytester.makeini("[pytest]\nasyncio_mode = auto\n")
+    pytester.makeini(INI)
     return pytester
 
 
@@ -352,3 +354,15 @@ def test_a_suite_that_records_nothing_leaves_nothing(pytester: pytest.Pytester) 
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
     pytester.runpytest_subprocess("-q").assert_outcomes(passed=1)
     assert not (pytester.path / ".autodev").exists()
+
+
+def test_an_in_process_run_leaves_the_outer_session_as_it_was(
+    pytester: pytest.Pytester,
+) -> None:
+    import flowscribe._lifecycle as lifecycle
+
+    raises, factory = pytest.raises, lifecycle.default_factory
+    pytester.makeini(INI)
+    pytester.makepyfile(test_inner="def test_x(flows):\n    assert flows.instances() == []\n")
+    pytester.runpytest("-q").assert_outcomes(passed=1)
+    assert pytest.raises is raises and lifecycle.default_factory is factory

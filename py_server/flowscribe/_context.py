@@ -61,6 +61,11 @@ CURRENT: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
 
 copy_context = contextvars.copy_context
 
+#: Correlation every flow started in this process gets, whatever its thread: the pytest
+#: plugin puts the running test's node id here (``flowscribe.testing``). Changed in place,
+#: never rebound (``_flow`` holds it). Empty outside tests.
+AMBIENT: dict[str, Any] = {}
+
 
 def current_flow() -> Flow | None:
     """The innermost flow entered in this context (thread or task), or None."""

@@ -150,8 +150,11 @@ def write_artifacts(
     run_id: str | None,
     layout: RunLayout | None,
     redacted: int,
+    *,
+    top_level: bool = True,
 ) -> None:
-    """``summary.md`` and ``ask.md`` of the run so far (a problem is warned, not raised)."""
+    """``summary.md`` and ``ask.md`` of the run so far (a problem is warned, not raised);
+    ``top_level=False`` (a test run) leaves the copies in ``.autodev/`` alone."""
     if state is None or cfg is None or layout is None:
         return
     try:
@@ -161,7 +164,7 @@ def write_artifacts(
         # write_run_artifacts remove an older run's copies from .autodev/.
         agg = state.aggregate or aggregate_for(cfg, catalog, run_id)
         agg.note_redacted(redacted)
-        write_run_artifacts(agg, catalog, cfg, list(state.tail), layout)
+        write_run_artifacts(agg, catalog, cfg, list(state.tail), layout, top_level=top_level)
     except Exception as exc:
         warn_once(
             "artifacts",

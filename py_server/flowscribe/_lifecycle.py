@@ -21,7 +21,7 @@ from types import TracebackType
 
 # Imported first for its side effect: the writers' fork hook is registered before ours,
 # so in a forked child a session finds its writer's fresh queue (hooks run in order).
-from . import _writer  # noqa: F401
+from . import _writer
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ _sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 default: Session | None = None
 _default_lock = threading.RLock()
 _hooks_installed = False
+#: flowscribe.testing (the pytest plugin): what starts the default session when none is
+#: open (a test run), and in-memory listeners every session started from now on also
+#: feeds. None and empty outside tests.
+default_factory: Callable[[], Session] | None = None
+taps: list[_writer.Sink] = []
 
 
 def register(session: Session) -> None:
@@ -57,7 +62,7 @@ def start_default(start: Callable[[], Session]) -> Session:
     with _default_lock:
         if default is None:
             # An inactive session (tracing off) is kept too, so it is asked only once.
-            default = start()
+            default = (default_factory or start)()
         return default
 
 

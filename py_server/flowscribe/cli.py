@@ -388,6 +388,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 "verdicts": r.verdicts,
                 "artifacts": {k: str(v) if v else None for k, v in r.artifacts.items()},
                 "latest": r.is_latest,
+                "testRun": r.test_run,
             }
             for r in runs
         ]
@@ -405,7 +406,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         v = r.verdicts
         rows.append(
             (
-                "*" if r.is_latest else "",
+                "*" if r.is_latest else "T" if r.test_run else "",
                 r.run_id,
                 _when(r.started),
                 took if r.ended else "running/killed" if r.started else "-",
@@ -419,7 +420,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print("* the latest run (what .autodev/latest, summary.md and the editor show); "
-          "PASS/FAIL/UNFIN: flow instances; FAILURES/EXC: events")
+          + ("T a test run (pytest's); " if any(r.test_run for r in runs) else "")
+          + "PASS/FAIL/UNFIN: flow instances; FAILURES/EXC: events")
     return 0
 
 
@@ -627,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--interval", type=float, default=0.25, help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_tail)
 
-    s = sub.add_parser("runs", help="list runs, newest first")
+    s = sub.add_parser("runs", help="list runs, newest first (* the latest, T a test run)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_runs)
 

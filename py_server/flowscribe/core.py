@@ -143,6 +143,11 @@ class Session:
     ``summary`` event and writes ``summary.md``, ``ask.md`` and the run's trace.
     """
 
+    #: A test run (the pytest plugin's, ``flowscribe.testing``): it writes its run folder
+    #: only, marked as a test run; ``latest``, the configured sinks and the top-level
+    #: artifacts stay the app's.
+    test_run = False
+
     def __init__(
         self,
         app_name: str | None = None,
@@ -250,10 +255,10 @@ class Session:
         template.update(schema=SCHEMA_VERSION, run_id=self.run_id, correlation={}, tags=[])
         self._run_template = template
         self._new_process_ids()
-        if cfg.artifacts.per_run_dirs:
+        if cfg.artifacts.per_run_dirs or self.test_run:
             try:
                 if self._owner:
-                    self.run_dir = self._layout.start_run(self.run_id)
+                    self.run_dir = self._layout.start_run(self.run_id, test_run=self.test_run)
                 else:
                     self.run_dir = self._layout.run_dir(self.run_id)
                     self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -314,7 +319,7 @@ class Session:
 
         sinks: list[Sink] = []
         ret = cfg.retention
-        for spec in cfg.sinks:
+        for spec in () if self.test_run else cfg.sinks:
             path = str(cfg.resolve(spec.path)) if spec.path else None
             try:
                 rotate = ret.max_trace_bytes if ret.rotate_trace and spec.type == "jsonl" else 0
@@ -333,6 +338,7 @@ class Session:
         if self.run_dir is not None:
             self._run_trace = JsonlSink(str(self.run_dir / "trace.jsonl"))
             sinks.append(self._run_trace)
+        sinks.extend(_lifecycle.taps)  # flowscribe.testing's in-memory listeners, if any
         return sinks
 
     def _new_aggregate(self) -> RunAggregate | None:
@@ -362,6 +368,8 @@ class Session:
             "python": sys.version.split()[0],
             "argv": safe_argv(self._redactor),
         }
+        if self.test_run:
+            evidence["test_run"] = True
         self._record(
             None, "run_start", None, None, evidence, site, _More(tags=self.tags, trusted=True)
         )
@@ -801,7 +809,8 @@ class Session:
         if state is not None and state.aggregate is not None and writer is not None:
             state.aggregate.not_written, state.aggregate.not_written_why = writer.not_written()
         write_artifacts(
-            self._state, self.config, self.catalog, self.run_id, self._layout, self._redacted
+            self._state, self.config, self.catalog, self.run_id, self._layout, self._redacted,
+            top_level=not self.test_run,
         )
 
     def _on_unhandled(self, exc: BaseException, tb: TracebackType | None, main: bool) -> None:

@@ -8,6 +8,10 @@
   runs/<run_id>/trace.jsonl summary.md ask.md
 ```
 
+A test run (a pytest session, ``flowscribe.pytest_plugin``) has a run folder of its own,
+marked with :data:`TEST_RUN_MARKER`; it never moves ``latest`` and is not what an app run
+is compared with.
+
 Run ids sort by time: ``20261125T140512Z-3f9a1c`` (UTC second, then 6 random hex digits).
 """
 
@@ -26,11 +30,14 @@ from typing import Any
 from flowscribe._warn import warn_once
 from flowscribe.trace import iter_events, open_trace, parse_line
 
-__all__ = ["RUN_ID_RE", "RUN_MARKER", "RunInfo", "RunLayout", "new_run_id", "read_run_infos"]
+__all__ = ["RUN_ID_RE", "RUN_MARKER", "TEST_RUN_MARKER", "RunInfo", "RunLayout", "new_run_id",
+           "read_run_infos"]
 
 #: The file each run folder flowscribe makes holds (its content: the run id). Retention
 #: removes only folders that have it, so nothing flowscribe did not create is ever deleted.
 RUN_MARKER = ".flowscribe-run"
+#: Beside the run marker in a test run's folder: the run is a pytest session's.
+TEST_RUN_MARKER = ".flowscribe-test-run"
 
 #: runs/ folders start_run refused (its caller warned): contained() does not warn again.
 _refused: set[str] = set()
@@ -76,6 +83,8 @@ class RunInfo:
     #: "summary", "ask", "trace" -> the file, or None when it does not exist.
     artifacts: dict[str, Path | None] = field(default_factory=dict)
     is_latest: bool = False
+    #: A pytest session's run (never ``latest``); shown apart from the app's runs.
+    test_run: bool = False
 
 
 def _empty_verdicts() -> dict[str, int]:
@@ -157,12 +166,13 @@ class RunLayout:
             raise ValueError(f"not a usable run id: {run_id!r}")
         return self.runs_dir / run_id
 
-    def start_run(self, run_id: str) -> Path:
+    def start_run(self, run_id: str, *, test_run: bool = False) -> Path:
         """Create ``runs/<run_id>`` and point ``latest`` at it; returns the run dir.
 
         ``latest`` is replaced atomically, so a reader sees the old run or the new one,
         never a missing pointer. Raises OSError only when neither a symlink nor a
-        pointer file can be written.
+        pointer file can be written. A ``test_run`` is marked as one and leaves
+        ``latest`` alone.
         """
         path = self.run_dir(run_id)
         if not self._inside():
@@ -172,6 +182,10 @@ class RunLayout:
         path.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):  # a second session of the same run
             _create(path / RUN_MARKER, run_id + "\n")
+        if test_run:
+            with contextlib.suppress(FileExistsError):
+                _create(path / TEST_RUN_MARKER, run_id + "\n")
+            return path
         self._point_latest(run_id)
         return path
 
@@ -263,9 +277,11 @@ class RunLayout:
         """Run dirs, newest first."""
         return sorted(self._run_dirs(), key=_order_key, reverse=True)
 
-    def run_dirs(self) -> list[Path]:
-        """The run directories, newest first, without reading their traces."""
-        return self._ordered()
+    def run_dirs(self, *, test_runs: bool = False) -> list[Path]:
+        """The run directories, newest first, without reading their traces: the app's
+        runs (what a run is compared with), and test runs too with ``test_runs``."""
+        dirs = self._ordered()
+        return dirs if test_runs else [d for d in dirs if not is_test_run(d)]
 
     def list_runs(self) -> list[RunInfo]:
         """Every run, newest first: the run dirs, or, when there are none (``per_run_dirs:
@@ -285,6 +301,7 @@ class RunLayout:
                 "trace": info.trace,
             }
             info.is_latest = d.name == latest
+            info.test_run = is_test_run(d)
             result.append(info)
         if result:
             return result
@@ -303,13 +320,17 @@ class RunLayout:
     def prune(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` newest run dirs (``retention.keep_runs``), never the
         one ``latest`` points at, and only folders flowscribe made (:data:`RUN_MARKER`).
-        ``keep < 1`` keeps everything. Returns the removed ids; a directory that cannot be
-        removed is left alone."""
+        App runs and test runs are counted apart (a test suite run in a loop never pushes
+        the app's history out). ``keep < 1`` keeps everything. Returns the removed ids; a
+        directory that cannot be removed is left alone."""
         if keep < 1:
             return []
         latest = self.latest_run_id()
         removed = []
-        for d in self._ordered()[keep:]:
+        ordered = self._ordered()
+        tests = [d for d in ordered if is_test_run(d)]
+        apps = [d for d in ordered if not is_test_run(d)]
+        for d in apps[keep:] + tests[keep:]:
             if d.name == latest or not _made_by_us(d):
                 continue
             try:
@@ -318,6 +339,11 @@ class RunLayout:
                 continue
             removed.append(d.name)
         return removed
+
+
+def is_test_run(run_dir: Path) -> bool:
+    """True for the run folder of a test run (a pytest session's)."""
+    return (run_dir / TEST_RUN_MARKER).is_file()
 
 
 def _made_by_us(run_dir: Path) -> bool:

@@ -2,7 +2,10 @@
 
 Each test gets an empty project root as its working directory, with no ``FLOWSCRIBE_*`` or
 ``RA_*`` variable leaking in from the outside or from an earlier test, and every session it
-started is ended afterwards (so no atexit hook writes into a deleted directory).
+started is ended afterwards (so no atexit hook writes into a deleted directory). They
+check what an app's own run records, so they are marked ``flowscribe_off``: the pytest
+plugin's test run and per-test correlation key stay out of them (``tests/runtime/testing``
+tests the plugin, in pytest runs of its own).
 Helpers to write configs and read traces are in ``_project.py``.
 """
 
@@ -17,6 +20,14 @@ from _project import QUIET_CONFIG, write_config
 
 import flowscribe._lifecycle as lifecycle
 from flowscribe._warn import reset_warnings
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE in item.path.parents:
+            item.add_marker(pytest.mark.flowscribe_off)
 
 
 def _clean_env() -> None:

@@ -155,3 +155,35 @@ def test_a_fifo_in_place_of_a_run_trace_never_blocks_listing(tmp_path: Path) -> 
     run = layout.start_run("20261125T140512.000Z-aaaaaa")
     os.mkfifo(run / "trace.jsonl")  # nothing ever writes to it: opening it would block
     assert [r.run_id for r in layout.list_runs()] == ["20261125T140512.000Z-aaaaaa"]
+
+
+def test_a_test_run_is_listed_as_one_and_never_moves_latest(tmp_path: Path) -> None:
+    from flowscribe.story import baseline_for
+
+    layout = RunLayout(tmp_path / ".autodev")
+    ids = [new_run_id(1_700_000_000 + n) for n in range(4)]
+    kinds = [False, True, False, True]  # app, test, app, test: oldest first
+    for n, (run_id, test) in enumerate(zip(ids, kinds)):
+        _write_trace(layout.start_run(run_id, test_run=test) / "trace.jsonl", run_id,
+                     1_700_000_000 + n * 10, failed=n == 1)
+    assert layout.latest_run_id() == ids[2]  # the newest app run, not the newer test run
+    runs = layout.list_runs()
+    assert [(r.run_id, r.test_run, r.is_latest) for r in runs] == [
+        (ids[3], True, False), (ids[2], False, True), (ids[1], True, False),
+        (ids[0], False, False)]
+    # What a run is compared with is a run of its own kind.
+    assert [d.name for d in layout.run_dirs()] == [ids[2], ids[0]]
+    assert baseline_for(runs, ids[2]).run_id == ids[0]  # type: ignore[union-attr]
+    assert baseline_for(runs, ids[3]).run_id == ids[1]  # type: ignore[union-attr]
+
+
+def test_prune_counts_test_runs_apart_from_the_apps(tmp_path: Path) -> None:
+    layout = RunLayout(tmp_path)
+    apps = [f"20261125T1405{n:02d}Z-aaaaaa" for n in range(2)]
+    tests = [f"20261125T1406{n:02d}Z-bbbbbb" for n in range(4)]  # newer than every app run
+    for rid in apps:
+        layout.start_run(rid)
+    for rid in tests:
+        layout.start_run(rid, test_run=True)
+    assert sorted(layout.prune(2)) == tests[:2]  # the app's two runs are kept
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [*apps, *tests[2:]]

@@ -119,16 +119,20 @@ def write_run_artifacts(
     config: Any,
     tail: Sequence[Mapping[str, Any]],
     layout: RunLayout,
+    *,
+    top_level: bool = True,
 ) -> None:
     """Write summary.md and ask.md for a finished run.
 
     Each goes into ``runs/<run_id>/`` (with ``per_run_dirs``) and is copied to
     ``.autodev/``; an artifact this run does not produce (``summary_md: false``, or
     ``ask_md`` deciding against it) is removed from ``.autodev/`` so no stale copy of an
-    older run is mistaken for this one's. Never raises: trouble is one warning on stderr.
+    older run is mistaken for this one's. ``top_level=False`` (a test run) writes the run
+    folder only and leaves ``.autodev/``'s copies, the app's, alone. Never raises:
+    trouble is one warning on stderr.
     """
     try:
-        _write(agg, catalog, config, tail, layout)
+        _write(agg, catalog, config, tail, layout, top_level)
     except Exception as exc:  # the host app must never see our failures
         warn_once("artifacts", f"could not write the run's summary.md/ask.md: {exc}")
 
@@ -154,11 +158,13 @@ def _write(
     config: Any,
     tail: Sequence[Mapping[str, Any]],
     layout: RunLayout,
+    top_level: bool,
 ) -> None:
     layout.autodev_dir.mkdir(parents=True, exist_ok=True)
     run_dir: Path | None = None
+    per_run = _setting(config, "artifacts", "per_run_dirs", True) or not top_level
     # A runs/ that is a link or leads out of .autodev gets nothing (layout.contained warns).
-    if _setting(config, "artifacts", "per_run_dirs", True) and agg.run_id and layout.contained():
+    if per_run and agg.run_id and layout.contained():
         run_dir = layout.run_dir(agg.run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
     outputs: list[tuple[str, str | None]] = [
@@ -172,8 +178,10 @@ def _write(
     ]
     for name, text in outputs:
         if text is None:
-            _remove(layout.autodev_dir / name)
+            if top_level:
+                _remove(layout.autodev_dir / name)
             continue
         if run_dir is not None:
             write_text_atomic(run_dir / name, text)
-        write_text_atomic(layout.autodev_dir / name, text)
+        if top_level:
+            write_text_atomic(layout.autodev_dir / name, text)

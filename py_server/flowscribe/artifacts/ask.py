@@ -86,7 +86,7 @@ def run_views(
     from flowscribe.story import RunView, load_run
 
     run = load_run(trace, run_id) if trace is not None else None
-    dirs = layout.run_dirs()
+    dirs = layout.run_dirs(test_runs=True)
     own = next((d for d in dirs if d.name == run_id), None)
     if (run is None or not run.events) and own is not None:
         run = load_run(own / "trace.jsonl")
@@ -99,13 +99,17 @@ def run_views(
 
 def _baseline(dirs: Sequence[Path], run_id: str | None) -> RunView | None:
     """The newest run folder before ``run_id`` whose run passed (by its summary event, so
-    no older trace is read whole), else the one right before it."""
+    no older trace is read whole), else the one right before it; of the same kind (an app
+    run is compared with app runs, a test run with test runs)."""
+    from flowscribe.runs import is_test_run
     from flowscribe.story import load_run, run_passed
 
     names = [d.name for d in dirs]
     if run_id not in names:
         return None
-    earlier = dirs[names.index(run_id) + 1:]
+    at = names.index(run_id)
+    kind = is_test_run(dirs[at])
+    earlier = [d for d in dirs[at + 1:] if is_test_run(d) == kind]
     for d in earlier[:50]:
         if run_passed(d / "trace.jsonl"):
             return load_run(d / "trace.jsonl")

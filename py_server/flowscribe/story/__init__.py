@@ -66,12 +66,14 @@ def _passed(info: RunInfo) -> bool:
 
 
 def baseline_for(runs: list[RunInfo], run_id: str) -> RunInfo | None:
-    """The newest run before ``run_id`` that passed, else the one right before it.
-    ``runs`` is newest first, as :meth:`RunLayout.list_runs` gives them."""
+    """The newest run before ``run_id`` that passed, else the one right before it, of the
+    same kind (app runs with app runs, test runs with test runs). ``runs`` is newest
+    first, as :meth:`RunLayout.list_runs` gives them."""
     ids = [r.run_id for r in runs]
     if run_id not in ids:
         return None
-    earlier = runs[ids.index(run_id) + 1:]
+    at = ids.index(run_id)
+    earlier = [r for r in runs[at + 1:] if r.test_run == runs[at].test_run]
     for info in earlier:
         if _passed(info):
             return info

@@ -313,6 +313,7 @@ def _run_info(project: Project, info: RunInfo) -> dict[str, Any]:
         "verdicts": verdicts,
         "artifacts": {k: uri(v) for k, v in info.artifacts.items()},
         "isLatest": info.is_latest,
+        "testRun": info.test_run,
         "workspaceFolder": project.folder.uri,
         "projectRoot": path_to_uri(project.root),
     }

@@ -48,6 +48,7 @@ __all__ = [
     "Artifacts",
     "Config",
     "Filters",
+    "OtlpOptions",
     "Performance",
     "Privacy",
     "Problem",
@@ -64,7 +65,9 @@ DEFAULT_AUTODEV = ".autodev"
 CONFIG_FILE = "ra.yaml"
 SEVERITIES = ("debug", "info", "warn", "error", "critical")
 ASK_MD_VALUES = ("always", "on_failure", "never")
-SINK_TYPES = ("console", "jsonl", "sqlite")
+SINK_TYPES = ("console", "jsonl", "sqlite", "otlp")
+#: What the otlp sink speaks (docs/otlp.md); gRPC and HTTP/JSON are not offered.
+OTLP_PROTOCOLS = ("http/protobuf",)
 #: What the console prints: ``verdicts`` (failures, exceptions, failed flows, the run's
 #: start and end), ``flows`` (also every flow's end and success), ``all`` (every event).
 CONSOLE_LEVELS = ("verdicts", "flows", "all")
@@ -113,13 +116,32 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class OtlpOptions:
+    """The otlp sink's keys (docs/otlp.md). ``None`` means "not set in ra.yaml": the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables, then the exporter's defaults, apply."""
+
+    #: base URL of the receiver (``/v1/traces`` and ``/v1/metrics`` are appended).
+    endpoint: str | None = None
+    #: header name -> value (API keys: never printed, never written anywhere).
+    headers: tuple[tuple[str, str], ...] = ()
+    protocol: str = "http/protobuf"
+    timeout_s: float | None = None
+    #: off by default: evidence goes to a backend only when the user says so.
+    export_evidence: bool = False
+    #: events waiting for the exporter thread; more are dropped (and counted).
+    max_queue_events: int = 8192
+
+
+@dataclass(frozen=True)
 class Sink:
-    """Where events go: ``console``, ``jsonl`` or ``sqlite``; ``path`` relative to the root.
-    ``level`` is the console's: which events it prints (:data:`CONSOLE_LEVELS`)."""
+    """Where events go: ``console``, ``jsonl``, ``sqlite`` or ``otlp``; ``path`` relative
+    to the root. ``level`` is the console's: which events it prints
+    (:data:`CONSOLE_LEVELS`); ``otlp`` holds the otlp sink's options."""
 
     type: str
     path: str | None = None
     level: str = "verdicts"
+    otlp: OtlpOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -363,6 +385,8 @@ _TOP_KEYS = ("version", "enabled", "profile", "profiles", "sinks", "artifacts", 
              "filters", "performance", "retention")
 _PROFILE_KEYS = ("include_flows", "exclude_flows", "include_tags", "min_severity")
 _SINK_KEYS = ("type", "path", "level")
+_OTLP_KEYS = ("type", "endpoint", "headers", "protocol", "timeout_s", "export_evidence",
+              "max_queue_events")
 _ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events")
 _PRIVACY_KEYS = ("redact_keys", "payload_limit", "allow_raw_payloads")
 _FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows",
@@ -470,6 +494,9 @@ class _Reader(Checker):
                 if not self.rejected(sub):
                     self.bad(sub, f"must be a mapping with 'type' (got {got(item)}); ignored")
                 continue
+            if item.get("type") == "otlp":
+                out.append(Sink("otlp", otlp=self.otlp(self.section(item, sub, _OTLP_KEYS), sub)))
+                continue
             sec = self.section(item, sub, _SINK_KEYS)
             kind = self.get(sec, sub, "type")
             if kind is MISSING:
@@ -498,6 +525,49 @@ class _Reader(Checker):
                          f"(got {got(level)}); using verdicts")
                 level = "verdicts"
             out.append(Sink(kind, sink_path, level))
+        return tuple(out)
+
+    def otlp(self, sec: dict[str, Any], sub: Path_) -> OtlpOptions:
+        d = OtlpOptions()
+        endpoint = self.string(sec, sub, "endpoint")
+        if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+            self.bad((*sub, "endpoint"), "must be an http:// or https:// URL; "
+                     "using OTEL_EXPORTER_OTLP_ENDPOINT or the default")
+            endpoint = None
+        protocol = self.choice(sec, sub, "protocol", d.protocol, OTLP_PROTOCOLS)
+        timeout = self.get(sec, sub, "timeout_s")
+        if timeout is MISSING:
+            timeout = None
+        elif not is_positive_number(timeout):
+            self.bad((*sub, "timeout_s"), f"must be a positive number of seconds "
+                     f"(got {got(timeout)}); using the exporter's")
+            timeout = None
+        return OtlpOptions(
+            endpoint=endpoint,
+            headers=self.headers(sec, sub),
+            protocol=protocol,
+            timeout_s=None if timeout is None else float(timeout),
+            export_evidence=self.boolean(sec, sub, "export_evidence", d.export_evidence),
+            max_queue_events=self.integer(sec, sub, "max_queue_events", d.max_queue_events,
+                                          minimum=1),
+        )
+
+    def headers(self, sec: dict[str, Any], sub: Path_) -> tuple[tuple[str, str], ...]:
+        """``{name: value}`` of strings. Values are credentials: a bad one is named by its
+        key, never quoted."""
+        v = self.get(sec, sub, "headers")
+        if v is MISSING:
+            return ()
+        if not isinstance(v, dict):
+            self.bad((*sub, "headers"), "must be a mapping of header names to values; ignored")
+            return ()
+        out = []
+        for name, value in v.items():
+            if not isinstance(name, str) or not name.strip() or not isinstance(value, str):
+                self.bad((*sub, "headers", str(name)),
+                         "must be a header name with a string value; ignored")
+                continue
+            out.append((name.strip(), value))
         return tuple(out)
 
     def artifacts(self, data: Any, d: Artifacts) -> Artifacts:

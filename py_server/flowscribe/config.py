@@ -48,6 +48,7 @@ __all__ = [
     "Artifacts",
     "Config",
     "Filters",
+    "OtlpOptions",
     "Performance",
     "Privacy",
     "Problem",
@@ -65,7 +66,9 @@ CONFIG_FILE = "ra.yaml"
 SEVERITIES = ("debug", "info", "warn", "error", "critical")
 ASK_MD_VALUES = ("always", "on_failure", "never")
 #: ``logging``: the console's lines through stdlib logging (logger ``flowscribe``).
-SINK_TYPES = ("console", "jsonl", "sqlite", "logging")
+SINK_TYPES = ("console", "jsonl", "sqlite", "logging", "otlp")
+#: What the otlp sink speaks (docs/otlp.md); gRPC and HTTP/JSON are not offered.
+OTLP_PROTOCOLS = ("http/protobuf",)
 #: What the console prints: ``verdicts`` (failures, exceptions, failed flows, the run's
 #: start and end), ``flows`` (also every flow's end and success), ``all`` (every event).
 CONSOLE_LEVELS = ("verdicts", "flows", "all")
@@ -114,14 +117,33 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class OtlpOptions:
+    """The otlp sink's keys (docs/otlp.md). ``None`` means "not set in ra.yaml": the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables, then the exporter's defaults, apply."""
+
+    #: base URL of the receiver (``/v1/traces`` and ``/v1/metrics`` are appended).
+    endpoint: str | None = None
+    #: header name -> value (API keys: never printed, never written anywhere).
+    headers: tuple[tuple[str, str], ...] = ()
+    protocol: str = "http/protobuf"
+    timeout_s: float | None = None
+    #: off by default: evidence goes to a backend only when the user says so.
+    export_evidence: bool = False
+    #: events waiting for the exporter thread; more are dropped (and counted).
+    max_queue_events: int = 8192
+
+
+@dataclass(frozen=True)
 class Sink:
-    """Where events go: ``console``, ``jsonl``, ``sqlite`` or ``logging``; ``path`` relative
-    to the root. ``level`` is the console's (and ``logging``'s, which sends the console's
-    lines through stdlib logging): which events it prints (:data:`CONSOLE_LEVELS`)."""
+    """Where events go: ``console``, ``jsonl``, ``sqlite``, ``logging`` or ``otlp``; ``path``
+    relative to the root. ``level`` is the console's (and ``logging``'s, which sends the
+    console's lines through stdlib logging): which events it prints (:data:`CONSOLE_LEVELS`);
+    ``otlp`` holds the otlp sink's options."""
 
     type: str
     path: str | None = None
     level: str = "verdicts"
+    otlp: OtlpOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -367,6 +389,8 @@ _PROFILE_KEYS = ("include_flows", "exclude_flows", "include_tags", "min_severity
 _SINK_KEYS = ("type", "path", "level")
 #: The sinks that print the console's lines, and so have a level and no path.
 _LINE_SINKS = ("console", "logging")
+_OTLP_KEYS = ("type", "endpoint", "headers", "protocol", "timeout_s", "export_evidence",
+              "max_queue_events")
 _ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events")
 _PRIVACY_KEYS = ("redact_keys", "payload_limit", "allow_raw_payloads")
 _FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows",
@@ -474,6 +498,9 @@ class _Reader(Checker):
                 if not self.rejected(sub):
                     self.bad(sub, f"must be a mapping with 'type' (got {got(item)}); ignored")
                 continue
+            if item.get("type") == "otlp":
+                out.append(Sink("otlp", otlp=self.otlp(self.section(item, sub, _OTLP_KEYS), sub)))
+                continue
             sec = self.section(item, sub, _SINK_KEYS)
             kind = self.get(sec, sub, "type")
             if kind is MISSING:
@@ -503,6 +530,49 @@ class _Reader(Checker):
                          f"(got {got(level)}); using verdicts")
                 level = "verdicts"
             out.append(Sink(kind, sink_path, level))
+        return tuple(out)
+
+    def otlp(self, sec: dict[str, Any], sub: Path_) -> OtlpOptions:
+        d = OtlpOptions()
+        endpoint = self.string(sec, sub, "endpoint")
+        if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+            self.bad((*sub, "endpoint"), "must be an http:// or https:// URL; "
+                     "using OTEL_EXPORTER_OTLP_ENDPOINT or the default")
+            endpoint = None
+        protocol = self.choice(sec, sub, "protocol", d.protocol, OTLP_PROTOCOLS)
+        timeout = self.get(sec, sub, "timeout_s")
+        if timeout is MISSING:
+            timeout = None
+        elif not is_positive_number(timeout):
+            self.bad((*sub, "timeout_s"), f"must be a positive number of seconds "
+                     f"(got {got(timeout)}); using the exporter's")
+            timeout = None
+        return OtlpOptions(
+            endpoint=endpoint,
+            headers=self.headers(sec, sub),
+            protocol=protocol,
+            timeout_s=None if timeout is None else float(timeout),
+            export_evidence=self.boolean(sec, sub, "export_evidence", d.export_evidence),
+            max_queue_events=self.integer(sec, sub, "max_queue_events", d.max_queue_events,
+                                          minimum=1),
+        )
+
+    def headers(self, sec: dict[str, Any], sub: Path_) -> tuple[tuple[str, str], ...]:
+        """``{name: value}`` of strings. Values are credentials: a bad one is named by its
+        key, never quoted."""
+        v = self.get(sec, sub, "headers")
+        if v is MISSING:
+            return ()
+        if not isinstance(v, dict):
+            self.bad((*sub, "headers"), "must be a mapping of header names to values; ignored")
+            return ()
+        out = []
+        for name, value in v.items():
+            if not isinstance(name, str) or not name.strip() or not isinstance(value, str):
+                self.bad((*sub, "headers", str(name)),
+                         "must be a header name with a string value; ignored")
+                continue
+            out.append((name.strip(), value))
         return tuple(out)
 
     def artifacts(self, data: Any, d: Artifacts) -> Artifacts:

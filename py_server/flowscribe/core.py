@@ -324,7 +324,7 @@ class Session:
             try:
                 rotate = ret.max_trace_bytes if ret.rotate_trace and spec.type == "jsonl" else 0
                 sink = make_sink(spec.type, path, max_bytes=rotate, level=spec.level,
-                                 backups=ret.trace_backups)
+                                 backups=ret.trace_backups, otlp=spec.otlp)
             except Exception as exc:
                 warn_once(f"sink:{spec.type}:{path}", f"sink {spec.type} skipped: {exc}")
                 continue

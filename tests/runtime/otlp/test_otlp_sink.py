@@ -1,0 +1,132 @@
+"""The otlp sink against a real OTLP/HTTP receiver (oteltap) on loopback: a real app run
+in a subprocess arrives as spans with the recorded names, parents, statuses and code
+attributes, its secrets redacted as in the trace."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+oteltap = pytest.importorskip("oteltap")
+pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+
+APP = """\
+import flowscribe
+flowscribe.init(app_name="shop", mode="test")
+with flowscribe.flow("orders/submit", ticker="AAPL") as f:
+    f.checkpoint("validate", rows=3)
+    with flowscribe.flow("orders/ack") as g:
+        g.failure("EXTERNAL.TIMEOUT", "no ack password=hunter2", severity="critical")
+flowscribe.end_session()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _attrs(span: Any) -> dict[str, Any]:
+    out = {}
+    for kv in span.attributes:
+        v = kv.value
+        out[kv.key] = getattr(v, v.WhichOneof("value"))
+    return out
+
+
+async def _run_app_into_receiver(root: Path, port: int) -> list[Any]:
+    settings = oteltap.OtelTapHttpProtobufReceiverSettings(http_port=port)
+    async with oteltap.OtelTapHttpProtobufReceiver(settings) as receiver:
+        spans: list[Any] = []
+
+        async def collect() -> None:
+            async for span in receiver.stream_traces():
+                spans.append(span)
+
+        task = asyncio.create_task(collect())
+        proc = await asyncio.create_subprocess_exec(sys.executable, "app.py", cwd=root)
+        assert await proc.wait() == 0
+        # The sink sends its last spans before the app exits; wait for the receiver to
+        # hand them over (bounded, not a timing assert).
+        for _ in range(200):
+            if {"orders/submit", "orders/ack"} <= {s.name for s in spans}:
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        return spans
+
+
+def test_a_run_arrives_as_spans(project: Path) -> None:
+    port = _free_port()
+    (project / ".autodev" / "ra.yaml").write_text(textwrap.dedent(f"""\
+        version: 1
+        profile: all
+        sinks:
+          - type: jsonl
+          - type: otlp
+            endpoint: http://127.0.0.1:{port}
+    """))
+    (project / "app.py").write_text(APP)
+    spans = asyncio.run(_run_app_into_receiver(project, port))
+    by_name = {s.name: s for s in spans}
+    submit, ack = by_name["orders/submit"], by_name["orders/ack"]
+    assert ack.parent_span_id == submit.span_id
+    assert ack.trace_id == submit.trace_id
+    assert not submit.parent_span_id
+    assert submit.status.code == 0  # unset: the flow had no failure
+    assert ack.status.code == 2  # ERROR
+    assert ack.status.message == "no ack password=[REDACTED]"
+    a = _attrs(ack)
+    assert a["error.type"] == "EXTERNAL.TIMEOUT"
+    assert a["flowscribe.failure.severity"] == "critical"
+    assert a["code.file.path"].endswith("app.py")
+    assert a["code.line.number"] == a["code.lineno"] == 5
+    assert [e.name for e in submit.events] == ["validate"]
+    assert "hunter2" not in str(spans)
+
+
+def test_without_the_sdk_one_warning_names_the_install(project: Path) -> None:
+    import subprocess
+
+    (project / ".autodev" / "ra.yaml").write_text(
+        "version: 1\nsinks: [{type: jsonl}, {type: otlp}]\n")
+    (project / "app.py").write_text(APP)
+    blocker = project / "block"
+    blocker.mkdir()
+    # A module finder that hides the SDK: the extra "not installed".
+    (blocker / "sitecustomize.py").write_text(textwrap.dedent("""\
+        import importlib.abc, sys
+        class Hide(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.startswith("opentelemetry"):
+                    raise ModuleNotFoundError(name)
+                return None
+        sys.meta_path.insert(0, Hide())
+    """))
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    out = subprocess.run([sys.executable, "app.py"], cwd=project, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert out.stderr.count("pip install 'flowscribe[otlp]'") == 1
+
+
+def test_import_and_a_run_without_otlp_load_no_opentelemetry(project: Path) -> None:
+    import subprocess
+
+    code = ("import sys, flowscribe\n"
+            "assert not [m for m in sys.modules if m.startswith('opentelemetry')]\n"
+            "with flowscribe.flow('a/b') as f: f.success()\n"
+            "flowscribe.end_session()\n"
+            "assert not [m for m in sys.modules if m.startswith('opentelemetry')]\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr

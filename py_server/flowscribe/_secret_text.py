@@ -80,7 +80,9 @@ _SPACED_VALUE = (rf"(?=[^\s,;&'\"}}\])]*[A-Za-z])(?=[^\s,;&'\"}}\])]*[0-9])"
 # A second secret-looking token goes too: in `secret api_key x9f...` the first "value" is
 # another name.
 _SPACED_VALUES = rf"{_SPACED_VALUE}(?:[ \t]+{_SPACED_VALUE})?"
-_NAME_WORD = rf"(?:[ ][A-Za-z]{_WORD}*)?"  # `api key_id`; not `token 12` in `token 12:00`
+# `api key_id`; not `token 12` in `token 12:00`, nor a value with a digit (`api_key Z9q2 =0`:
+# the second word is the secret, not part of the name)
+_NAME_WORD = r"(?:[ ][A-Za-z][A-Za-z_.-]*(?![0-9]))?"
 _PROSE_WORD = r"(?:[ ][A-Za-z]+(?![A-Za-z0-9_.-]))?"  # `api key`, `password reset`
 _IS = r"(?:(?i:is|was)[ \t]+)?"  # `the api key is x9...`
 _LITERALS = ("bearer", "basic", "digest", "token", "eyj", "://", "-----begin", "sk-", "sk_",

@@ -1,5 +1,5 @@
 """The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``timeline``,
-``export``, ``lsp``.
+``export``, ``lsp``, ``mcp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Exit status, the same for every command: 0 done; 1 nothing there (no
@@ -439,6 +439,31 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- mcp ------------------------------------------------------------------------------------
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from flowscribe.mcp import INSTALL_HINT
+
+    root = Path(args.workspace if args.workspace is not None else args.root).expanduser()
+    if not root.is_dir():
+        raise CliError(f"no such directory: {root}")
+    if sys.version_info < (3, 10):
+        print(f"flowscribe: the MCP server needs Python >= 3.10; install: {INSTALL_HINT}",
+              file=sys.stderr)
+        return 2
+    try:
+        from flowscribe.mcp.server import run
+    except ImportError as exc:
+        if not (exc.name or "").split(".")[0] == "mcp":
+            raise
+        print(f"flowscribe: the MCP server needs the mcp SDK; install it with: {INSTALL_HINT}",
+              file=sys.stderr)
+        return 2
+    run(root.resolve())
+    return 0
+
+
 # -- diff -----------------------------------------------------------------------------------
 
 
@@ -666,6 +691,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("lsp", help="start the language server on stdio")
     s.set_defaults(func=cmd_lsp)
+
+    s = sub.add_parser("mcp", help="start the MCP server for AI agents on stdio "
+                       "(needs flowscribe[mcp]; docs/agents.md)")
+    s.add_argument("--workspace", metavar="DIR",
+                   help="the project whose .autodev it answers from (default: -C, or cwd)")
+    s.set_defaults(func=cmd_mcp)
     return p
 
 

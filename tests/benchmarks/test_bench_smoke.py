@@ -71,3 +71,13 @@ def test_memory_benchmark_reads_memory_at_each_milestone_and_writes_the_summary(
     assert out.count("| flowscribe (JSONL, per-run dir)") == 3
     assert "-> flat " in out
     assert "summary.md written" in out and "(matches the" in out
+
+
+def test_mcp_benchmark_times_every_tool_against_the_baseline() -> None:
+    pytest.importorskip("mcp")
+    out = run_quick("bench_mcp.py")
+    assert "| baseline: json.loads every line of the run's trace" in out
+    for tool in ("list_runs", "get_failures", "get_failure_story", "get_flow",
+                 "get_flow_events", "diff_runs"):
+        assert f"| {tool}" in out
+    assert "target: get_failures < 1 s on a 1M-event trace:" in out

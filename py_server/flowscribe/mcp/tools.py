@@ -359,9 +359,15 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
     info = ws.run(run)
     view = ws.view(info)
     if instance is not None and instance not in view.starts:
-        raise ToolInputError(f"no flow instance {instance!r} in run {info.run_id} (instances "
-                             "are in get_failures results)")
-    chosen = select(view, TimelineFilter(instance=instance, where=corr))
+        # A big run's view keeps only its newest flow starts: read this instance's own
+        # events from the trace (found by substring before parsing, so this stays cheap).
+        chosen = [ev for ev in _run_events(info, contains=[field_marker("instance", instance)])
+                  if ev.get("instance") == instance]
+        if not chosen:
+            raise ToolInputError(f"no flow instance {instance!r} in run {info.run_id} "
+                                 "(instances are in get_failures results)")
+    else:
+        chosen = select(view, TimelineFilter(instance=instance, where=corr))
     if not chosen:
         raise ToolInputError(f"no events in run {info.run_id} with {where!r}")
     page = [ws.scrub(ev) for ev in chosen[offset:offset + limit]]

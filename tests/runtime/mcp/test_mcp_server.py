@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from _workspace import SECRETS, is_error, make_workspace, session, set_bug, text_of
+from _mcp_workspace import SECRETS, is_error, make_workspace, session, set_bug, text_of
 
 TOOLS = {"list_runs", "get_failures", "get_failure_story", "get_flow", "get_flow_events",
          "diff_runs", "verify_fix"}

@@ -1,5 +1,5 @@
 """The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``timeline``,
-``export``, ``lsp``.
+``export``, ``lsp``, ``mcp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Exit status, the same for every command: 0 done; 1 nothing there (no
@@ -127,7 +127,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     existing = [t for t in targets if t.exists()]
     if existing and not args.force:
         names = ", ".join(str(t.relative_to(root)) for t in existing)
-        raise CliError(f"{names} already exist; use --force to overwrite")
+        if not args.agents:
+            raise CliError(f"{names} already exist; use --force to overwrite")
+        # --agents on an initialised project: only the agent instructions are added.
+        print(f"kept {names} (--force overwrites them)")
+        return _init_agents(root)
     from flowscribe.artifacts import write_text_atomic
     from flowscribe.catalog import load_catalog
     from flowscribe.story import render_guide
@@ -150,6 +154,24 @@ def cmd_init(args: argparse.Namespace) -> int:
         "ra.yaml profile. Generated files to git-ignore: .autodev/runs/, .autodev/latest, "
         ".autodev/trace.jsonl*, .autodev/summary.md, .autodev/ask.md"
     )
+    if args.agents:
+        return _init_agents(root)
+    if (root / "AGENTS.md").exists() or (root / ".github" / "copilot-instructions.md").exists():
+        print("Tip: flowscribe init --agents adds flowscribe's MCP tools to your agent "
+              "instructions (appended, never overwriting)")
+    return 0
+
+
+def _init_agents(root: Path) -> int:
+    from flowscribe.mcp.agents import add_agent_instructions
+
+    try:
+        done = add_agent_instructions(root)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot add the agent instructions: {exc}") from exc
+    for path, what in done:
+        rel = path.relative_to(root)
+        print(f"{'added the flowscribe section to' if what == 'added' else 'already in'} {rel}")
     return 0
 
 
@@ -441,6 +463,31 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- mcp ------------------------------------------------------------------------------------
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from flowscribe.mcp import INSTALL_HINT
+
+    root = Path(args.workspace if args.workspace is not None else args.root).expanduser()
+    if not root.is_dir():
+        raise CliError(f"no such directory: {root}")
+    if sys.version_info < (3, 10):
+        print(f"flowscribe: the MCP server needs Python >= 3.10; install: {INSTALL_HINT}",
+              file=sys.stderr)
+        return 2
+    try:
+        from flowscribe.mcp.server import run
+    except ImportError as exc:
+        if not (exc.name or "").split(".")[0] == "mcp":
+            raise
+        print(f"flowscribe: the MCP server needs the mcp SDK; install it with: {INSTALL_HINT}",
+              file=sys.stderr)
+        return 2
+    run(root.resolve())
+    return 0
+
+
 # -- diff -----------------------------------------------------------------------------------
 
 
@@ -599,6 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("init", help="write .autodev/ra.yaml, flows.yaml and copilot_init.md")
     s.add_argument("--force", action="store_true", help="overwrite existing files")
+    s.add_argument("--agents", action="store_true",
+                   help="also append a flowscribe section (the MCP tools, start from "
+                   "get_failures) to AGENTS.md / .github/copilot-instructions.md")
     s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("summary", help="render a run's summary.md from its trace")
@@ -668,6 +718,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("lsp", help="start the language server on stdio")
     s.set_defaults(func=cmd_lsp)
+
+    s = sub.add_parser("mcp", help="start the MCP server for AI agents on stdio "
+                       "(needs flowscribe[mcp]; docs/agents.md)")
+    s.add_argument("--workspace", metavar="DIR",
+                   help="the project whose .autodev it answers from (default: -C, or cwd)")
+    s.set_defaults(func=cmd_mcp)
     return p
 
 

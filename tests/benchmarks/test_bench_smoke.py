@@ -86,3 +86,13 @@ def test_timeline_benchmark_measures_the_request_against_a_plain_read() -> None:
     out = run_quick("bench_timeline.py")
     assert "baseline: json.loads of every line" in out
     assert "timeline, first request (fold built)" in out and "flowGraph" in out
+
+
+def test_mcp_benchmark_times_every_tool_against_the_baseline() -> None:
+    pytest.importorskip("mcp")
+    out = run_quick("bench_mcp.py")
+    assert "| baseline: json.loads every line of the run's trace" in out
+    for tool in ("list_runs", "get_failures", "get_failure_story", "get_flow",
+                 "get_flow_events", "diff_runs"):
+        assert f"| {tool}" in out
+    assert "target: get_failures < 1 s on a 1M-event trace:" in out

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("mcp")
+# "mcp.client": this folder (tests/runtime/mcp) is itself importable as a namespace "mcp"
+pytest.importorskip("mcp.client.stdio")
 
 from _mcp_workspace import SECRETS, is_error, make_workspace, session, set_bug, text_of
 

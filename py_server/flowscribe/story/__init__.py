@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowscribe.runs import RunInfo, RunLayout
-from flowscribe.story._budget import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, estimate_tokens
+from flowscribe.story._budget import (
+    CHARS_PER_TOKEN,
+    DEFAULT_BUDGET_TOKENS,
+    MAX_BUDGET_TOKENS,
+    MIN_BUDGET_TOKENS,
+    clamp_budget,
+    estimate_tokens,
+)
 from flowscribe.story._diff import Change, RunDiff, diff_runs
 from flowscribe.story._guide import render_guide
 from flowscribe.story._lines import event_line
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CHARS_PER_TOKEN",
     "DEFAULT_BUDGET_TOKENS",
+    "MAX_BUDGET_TOKENS",
+    "MIN_BUDGET_TOKENS",
     "Change",
     "EventWindow",
     "FailureStory",
@@ -45,6 +54,7 @@ __all__ = [
     "baseline_for",
     "build_story",
     "causal_slice",
+    "clamp_budget",
     "diff_runs",
     "estimate_tokens",
     "event_line",

@@ -15,10 +15,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["CHARS_PER_TOKEN", "DEFAULT_BUDGET_TOKENS", "Packer", "estimate_tokens"]
+__all__ = ["CHARS_PER_TOKEN", "DEFAULT_BUDGET_TOKENS", "MAX_BUDGET_TOKENS", "MIN_BUDGET_TOKENS",
+           "Packer", "clamp_budget", "estimate_tokens"]
 
 DEFAULT_BUDGET_TOKENS = 4_000
+#: What a caller (an editor, an assistant tool) may ask for: below this the failure and
+#: the request alone may not fit; above it no chat input takes the text.
+MIN_BUDGET_TOKENS = 500
+MAX_BUDGET_TOKENS = 100_000
 CHARS_PER_TOKEN = 3.5
+
+
+def clamp_budget(value: object) -> int:
+    """A caller's budget, as an int within the bounds; the default for anything but a
+    number (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return DEFAULT_BUDGET_TOKENS
+    return int(min(max(value, MIN_BUDGET_TOKENS), MAX_BUDGET_TOKENS))
 
 
 def estimate_tokens(text: str) -> int:

@@ -68,7 +68,9 @@ def event_line(ev: Mapping[str, Any], mark: str = "") -> str:
         parts.append(evidence)
     if ev.get("caused_by") and kind != "flow_end":
         parts.append(f"caused_by={ev.get('caused_by')}")
-    line = " ".join(parts)
+    # One line, whatever the fields held: a newline in a class or a file name must not
+    # start a line of its own (a heading, a fence) in the quoted slice.
+    line = " ".join(" ".join(parts).split())
     if len(line) > _LINE_CHARS:
         line = line[: _LINE_CHARS - 1] + "…"
     return f"{mark}{line}" if mark else line

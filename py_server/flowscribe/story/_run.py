@@ -50,7 +50,7 @@ class RunView:
     @classmethod
     def from_events(cls, events: Iterable[Mapping[str, Any]], dropped: int = 0) -> RunView:
         """Index ``events`` (one run's, in trace order)."""
-        evs = [e if type(e) is dict else dict(e) for e in events]  # read-only: no copies
+        evs = [_well_typed(e) for e in events]
         view = cls(run_id=next((e.get("run_id") for e in evs if e.get("run_id")), None),
                    events=evs, dropped=dropped)
         for n, ev in enumerate(evs):
@@ -237,6 +237,34 @@ def run_passed(trace: Path) -> bool | None:
         counts = [evidence.get(k, 0) for k in ("failed", "failures", "exceptions")]
         return all(isinstance(c, int) and c == 0 for c in counts)
     return None
+
+
+#: Fields the story reads, and the types it may take them as. A trace is untrusted (any
+#: JSON in any field): a value of another type is read as absent, so nothing downstream
+#: hashes a dict or adds a string to a line number.
+_TEXT_FIELDS = ("id", "run_id", "event_type", "flow_id", "instance", "parent", "step",
+                "file", "function", "severity", "error_class", "reason", "caused_by",
+                "status", "unit")
+_MAPPING_FIELDS = ("exception", "evidence", "correlation")
+
+
+def _well_typed(ev: Mapping[str, Any]) -> dict[str, Any]:
+    """``ev`` itself when every field the story reads has its type; else a copy with the
+    odd ones set to None (read-only use: no copies of good events)."""
+    out = ev if type(ev) is dict else dict(ev)
+    odd = [k for k in _TEXT_FIELDS if k in out and out[k] is not None
+           and not isinstance(out[k], str)]
+    odd += [k for k in _MAPPING_FIELDS if k in out and out[k] is not None
+            and not isinstance(out[k], Mapping)]
+    line = out.get("line")
+    if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+        odd.append("line")
+    if not odd:
+        return out
+    out = dict(out)
+    for key in odd:
+        out[key] = None
+    return out
 
 
 def _order(ev: Mapping[str, Any]) -> tuple[float, int]:

@@ -6,7 +6,9 @@ hovers and completion on a large file cost a lookup. Closed files are read from 
 cached by mtime. Columns inside the server are code points; :func:`position`,
 :func:`range_of` and :func:`char_index` convert to and from the client's position encoding
 with pygls' :class:`~pygls.workspace.PositionCodec` for the encoding negotiated at
-``initialize`` (UTF-8 for Neovim, UTF-16 for VS Code, UTF-32 where offered).
+``initialize`` (UTF-8 for Neovim, UTF-16 for VS Code, UTF-32 where offered). The codec
+is a required argument everywhere: a default once let a call count UTF-16 columns for a
+UTF-8 client.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ _DISK_CACHE = 256
 UTF16 = PositionCodec(lsp.PositionEncodingKind.Utf16)
 
 
-def position(lines: Sequence[str], line: int, col: int, codec: PositionCodec = UTF16
-             ) -> lsp.Position:
+def position(lines: Sequence[str], line: int, col: int, codec: PositionCodec) -> lsp.Position:
     """The client position of code-point column ``col`` on ``line``, in ``codec``'s units."""
     line, col = max(line, 0), max(col, 0)
     # Past the end pygls answers (len(lines), 0): keep what we were given. On ASCII every
@@ -47,7 +48,7 @@ def position(lines: Sequence[str], line: int, col: int, codec: PositionCodec = U
 
 
 def range_of(lines: Sequence[str], line: int, start: int, end: int,
-             codec: PositionCodec = UTF16) -> lsp.Range:
+             codec: PositionCodec) -> lsp.Range:
     """The client range of code-point columns ``start``..``end`` on ``line``."""
     return lsp.Range(start=position(lines, line, start, codec),
                      end=position(lines, line, end, codec))
@@ -71,12 +72,6 @@ class Documents:
         except RuntimeError:  # no workspace before `initialize`
             return UTF16
 
-    @property
-    def utf16(self) -> PositionCodec:
-        """The negotiated codec under its former name: diagnostics, catalog_checks,
-        code_actions and navigation still pass ``documents.utf16``; rename to
-        :attr:`codec` there and delete this."""
-        return self.codec
 
     def is_open(self, uri: str) -> bool:
         try:
@@ -166,7 +161,7 @@ class Documents:
         self._disk.clear()
 
 
-def char_index(lines: Sequence[str], pos: lsp.Position, codec: PositionCodec = UTF16) -> int:
+def char_index(lines: Sequence[str], pos: lsp.Position, codec: PositionCodec) -> int:
     """The code-point column of a client position (inverse of :func:`position`)."""
     if not 0 <= pos.line < len(lines):
         return pos.character

@@ -111,7 +111,8 @@ class Folder:
     uri: str
     path: Path
     code_index: CodeIndex
-    projects: list[Project] = field(default_factory=list)
+    #: Replaced (never appended to) when projects appear, like every snapshot here.
+    projects: tuple[Project, ...] = ()
     #: Markers of the folder's files on disk (open documents are layered on by the server).
     code: Mapping[Path, tuple[Marker, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
@@ -133,8 +134,7 @@ class WorkspaceIndex:
         for uri, path in folders:
             adirs = discover(path, artifacts_dir)
             folder = Folder(uri, path, CodeIndex(path, markers, skip=adirs))
-            for adir in adirs:
-                folder.projects.append(self._project(folder, adir))
+            folder.projects = tuple(self._project(folder, adir) for adir in adirs)
             built[uri] = folder
         self.folders = built
         self._roots = tuple(real(f.path) for f in built.values())

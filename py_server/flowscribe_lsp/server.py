@@ -33,20 +33,29 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .documents import Documents
+from .features import Feature
 from .features.catalog_checks import CatalogChecks
 from .features.code_actions import CodeActions
+from .features.completion import Completion
+from .features.definition import Definitions
 from .features.diagnostics import Diagnostics
+from .features.failure_prompt import FailurePrompt
+from .features.flow_events import FlowEvents
 from .features.flow_graph import FlowGraph
+from .features.flows_view import FlowsView
 from .features.hover import Hover
 from .features.lenses import Lenses
-from .features.navigation import Navigation
 from .features.run_fold import RunFolds
-from .features.sidebar import Sidebar
+from .features.runs_view import RunsView
+from .features.symbols import Symbols
 from .features.timeline import Timeline
 from .index import Project, WorkspaceIndex, read_project_files
+from .lifecycle import Lifecycle
 from .paths import uri_to_path
+from .publishing import Publisher
+from .queries import Queries
 from .rpc import FlowscribeProtocol, serve
-from .settings import Settings, parse_settings
+from .settings import Settings
 from .trace_index import RunSnapshot
 from .watch import Watcher
 
@@ -92,21 +101,22 @@ class FlowscribeServer(LanguageServer):
         self._last_rescan = 0.0
         self._pending_docs: dict[str, asyncio.TimerHandle] = {}
         self._dirty_code: set[Path] = set()
-        self._folders: list[tuple[str, Path]] = []
-
-        self.diagnostics = Diagnostics(self)
-        self.catalog_checks = CatalogChecks(self)
-        self.lenses = Lenses(self)
-        self.hover = Hover(self)
-        self.navigation = Navigation(self)
-        self.code_actions = CodeActions(self)
-        self.sidebar = Sidebar(self)
-        # Issue 14: the run timeline and the flow picture, over one fold of the run.
-        self.run_folds = RunFolds()
-        self.timeline = Timeline(self, self.run_folds)
-        self.flow_graph = FlowGraph(self, self.run_folds)
+        self.folders: list[tuple[str, Path]] = []
+        self.queries = Queries(self.index, self.documents)
+        self.publisher = Publisher(self)
         self.watcher = Watcher(self)
-        _register_lifecycle(self)
+        self.lifecycle = Lifecycle(self)
+
+        diagnostics, catalog_checks = Diagnostics(self), CatalogChecks(self)
+        self.publisher.sources = [diagnostics, catalog_checks]
+        # The timeline and the flow picture share one fold of the run.
+        run_folds = RunFolds()
+        self.features: list[Feature] = [
+            diagnostics, catalog_checks, CodeActions(self), Lenses(self), Hover(self),
+            Definitions(self), Completion(self), Symbols(self), FlowsView(self),
+            RunsView(self), FlowEvents(self), FailurePrompt(self),
+            Timeline(self, run_folds), FlowGraph(self, run_folds),
+        ]
 
     # -- plumbing ------------------------------------------------------------------------
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
@@ -154,6 +164,18 @@ class FlowscribeServer(LanguageServer):
 
         return register
 
+    def each_feature(self, hook: str, *args: Any) -> None:
+        """Call every feature's ``hook`` (a :class:`Feature` method); one that raises is
+        logged and the others still run."""
+        for feature in self.features:
+            self.guard(f"{type(feature).__name__}.{hook}", getattr(feature, hook), *args,
+                       default=None)
+
+    def workspace_changed(self) -> None:
+        """Catalogs, code or settings changed: republish everything, tell every feature."""
+        self.publisher.publish()
+        self.each_feature("workspace_changed")
+
     def wake(self) -> None:
         """Run the refresh loop now rather than at the next poll."""
         if self._wake is not None:
@@ -171,7 +193,12 @@ class FlowscribeServer(LanguageServer):
 
     # -- the workspace ------------------------------------------------------------------
     def set_folders(self, folders: list[tuple[str, Path]]) -> None:
-        self._folders = folders
+        self.folders = folders
+
+    def expect_start(self) -> None:
+        """After ``initialize``: requests wait for the index's shape until it has one (a
+        second initialize is refused by the protocol, so this runs once)."""
+        self._ready = asyncio.Event()
 
     async def rebuild(self) -> None:
         """(Re)discover projects and read everything: at start-up, when folders or the
@@ -181,24 +208,21 @@ class FlowscribeServer(LanguageServer):
             self._ready.clear()
             settings = self.settings
             try:
-                await self.in_worker(self.index.build, self._folders, settings.artifacts_dir,
+                await self.in_worker(self.index.build, self.folders, settings.artifacts_dir,
                                      settings.markers)
                 self.documents.reset()
-                self.diagnostics.reset()
+                self.each_feature("reset")
                 for project in list(self.index.projects()):
                     await self._load_files(project)
             finally:
                 self._ready.set()
             for project in self.index.projects():
                 await self._refresh_run(project)
-            self.diagnostics.publish()
-            self.sidebar.runs_changed(None)
+            self.workspace_changed()  # the failures are out before the code walk
             for folder in self.index.folders.values():
                 await self._scan_code(folder, None)
             self._last_rescan = time.monotonic()
-            self.diagnostics.publish()
-            self.lenses.refresh()
-            self.sidebar.runs_changed(None)  # the flows now have their markers
+            self.workspace_changed()  # the flows now have their markers
 
     async def _load_files(self, project: Project) -> bool:
         """Re-read the project's flows.yaml/ra.yaml if they changed: parsed on the worker
@@ -268,12 +292,7 @@ class FlowscribeServer(LanguageServer):
     def _apply_run(self, project: Project, snap: RunSnapshot) -> None:
         old = project.run
         project.run = snap
-        new_run = old.run_id != snap.run_id or old.generation != snap.generation
-        if new_run or old.findings != snap.findings:
-            self.diagnostics.on_run(project, new_run)
-        if new_run or old.outcomes != snap.outcomes:
-            self.lenses.refresh()
-        self.sidebar.runs_changed(project)
+        self.each_feature("run_changed", project, old, snap)
         self._log_skipped(project, old, snap)
 
     def _log_skipped(self, project: Project, old: RunSnapshot, snap: RunSnapshot) -> None:
@@ -312,16 +331,14 @@ class FlowscribeServer(LanguageServer):
             code_changed = any(f.code is not code_before.get(u)
                                for u, f in self.index.folders.items())
             if catalogs_changed or code_changed:
-                self.diagnostics.publish()
-                self.lenses.refresh()
-                self.sidebar.runs_changed(None)
+                self.workspace_changed()
 
     async def _discover_projects(self) -> None:
         for folder in self.index.folders.values():
             added = await self.in_worker(self.index.add_projects, folder,
                                          self.settings.artifacts_dir)
+            folder.projects = (*folder.projects, *added)
             for project in added:
-                folder.projects.append(project)
                 await self._load_files(project)
                 self.log(f"found flowscribe artifacts in {project.autodev}")
 
@@ -375,8 +392,7 @@ class FlowscribeServer(LanguageServer):
             await self.rebuild()
             return
         if old != settings:
-            self.diagnostics.publish()
-            self.lenses.refresh()
+            self.workspace_changed()
 
     # -- documents ----------------------------------------------------------------------
     def document_changed(self, uri: str, delay: float = 0.15) -> None:
@@ -393,86 +409,7 @@ class FlowscribeServer(LanguageServer):
         if path is not None and self.index.project_of_file(path) is not None:
             self.wake()  # flows.yaml / ra.yaml: the refresh loop reloads and republishes
             return
-        self.guard("publishing diagnostics", self.diagnostics.publish, {uri}, default=None)
-
-
-def _register_lifecycle(server: FlowscribeServer) -> None:
-    @server.feature(lsp.INITIALIZE)
-    def initialize(params: lsp.InitializeParams) -> None:
-        server.settings = parse_settings(params.initialization_options)
-        folders = [(f.uri, p) for f in params.workspace_folders or []
-                   if (p := uri_to_path(f.uri)) is not None]
-        if not folders and params.root_uri:
-            root = uri_to_path(params.root_uri)
-            if root is not None:
-                folders = [(params.root_uri, root)]
-        elif not folders and params.root_path:
-            folders = [(Path(params.root_path).as_uri(), Path(params.root_path))]
-        server.set_folders(folders)
-        server.watcher.configure(params.capabilities)
-        # Requests wait on it until the index has its shape (a second initialize is
-        # refused by the protocol, so this runs once).
-        server._ready = asyncio.Event()
-
-    @server.feature(lsp.INITIALIZED)
-    async def initialized(params: lsp.InitializedParams) -> None:
-        await server.start()
-
-    @server.feature(lsp.SHUTDOWN)
-    def shutdown(params: Any) -> None:
-        server.stop()
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
-        server.document_changed(params.text_document.uri, delay=0)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
-        server.guard("tracking an edit", server.diagnostics.on_change, params, default=None)
-        server.document_changed(params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        if path is not None and path.suffix == ".py":
-            server.code_changed({path})
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        server.documents.forget(uri)
-        server.lenses.forget(uri)
-        path = uri_to_path(uri)
-        if path is not None and path.suffix == ".py":
-            server.code_changed({path})
-        server.document_changed(uri, delay=0)
-
-    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
-        raw = params.settings
-        if not raw and server.watcher.can_pull_configuration:
-            try:
-                pulled = await server.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="flowscribe")]))
-                raw = pulled[0] if pulled else None
-            except Exception as exc:  # a client that cannot answer
-                server.log(f"workspace/configuration failed: {exc}", lsp.MessageType.Warning)
-        if raw is None:
-            return
-        await server.apply_settings(parse_settings(raw, server.settings))
-
-    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    async def did_change_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
-        folders = dict(server._folders)
-        for f in params.event.removed:
-            folders.pop(f.uri, None)
-        for f in params.event.added:
-            p = uri_to_path(f.uri)
-            if p is not None:
-                folders[f.uri] = p
-        server.set_folders(list(folders.items()))
-        if server.started:
-            await server.rebuild()
+        self.guard("publishing diagnostics", self.publisher.publish, {uri}, default=None)
 
 
 def create_server() -> FlowscribeServer:

@@ -169,7 +169,7 @@ async def test_a_failure_prompt_for_an_event_with_odd_field_types(
         result = await session.request("flowscribe/failurePrompt",
                                        {"runId": "run-1", "eventId": event_id})
         prompt = result["prompt"]
-        assert "error" not in result and "## What I need" in prompt, result
+        assert "error" not in result and "## Action request" in prompt, result
         assert "(unknown location)" in prompt and "Traceback" not in prompt
     await _alive(session, mod)
 

@@ -33,7 +33,7 @@ async def test_hover_in_code_shows_catalog_and_latest_run(
     # Most important first: what the flow is, then what the latest run did.
     assert lines[0] == "**`orders/submit`** — Submit order to broker and await ack."
     run = re.fullmatch(r"latest run (\d\d:\d\d:\d\d) · ✓ (\d+)  ✗ 1  p95 [\d.]+ ms "
-                       r"\(SLA 1000\)  last: EXTERNAL\.TIMEOUT", lines[1])
+                       r"\(SLA 1000 ms\)  last: EXTERNAL\.TIMEOUT", lines[1])
     assert run, lines[1]
     fail_line = find_line(broker, 'f.failure("EXTERNAL.TIMEOUT"') + 1
     assert lines[2] == ("last failure: `EXTERNAL.TIMEOUT` no ack from the broker at "
@@ -54,7 +54,7 @@ async def test_hover_in_flows_yaml(session: Session, trading_ws: Path) -> None:
     text = await _hover_when_run(session, flows, line, col(flows, line, "fetch"))
     assert text.startswith("**`data/fetch/minute_candles`** — Fetch minute candles for the "
                            "active ticker and date.")
-    assert "(SLA 800)" in text and "last failure: `DATA.EMPTY` no minute candles" in text
+    assert "(SLA 800 ms)" in text and "last failure: `DATA.EMPTY` no minute candles" in text
     # Brackets and ">=" in catalog text make no link and need no backslash.
     assert "success: rows >= 300 (+1 more)" in text
     assert "fails as: `DATA.EMPTY`, `EXTERNAL.4xx`, `EXTERNAL.5xx` +1" in text

@@ -11,7 +11,7 @@ from _lsp_workspaces import EXAMPLE, copy_app, run_app
 
 LENS = re.compile(
     r"^(?P<id>\S+)  ✓ (?P<ok>\d+)  ✗ (?P<ko>\d+)(?:  \d+ unfinished)?"
-    r"(?:  p95 (?P<p95>[\d.]+) ms(?: \(SLA (?P<sla>[\d.]+)\))?)?(?:  last: (?P<last>\S+))?$")
+    r"(?:  p95 (?P<p95>[\d.]+) ms(?: \(SLA (?P<sla>[\d.]+) ms\))?)?(?:  last: (?P<last>\S+))?$")
 
 
 async def _wait_lenses(session: Session, path: Path, ready: str = "✓") -> list:
@@ -56,7 +56,7 @@ async def test_lenses_name_an_exceptions_type_and_count_orphans_apart(
                       for lens in await _wait_lenses(session, path))
     reserve = titles["inventory/reserve"]
     assert reserve.startswith("inventory/reserve  ✓ 4  ✗ 1  p95 ") and \
-        reserve.endswith(" (SLA 2000)  last: TimeoutError"), reserve  # not "last: SYSTEM"
+        reserve.endswith(" (SLA 2000 ms)  last: TimeoutError"), reserve  # not "last: SYSTEM"
     assert titles["payments/charge"].endswith("  last: BUSINESS.LIMIT_EXCEEDED")
     # As summary.md counts them: one checkout ended with no verdict, three e-mails were
     # still open when the run ended.

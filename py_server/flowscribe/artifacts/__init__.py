@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from flowscribe._warn import warn_once
 from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
+from flowscribe.artifacts._format import fmt_ms
+from flowscribe.artifacts._scrub import Scrubber
 from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
 from flowscribe.trace import ReadStats, iter_events
@@ -24,8 +26,10 @@ if TYPE_CHECKING:
     from flowscribe.runs import RunLayout
 
 __all__ = [
+    "Scrubber",
     "aggregate_for",
     "aggregate_trace",
+    "fmt_ms",
     "render_ask",
     "render_summary",
     "should_write_ask",

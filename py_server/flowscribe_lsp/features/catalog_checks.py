@@ -24,13 +24,12 @@ from lsprotocol import types as lsp
 from flowscribe.config import Problem, did_you_mean
 
 from ..documents import range_of
-from ..markers import Marker
-from ..paths import path_to_uri
-from .diagnostics import SOURCE_CATALOG
+from ..paths import path_to_uri, uri_to_path
+from ..publishing import SOURCE_CATALOG
+from . import Feature
 
 if TYPE_CHECKING:
     from ..index import Project
-    from ..server import FlowscribeServer
 
 __all__ = ["CatalogChecks", "problem_range"]
 
@@ -58,35 +57,45 @@ def problem_range(lines: Sequence[str], line: int, column: int) -> tuple[int, in
     return ln, start, max(end, start)
 
 
-class CatalogChecks:
-    """Builds the ``flowscribe.catalog`` diagnostics for a file."""
+class CatalogChecks(Feature):
+    """The ``flowscribe.catalog`` diagnostics (a publishing source)."""
 
-    def __init__(self, server: FlowscribeServer) -> None:
-        self.server = server
+    def targets(self) -> set[Path]:
+        """Every catalog, config and Python file of the workspace."""
+        out: set[Path] = set()
+        for project in self.server.index.projects():
+            out.update((project.flows_yaml, project.ra_yaml))
+        for folder in self.server.index.folders.values():
+            out.update(folder.code)
+        for uri in self.server.documents.open_uris():
+            p = uri_to_path(uri)
+            if p is not None and p.suffix == ".py":
+                out.add(p)
+        return out
 
-    def markers_for(self, path: Path) -> tuple[Marker, ...]:
-        """The markers of a Python file: its open buffer's, else the indexed file's."""
-        uri = path_to_uri(path)
-        scan = self.server.documents.markers(uri)
-        if scan is not None:
-            return scan.markers
-        folder = self.server.index.folder_for(path)
-        return folder.code.get(path, ()) if folder is not None else ()
+    def diagnostics_for(self, path: Path) -> list[lsp.Diagnostic]:
+        project = self.server.index.project_of_file(path)
+        if project is not None:
+            return (self.for_catalog(project) if path == project.flows_yaml
+                    else self.for_config(project))
+        if path.suffix == ".py":
+            return self.for_python(path)
+        return []
 
     def for_python(self, path: Path) -> list[lsp.Diagnostic]:
         project = self.server.index.project_for(path)
         if project is None or not project.has_catalog:
             return []
-        markers = self.markers_for(path)
+        markers = self.server.queries.markers_for(path)
         if not markers:
             return []
         lines = self.server.documents.text_lines(path) or []
-        utf16 = self.server.documents.utf16
+        codec = self.server.documents.codec
         catalog = project.catalog
         out = []
         for m in markers:
             spec = catalog.get(m.flow_id)
-            rng = range_of(lines, m.line, m.value_start, m.value_end, utf16)
+            rng = range_of(lines, m.line, m.value_start, m.value_end, codec)
             if spec is None:
                 hint = did_you_mean(m.flow_id, list(catalog.flows))
                 tip = f"; did you mean '{hint}'?" if hint else ""
@@ -111,7 +120,7 @@ class CatalogChecks:
         lines = self.server.documents.text_lines(path) or []
         out = self._problems(project.catalog.problems, lines)
         if project.has_catalog and project.folder.code_ready:
-            used = self.used_flow_ids(project)
+            used = self.server.queries.used_flow_ids(project)
             for spec in project.catalog:
                 # A disabled flow is silenced on purpose: unused code is what it may be.
                 if spec.id in used or not spec.enabled or not spec.id_line:
@@ -121,7 +130,7 @@ class CatalogChecks:
                 text = lines[ln] if ln < len(lines) else ""
                 end = len(text.split(" #", 1)[0].rstrip())
                 out.append(lsp.Diagnostic(
-                    range=range_of(lines, ln, start, max(end, start), self.server.documents.utf16),
+                    range=range_of(lines, ln, start, max(end, start), self.server.documents.codec),
                     severity=lsp.DiagnosticSeverity.Information, source=SOURCE_CATALOG,
                     code="unreferenced-flow",
                     message=f"flow '{spec.id}' is not used by any marker in the code",
@@ -137,15 +146,11 @@ class CatalogChecks:
         for p in problems:
             ln, start, end = problem_range(lines, p.line, p.column)
             out.append(lsp.Diagnostic(
-                range=range_of(lines, ln, start, end, self.server.documents.utf16),
+                range=range_of(lines, ln, start, end, self.server.documents.codec),
                 severity=_PROBLEM_SEVERITY.get(p.severity, lsp.DiagnosticSeverity.Error),
                 source=SOURCE_CATALOG, code=p.key or None,
                 message=f"{p.key}: {p.message}" if p.key else p.message))
         return out
-
-    def used_flow_ids(self, project: Project) -> set[str]:
-        """Flow ids named by markers in the project's Python files (open buffers win)."""
-        return {m.flow_id for _, m in self.server.navigation.markers_in(project)}
 
 
 def _rel(project: Project, path: Path) -> str:

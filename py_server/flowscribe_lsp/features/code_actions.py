@@ -22,7 +22,8 @@ from flowscribe.config import did_you_mean
 
 from ..documents import char_index, range_of
 from ..paths import path_to_uri, uri_to_path
-from .diagnostics import SOURCE_CATALOG
+from ..publishing import SOURCE_CATALOG
+from . import Feature
 
 if TYPE_CHECKING:
     from ..index import Project
@@ -77,11 +78,11 @@ def stub_edit(project: Project, flow_id: str, lines: Sequence[str]) -> lsp.TextE
     return lsp.TextEdit(range=lsp.Range(start=pos, end=pos), new_text=f"{prefix}flows:\n{body}")
 
 
-class CodeActions:
+class CodeActions(Feature):
     """Quick fixes for unknown flow ids."""
 
     def __init__(self, server: FlowscribeServer) -> None:
-        self.server = server
+        super().__init__(server)
         server.handle(
             lsp.TEXT_DOCUMENT_CODE_ACTION,
             lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
@@ -100,11 +101,11 @@ class CodeActions:
         if project is None or not project.has_catalog or scan is None:
             return None
         lines = self.server.documents.lines(uri) or []
-        utf16 = self.server.documents.utf16
+        codec = self.server.documents.codec
         r = params.range
         first, last = r.start.line, r.end.line
-        lo = char_index(lines, r.start, utf16)
-        hi = char_index(lines, r.end, utf16)
+        lo = char_index(lines, r.start, codec)
+        hi = char_index(lines, r.end, codec)
         actions: list[lsp.CodeAction] = []
         for m in scan.markers:
             if m.flow_id in project.catalog or not first <= m.line <= last:
@@ -116,7 +117,7 @@ class CodeActions:
 
     def _fixes(self, project: Project, uri: str, m: Marker, lines: list[str],
                context: Sequence[lsp.Diagnostic]) -> list[lsp.CodeAction]:
-        rng = range_of(lines, m.line, m.value_start, m.value_end, self.server.documents.utf16)
+        rng = range_of(lines, m.line, m.value_start, m.value_end, self.server.documents.codec)
         diags = [d for d in context if d.source == SOURCE_CATALOG and d.code == "unknown-flow"
                  and d.range.start.line == m.line] or None
         out = []

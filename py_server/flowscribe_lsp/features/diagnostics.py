@@ -14,14 +14,12 @@ content changes) until the next run replaces them; when the recorded line's text
 longer matches what was there when the run's results arrived, the diagnostic says it is
 stale instead of pointing confidently at the wrong code.
 
-This module also owns publishing: one notification per file carries both sources
-(``flowscribe.trace`` and the catalog checks' ``flowscribe.catalog``), and only files
-whose diagnostics changed are sent. Files outside the workspace folders never are.
+The server's :class:`~flowscribe_lsp.publishing.Publisher` merges these with the catalog
+checks' into one notification per file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,16 +28,18 @@ from lsprotocol import types as lsp
 
 from ..documents import range_of
 from ..paths import path_to_uri, uri_to_path
+from ..protocol import TraceDiagnosticData
+from ..publishing import SOURCE_TRACE
 from ..trace_index import Finding, Loc
+from . import Feature
 
 if TYPE_CHECKING:
     from ..index import Project
     from ..server import FlowscribeServer
+    from ..trace_index import RunSnapshot
 
-__all__ = ["SOURCE_CATALOG", "SOURCE_TRACE", "Diagnostics", "shift_line"]
+__all__ = ["Diagnostics", "shift_line"]
 
-SOURCE_TRACE = "flowscribe.trace"
-SOURCE_CATALOG = "flowscribe.catalog"
 MAX_RELATED_FRAMES = 10
 _SEVERITY = {
     "critical": lsp.DiagnosticSeverity.Error,
@@ -73,26 +73,30 @@ def shift_line(line: int, indent: int, change: lsp.Range, added_lines: int) -> i
     return s.line + added_lines
 
 
-class Diagnostics:
-    """Runtime diagnostics, line tracking, and publishing for every source."""
+class Diagnostics(Feature):
+    """The run's failures as diagnostics (a publishing source), and their line tracking."""
 
     def __init__(self, server: FlowscribeServer) -> None:
-        self.server = server
-        self._published: dict[str, list[lsp.Diagnostic]] = {}
+        super().__init__(server)
         #: project artifacts dir -> file -> that project's findings in the file
         self._sites: dict[Path, dict[Path, list[Finding]]] = {}
         self._tracks: dict[Path, dict[tuple[Any, ...], _Tracked]] = {}
         self._unplaced: dict[Path, int] = {}
 
     def reset(self) -> None:
-        """Forget runs (the index was rebuilt); published diagnostics are cleared by the
-        next :meth:`publish`."""
+        """Forget runs (the index was rebuilt); what was published is cleared by the next
+        publish."""
         self._sites.clear()
         self._tracks.clear()
 
     # -- runs ---------------------------------------------------------------------------
-    def on_run(self, project: Project, new_run: bool) -> None:
-        """The project's latest run changed: place its findings, then publish."""
+    def run_changed(self, project: Project, old: RunSnapshot, new: RunSnapshot) -> None:
+        """Place the new run's findings, then publish the files they touch."""
+        new_run = old.run_id != new.run_id or old.generation != new.generation
+        if new_run or old.findings != new.findings:
+            self._place(project, new_run)
+
+    def _place(self, project: Project, new_run: bool) -> None:
         old = self._sites.pop(project.autodev, {})
         if new_run:
             for gone in old:
@@ -129,9 +133,9 @@ class Diagnostics:
                 "outside the workspace folders; not shown", lsp.MessageType.Info)
         self._unplaced[project.autodev] = unplaced
         # Only files that had or have this project's failures can change.
-        self.publish_paths(set(old) | set(placed))
+        self.server.publisher.publish_paths(set(old) | set(placed))
 
-    def on_change(self, params: lsp.DidChangeTextDocumentParams) -> None:
+    def document_edited(self, params: lsp.DidChangeTextDocumentParams) -> None:
         """Move tracked lines with an edit."""
         path = uri_to_path(params.text_document.uri)
         tracks = self._tracks.get(path) if path is not None else None
@@ -149,8 +153,12 @@ class Diagnostics:
                 text = lines[t.line]
                 t.indent = len(text) - len(text.lstrip())
 
-    # -- building -----------------------------------------------------------------------
-    def runtime_for(self, path: Path) -> list[lsp.Diagnostic]:
+    # -- the source ---------------------------------------------------------------------
+    def targets(self) -> set[Path]:
+        """Files holding a failure of a latest run."""
+        return {path for sites in self._sites.values() for path in sites}
+
+    def diagnostics_for(self, path: Path) -> list[lsp.Diagnostic]:
         settings = self.server.settings
         out: list[lsp.Diagnostic] = []
         found = [f for sites in self._sites.values() for f in sites.get(path, ())]
@@ -181,18 +189,19 @@ class Diagnostics:
         end = len(text.rstrip())
         if end <= start:
             start, end = 0, len(text)
+        data: TraceDiagnosticData = {
+            "runId": f.run_id, "eventId": f.event_id, "flowId": f.flow_id,
+            "instance": f.instance, "count": f.count, "stale": stale, "recordedLine": f.line}
         severity = (lsp.DiagnosticSeverity.Error if f.event_type == "exception"
                     else _SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Error))
         return lsp.Diagnostic(
-            range=range_of(lines, ln, start, end, self.server.documents.utf16),
+            range=range_of(lines, ln, start, end, self.server.documents.codec),
             message=_message(f, stale),
             severity=severity,
             code=f.error_class,
             source=SOURCE_TRACE,
             related_information=self._related(path, f) if related_ok else None,
-            data={"runId": f.run_id, "eventId": f.event_id, "flowId": f.flow_id,
-                  "instance": f.instance, "count": f.count, "stale": stale,
-                  "recordedLine": f.line},
+            data=data,
         )
 
     def _related_supported(self) -> bool:
@@ -220,8 +229,8 @@ class Diagnostics:
             text = lines[ln] if 0 <= ln < len(lines) else ""
             start = len(text) - len(text.lstrip())
             out.append(lsp.DiagnosticRelatedInformation(
-                location=lsp.Location(uri=path_to_uri(target),
-                                      range=range_of(lines, ln, start, len(text.rstrip()))),
+                location=lsp.Location(uri=path_to_uri(target), range=range_of(
+                    lines, ln, start, len(text.rstrip()), self.server.documents.codec)),
                 message=message))
 
         add(f.flow_start, f"flow {f.flow_id} started here")
@@ -231,63 +240,6 @@ class Diagnostics:
         for fr in frames[-MAX_RELATED_FRAMES:]:
             add(fr, f"in {fr.label}()")
         return out or None
-
-    def catalog_for(self, path: Path) -> list[lsp.Diagnostic]:
-        checks = self.server.catalog_checks
-        project = self.server.index.project_of_file(path)
-        if project is not None:
-            return (checks.for_catalog(project) if path == project.flows_yaml
-                    else checks.for_config(project))
-        if path.suffix == ".py":
-            return checks.for_python(path)
-        return []
-
-    def compute(self, path: Path) -> list[lsp.Diagnostic]:
-        if not self.server.settings.diagnostics_enabled:
-            return []
-        if not self.server.index.in_workspace(path):
-            return []
-        return self.runtime_for(path) + self.catalog_for(path)
-
-    # -- publishing ---------------------------------------------------------------------
-    def targets(self) -> set[Path]:
-        """Every file that may have a diagnostic now."""
-        out: set[Path] = set()
-        for sites in self._sites.values():
-            out.update(sites)
-        for project in self.server.index.projects():
-            out.update((project.flows_yaml, project.ra_yaml))
-        for folder in self.server.index.folders.values():
-            out.update(folder.code)
-        for uri in self.server.documents.open_uris():
-            p = uri_to_path(uri)
-            if p is not None and p.suffix == ".py":
-                out.add(p)
-        return out
-
-    def publish(self, uris: Iterable[str] | None = None) -> None:
-        """Publish what changed: for ``uris``, or for every file (``None``)."""
-        if uris is None:
-            paths = self.targets()
-            paths.update(p for u in self._published if (p := uri_to_path(u)) is not None)
-        else:
-            paths = {p for u in uris if (p := uri_to_path(u)) is not None}
-        self.publish_paths(paths)
-
-    def publish_paths(self, paths: Iterable[Path]) -> None:
-        """Recompute and publish, for these files, what changed."""
-        for path in paths:
-            uri = path_to_uri(path)
-            none: list[lsp.Diagnostic] = []
-            diags = self.server.guard(f"diagnostics for {path}", self.compute, path, default=none)
-            if diags == self._published.get(uri, []):
-                continue
-            if diags:
-                self._published[uri] = diags
-            else:
-                self._published.pop(uri, None)
-            self.server.text_document_publish_diagnostics(
-                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
 
 def _headline(f: Finding) -> str:

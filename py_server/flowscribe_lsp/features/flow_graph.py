@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .run_fold import Instance, RunFold, RunFolds
-from .timeline import file_uris, locate_run, params_of, verdict_of
+from ..protocol import params_of
+from . import Feature
+from .run_fold import Instance, RunFold, RunFolds, verdict_of
 
 if TYPE_CHECKING:
     from flowscribe.catalog import Catalog
@@ -147,23 +148,23 @@ def build_flow_graph(fold: RunFold, catalog: Catalog, *, event_id: str | None = 
     }
 
 
-class FlowGraph:
+class FlowGraph(Feature):
     """The ``flowscribe/flowGraph`` request."""
 
     def __init__(self, server: FlowscribeServer, folds: RunFolds) -> None:
-        self.server = server
+        super().__init__(server)
         self.folds = folds
         server.handle(FLOW_GRAPH)(self.flow_graph)
 
     async def flow_graph(self, params: Any) -> dict[str, Any]:
         p = params_of(params)
-        found = locate_run(self.server, p)
+        found = self.server.queries.locate_run(p)
         if found is None:
             return {"runId": p.get("runId"), "nodes": [], "sequence": None,
                     "error": "no trace for this run"}
         project, trace, rid = found
         catalog = project.catalog
-        uri = file_uris(self.server, project)
+        uri = self.server.queries.recorded_uris(project)
         event_id = p.get("eventId") if isinstance(p.get("eventId"), str) else None
         flow_id = p.get("flowId") if isinstance(p.get("flowId"), str) else None
 

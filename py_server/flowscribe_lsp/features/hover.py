@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from ..documents import range_of
-from .lenses import fmt_ms, outcome_text
+from ..wording import fmt_ms, outcome_text
+from . import Feature
 
 if TYPE_CHECKING:
     from ..index import Project
@@ -106,7 +107,7 @@ def hover_lines(project: Project, flow_id: str) -> list[list[Segment]]:
     run = project.run
     sla = project.sla_ms(flow_id)
     if run.run_id is None:
-        lines.append([("label", "no runs yet" + (f" · SLA p95 {fmt_ms(sla)} ms"
+        lines.append([("label", "no runs yet" + (f" · SLA p95 {fmt_ms(sla)}"
                                                  if sla is not None else ""))])
     else:
         when = _when(run.started) if run.started is not None else "latest"
@@ -168,11 +169,11 @@ def hover_plain(project: Project, flow_id: str) -> str:
                       for line in hover_lines(project, flow_id))
 
 
-class Hover:
+class Hover(Feature):
     """Hovers on flow ids."""
 
     def __init__(self, server: FlowscribeServer) -> None:
-        self.server = server
+        super().__init__(server)
         server.handle(lsp.TEXT_DOCUMENT_HOVER)(self.hover)
 
     def _markdown_ok(self) -> bool:
@@ -187,7 +188,7 @@ class Hover:
         return self.server.guard("hover", self._hover, params, default=None)
 
     def _hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
-        ref = self.server.navigation.flow_at(params.text_document.uri, params.position)
+        ref = self.server.queries.flow_at(params.text_document.uri, params.position)
         if ref is None:
             return None
         lines = self.server.documents.lines(params.text_document.uri) or []

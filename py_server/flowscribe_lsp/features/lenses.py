@@ -18,55 +18,25 @@ from lsprotocol import types as lsp
 
 from ..documents import range_of
 from ..paths import uri_to_path
+from ..wording import outcome_text
+from . import Feature
 
 if TYPE_CHECKING:
     from ..index import Project
     from ..server import FlowscribeServer
+    from ..trace_index import RunSnapshot
 
-__all__ = ["REVEAL_COMMAND", "Lenses", "outcome_text"]
+__all__ = ["REVEAL_COMMAND", "Lenses"]
 
 REVEAL_COMMAND = "flowscribe.revealFlow"
 REFRESH_EVERY_S = 0.5
 
 
-def fmt_ms(ms: float) -> str:
-    return f"{ms:.0f}" if ms >= 10 else f"{ms:.1f}".rstrip("0").rstrip(".")
-
-
-def outcome_text(project: Project | None, flow_id: str) -> str:
-    """The lens text after the flow id: counts, p95 vs SLA, the last failure's class
-    (an exception's type: ``last: TimeoutError``)."""
-    if project is None or project.run.run_id is None:
-        return "no runs yet"
-    outcomes = project.run.outcomes
-    if outcomes is None:
-        return "reading trace…"
-    out = outcomes.get(flow_id)
-    if out is None:
-        return "not in the latest run"
-    parts = [f"✓ {out.passed}", f"✗ {out.failed}"]
-    if out.unfinished:
-        parts.append(f"{out.unfinished} unfinished")
-    if out.orphaned:
-        parts.append(f"{out.orphaned} orphaned")
-    sla = project.sla_ms(flow_id)
-    if out.p95_ms is not None:
-        p95 = f"p95 {fmt_ms(out.p95_ms)} ms"
-        if sla is not None:
-            p95 += f" (SLA {fmt_ms(sla)})"
-        parts.append(p95)
-    last = out.last_failure
-    if last is not None:
-        # An exception's type says more than its class (always SYSTEM unless given).
-        parts.append(f"last: {last.exception_type or last.error_class}")
-    return "  ".join(parts)
-
-
-class Lenses:
+class Lenses(Feature):
     """Code lenses over marker calls."""
 
     def __init__(self, server: FlowscribeServer) -> None:
-        self.server = server
+        super().__init__(server)
         self._refresh_pending = False
         self._cache: dict[str, tuple[tuple[object, ...], list[lsp.CodeLens]]] = {}
         server.handle(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))(
@@ -93,7 +63,7 @@ class Lenses:
                 a is b for a, b in zip(hit[0], key)):
             return hit[1]
         lines = self.server.documents.lines(uri) or []
-        utf16 = self.server.documents.utf16
+        codec = self.server.documents.codec
         texts: dict[str, str] = {}
         out = []
         for m in scan.markers:
@@ -101,13 +71,21 @@ class Lenses:
             if text is None:
                 text = texts[m.flow_id] = f"{m.flow_id}  {outcome_text(project, m.flow_id)}"
             out.append(lsp.CodeLens(
-                range=range_of(lines, m.call_line, m.call_col, m.call_col, utf16),
+                range=range_of(lines, m.call_line, m.call_col, m.call_col, codec),
                 command=lsp.Command(title=text, command=REVEAL_COMMAND, arguments=[m.flow_id])))
         self._cache[uri] = (key, out)
         return out
 
-    def forget(self, uri: str) -> None:
-        """Drop the lenses of a closed document."""
+    # -- hooks --------------------------------------------------------------------------
+    def run_changed(self, project: Project, old: RunSnapshot, new: RunSnapshot) -> None:
+        new_run = old.run_id != new.run_id or old.generation != new.generation
+        if new_run or old.outcomes != new.outcomes:
+            self.refresh()
+
+    def workspace_changed(self) -> None:
+        self.refresh()
+
+    def document_closed(self, uri: str) -> None:
         self._cache.pop(uri, None)
 
     def refresh(self) -> None:

@@ -242,3 +242,10 @@ def _evidence(ev: Mapping[str, Any]) -> str:
     except (TypeError, ValueError):
         return ""
     return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 1] + "…"
+
+
+def verdict_of(fold: RunFold, inst: Instance) -> str:
+    """The instance's verdict; an open one is ``orphaned`` once the run ended."""
+    if inst.status is not None:
+        return inst.status
+    return "orphaned" if fold.ended else "running"

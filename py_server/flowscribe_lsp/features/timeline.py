@@ -20,19 +20,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowscribe.patterns import matches
 
-from ..paths import path_to_uri
-from .run_fold import Instance, RunFold, RunFolds
+from ..protocol import params_of
+from . import Feature
+from .run_fold import Instance, RunFold, RunFolds, verdict_of
 
 if TYPE_CHECKING:
-    from ..index import Project
     from ..server import FlowscribeServer
 
-__all__ = ["TIMELINE", "Timeline", "TimelineQuery", "build_timeline", "locate_run"]
+__all__ = ["TIMELINE", "Timeline", "TimelineQuery", "build_timeline"]
 
 TIMELINE = "flowscribe/timeline"
 DEFAULT_BARS = 1500
@@ -80,13 +79,6 @@ class TimelineQuery:
             verdicts=frozenset(v for v in wanted if isinstance(v, str) and v in VERDICTS),
             max_bars=min(bars, MAX_BARS) if isinstance(bars, int) and not isinstance(
                 bars, bool) and bars > 0 else DEFAULT_BARS)
-
-
-def verdict_of(fold: RunFold, inst: Instance) -> str:
-    """The instance's verdict; an open one is ``orphaned`` once the run ended."""
-    if inst.status is not None:
-        return inst.status
-    return "orphaned" if fold.ended else "running"
 
 
 def _corr(value: Any) -> str:
@@ -229,65 +221,23 @@ def build_timeline(fold: RunFold, q: TimelineQuery,
     }
 
 
-def locate_run(server: FlowscribeServer, p: Mapping[str, Any]
-               ) -> tuple[Project, Path, str | None] | None:
-    """The project, trace file and run id a picture request is about: ``runId`` (default
-    the latest run) in ``workspaceFolder`` (default any)."""
-    folder = p.get("workspaceFolder")
-    run_id = p.get("runId") if isinstance(p.get("runId"), str) and p.get("runId") else None
-    projects = [pr for pr in server.index.projects()
-                if not isinstance(folder, str) or pr.folder.uri == folder]
-    # The project whose latest run it is, then one holding that run's folder.
-    projects.sort(key=lambda pr: (run_id is not None and pr.run.run_id != run_id))
-    for project in projects:
-        trace, rid = server.sidebar.trace_of(project, run_id)
-        if trace is not None and trace.is_file():
-            return project, trace, rid
-    return None
-
-
-def file_uris(server: FlowscribeServer, project: Project) -> Callable[[str | None], str | None]:
-    """A recorded file -> its URI when it exists inside the workspace (memoised)."""
-    memo: dict[str, str | None] = {}
-
-    def uri(file: str | None) -> str | None:
-        if file is None:
-            return None
-        if file not in memo:
-            target = project.resolve(file)
-            inside = target is not None and server.index.in_workspace(target)
-            memo[file] = path_to_uri(target) if inside and target is not None else None
-        return memo[file]
-
-    return uri
-
-
-def params_of(params: Any) -> Mapping[str, Any]:
-    """A request's params as a mapping (pygls hands custom params over as an object)."""
-    if isinstance(params, Mapping):
-        return params
-    if params is not None and hasattr(params, "_asdict"):
-        return dict(params._asdict())
-    return {}
-
-
-class Timeline:
+class Timeline(Feature):
     """The ``flowscribe/timeline`` request."""
 
     def __init__(self, server: FlowscribeServer, folds: RunFolds) -> None:
-        self.server = server
+        super().__init__(server)
         self.folds = folds
         server.handle(TIMELINE)(self.timeline)
 
     async def timeline(self, params: Any) -> dict[str, Any]:
         p = params_of(params)
         q = TimelineQuery.from_params(p)
-        found = locate_run(self.server, p)
+        found = self.server.queries.locate_run(p)
         if found is None:
             return {"runId": p.get("runId"), "lanes": [], "bars": [], "marks": [],
                     "ticks": [], "error": "no trace for this run"}
         project, trace, rid = found
-        uri = file_uris(self.server, project)
+        uri = self.server.queries.recorded_uris(project)
 
         def build() -> dict[str, Any]:
             return build_timeline(self.folds.fold(trace, rid), q, uri)

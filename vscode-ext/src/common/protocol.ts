@@ -5,40 +5,66 @@
 
 export type FlowStatus = 'passed' | 'failed' | 'unfinished' | 'never_run' | 'disabled' | 'uncatalogued';
 
-/** An LSP location as the server sends it (0-based positions). */
+/** An LSP position (0-based line, column in the negotiated encoding). */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** An LSP location as the server sends it. */
 export interface Location {
   uri: string;
-  range: {
-    start: { line: number; character: number };
-    end: { line: number; character: number };
-  };
+  range: Range;
 }
 
 export interface LastFailure {
   errorClass: string | null;
   /** The exception's type (`TimeoutError`) when an exception failed the flow. */
-  exceptionType?: string | null;
+  exceptionType: string | null;
   reason: string | null;
+  /** As recorded (relative to the project root, usually). */
+  file: string | null;
+  /** Only for a file inside the workspace folders. */
   uri: string | null;
   /** 1-based line of the recorded failure. */
   line: number | null;
-  runId: string;
-  eventId: string;
+  runId: string | null;
+  eventId: string | null;
+}
+
+/** As summary.md counts them: unfinished ended with no verdict, orphaned were still open at the end. */
+export interface FlowCounts {
+  passed: number;
+  failed: number;
+  unfinished: number;
+  orphaned: number;
 }
 
 export interface FlowNode {
   id: string;
   parent: string | null;
-  description: string | null;
+  description: string;
   status: FlowStatus;
-  /** As summary.md counts them: unfinished ended with no verdict, orphaned were still open at the end. */
-  counts: { passed: number; failed: number; unfinished: number; orphaned?: number };
+  /** Declared in flows.yaml (else only the run or the code knows it). */
+  catalogued: boolean;
+  counts: FlowCounts;
   p95Ms: number | null;
   slaP95Ms: number | null;
   markers: Location[];
   catalog: Location | null;
   lastFailure: LastFailure | null;
+  runId: string | null;
   workspaceFolder: string;
+  projectRoot: string;
+}
+
+export interface FlowsResult {
+  flows: FlowNode[];
 }
 
 export interface RunVerdicts {
@@ -51,16 +77,30 @@ export interface RunVerdicts {
   exceptions: number;
 }
 
+export interface RunArtifacts {
+  summary: string | null;
+  ask: string | null;
+  trace: string | null;
+}
+
 export interface RunInfo {
   runId: string;
-  /** Unix time in seconds, or an ISO string; null while unknown. */
-  started: number | string | null;
-  ended: number | string | null;
+  /** Unix time in seconds; null while unknown (`ended`: still running, or killed). */
+  started: number | null;
+  ended: number | null;
   app: string | null;
   mode: string | null;
   verdicts: RunVerdicts;
-  artifacts: { summary: string | null; ask: string | null; trace: string | null };
+  artifacts: RunArtifacts;
+  isLatest: boolean;
+  /** A pytest session's run: shown apart from the app's runs. */
+  testRun: boolean;
   workspaceFolder: string;
+  projectRoot: string;
+}
+
+export interface RunsResult {
+  runs: RunInfo[];
 }
 
 /** One trace event (docs/trace-format.md) plus the `uri` of its file. */
@@ -91,14 +131,34 @@ export interface FlowEventsParams {
   instance?: string;
 }
 
+export interface FlowEventsResult {
+  events?: TraceEvent[];
+  runId?: string | null;
+  total?: number;
+  truncated?: boolean;
+  error?: string;
+}
+
 export interface FailurePromptParams {
   runId: string;
   eventId: string;
+  /** The prompt's size budget, in estimated tokens (the server bounds it). */
+  budgetTokens?: number;
+}
+
+export interface FailurePromptResult {
+  prompt?: string;
+  runId?: string | null;
+  eventId?: string;
+  /** The budget the prompt was fitted to. */
+  budgetTokens?: number;
+  error?: string;
 }
 
 export interface RunsChangedParams {
   workspaceFolder: string;
-  runId: string;
+  projectRoot: string;
+  runId: string | null;
 }
 
 /** `data` of a `flowscribe.trace` diagnostic. */
@@ -107,6 +167,10 @@ export interface TraceDiagnosticData {
   eventId: string;
   flowId: string | null;
   instance: string | null;
+  count: number;
+  stale: boolean;
+  /** 1-based, as recorded. */
+  recordedLine: number;
 }
 
 export const Methods = {
@@ -137,5 +201,8 @@ export function traceDiagnosticData(data: unknown): TraceDiagnosticData | undefi
     eventId: d.eventId,
     flowId: typeof d.flowId === 'string' ? d.flowId : null,
     instance: typeof d.instance === 'string' ? d.instance : null,
+    count: typeof d.count === 'number' ? d.count : 1,
+    stale: d.stale === true,
+    recordedLine: typeof d.recordedLine === 'number' ? d.recordedLine : 0,
   };
 }

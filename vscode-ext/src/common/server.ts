@@ -240,7 +240,6 @@ export class FlowscribeServer implements vscode.Disposable {
   private clientOptions(lc: ClientModule): LanguageClientOptions {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const settings = serverSettings(folder);
-    const artifacts = settings.artifactsDir.replace(/^\.\/+/, '').replace(/\/+$/, '');
     return {
       documentSelector: [
         { scheme: 'file', language: 'python' },
@@ -249,14 +248,8 @@ export class FlowscribeServer implements vscode.Disposable {
       initializationOptions: settings,
       outputChannel: this.output,
       revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
-      synchronize: {
-        // The server also watches the artifacts itself; these events make a new run show at once.
-        fileEvents: [
-          vscode.workspace.createFileSystemWatcher('**/{ra,flows}.yaml'),
-          vscode.workspace.createFileSystemWatcher(`**/${artifacts}/{latest,trace.jsonl,summary.md,ask.md}`),
-          vscode.workspace.createFileSystemWatcher(`**/${artifacts}/runs/*/{trace.jsonl,summary.md,ask.md}`),
-        ],
-      },
+      // File watching: the server registers its own watchers (workspace/didChangeWatchedFiles,
+      // dynamically), as it does with every client; the client adds none of its own.
       middleware: {
         handleDiagnostics: (uri, diagnostics, next) => {
           if (!this.firstDiagnosticsSeen && diagnostics.length > 0) {

@@ -41,12 +41,12 @@ export function runVerdict(v: RunVerdicts): Verdict {
   return { kind: 'empty', text: '○ no verdicts yet' };
 }
 
-/** Reads the server's `started` (Unix seconds or an ISO string) into a Date. */
-export function runDate(value: number | string | null | undefined): Date | undefined {
-  if (value === null || value === undefined || value === '') {
+/** Reads the server's `started` (Unix seconds) into a Date. */
+export function runDate(value: number | null | undefined): Date | undefined {
+  if (value === null || value === undefined) {
     return undefined;
   }
-  const d = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+  const d = new Date(value * 1000);
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 

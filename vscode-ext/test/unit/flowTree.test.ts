@@ -20,15 +20,18 @@ function flow(id: string, over: Partial<FlowNode> = {}): FlowNode {
   return {
     id,
     parent: null,
-    description: null,
+    description: '',
     status: 'never_run',
-    counts: { passed: 0, failed: 0, unfinished: 0 },
+    catalogued: true,
+    counts: { passed: 0, failed: 0, unfinished: 0, orphaned: 0 },
     p95Ms: null,
     slaP95Ms: null,
     markers: [],
     catalog: null,
     lastFailure: null,
+    runId: 'r1',
     workspaceFolder: WS,
+    projectRoot: WS,
     ...over,
   };
 }
@@ -88,12 +91,14 @@ describe('flow texts', () => {
   const failed = flow('orders/submit', {
     status: 'failed',
     description: 'Submit order to broker and await ack.',
-    counts: { passed: 3, failed: 2, unfinished: 0 },
+    counts: { passed: 3, failed: 2, unfinished: 0, orphaned: 0 },
     p95Ms: 1240,
     slaP95Ms: 1000,
     lastFailure: {
       errorClass: 'EXTERNAL.TIMEOUT',
+      exceptionType: null,
       reason: 'broker did not ack in 2s',
+      file: 'src/orders/broker_x.py',
       uri: 'file:///ws/src/orders/broker_x.py',
       line: 57,
       runId: 'r2',
@@ -118,6 +123,7 @@ describe('flow texts', () => {
         errorClass: 'SYSTEM',
         exceptionType: 'TimeoutError',
         reason: 'TimeoutError: inventory service did not answer in 2s',
+        file: 'shop/inventory.py',
         uri: 'file:///ws/shop/inventory.py',
         line: 21,
         runId: 'r3',
@@ -133,11 +139,11 @@ describe('flow texts', () => {
   });
 
   it('keeps the counts short, with unfinished and orphaned apart as summary.md says them', () => {
-    assert.equal(shortCounts({ passed: 2, failed: 1, unfinished: 0 }), '✓2 ✗1');
+    assert.equal(shortCounts({ passed: 2, failed: 1, unfinished: 0, orphaned: 0 }), '✓2 ✗1');
     assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0, orphaned: 3 }), '3 orphaned');
     assert.equal(shortCounts({ passed: 3, failed: 1, unfinished: 1, orphaned: 0 }), '✓3 ✗1 · 1 unfinished');
-    assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0 }), undefined);
-    assert.equal(shortCounts({ passed: 0, failed: 2, unfinished: 0 }, 'DATA.EMPTY'), '✗2 DATA.EMPTY');
+    assert.equal(shortCounts({ passed: 0, failed: 0, unfinished: 0, orphaned: 0 }), undefined);
+    assert.equal(shortCounts({ passed: 0, failed: 2, unfinished: 0, orphaned: 0 }, 'DATA.EMPTY'), '✗2 DATA.EMPTY');
     // A flow that did not fail says nothing of an old failure.
     assert.equal(flowDescription(flow('a', { status: 'unfinished', counts: { passed: 0, failed: 0, unfinished: 0, orphaned: 3 } })), '3 orphaned');
   });

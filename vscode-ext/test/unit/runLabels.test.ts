@@ -19,7 +19,10 @@ function run(over: Partial<RunInfo> = {}): RunInfo {
     mode: 'demo',
     verdicts: v({ passed: 9, failed: 2, unfinished: 1, failures: 1, exceptions: 1 }),
     artifacts: { summary: null, ask: null, trace: null },
+    isLatest: false,
+    testRun: false,
     workspaceFolder: 'file:///ws',
+    projectRoot: 'file:///ws',
     ...over,
   };
 }

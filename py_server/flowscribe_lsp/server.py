@@ -35,6 +35,7 @@ from . import __version__
 from .documents import Documents
 from .features.catalog_checks import CatalogChecks
 from .features.code_actions import CodeActions
+from .features.commands import Commands
 from .features.diagnostics import Diagnostics
 from .features.flow_graph import FlowGraph
 from .features.hover import Hover
@@ -106,6 +107,8 @@ class FlowscribeServer(LanguageServer):
         self.timeline = Timeline(self, self.run_folds)
         self.flow_graph = FlowGraph(self, self.run_folds)
         self.watcher = Watcher(self)
+        # Issue 13: commands any client can run (lenses outside VS Code).
+        self.commands = Commands(self)
         _register_lifecycle(self)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -410,6 +413,7 @@ def _register_lifecycle(server: FlowscribeServer) -> None:
             folders = [(Path(params.root_path).as_uri(), Path(params.root_path))]
         server.set_folders(folders)
         server.watcher.configure(params.capabilities)
+        server.commands.configure(params)
         # Requests wait on it until the index has its shape (a second initialize is
         # refused by the protocol, so this runs once).
         server._ready = asyncio.Event()

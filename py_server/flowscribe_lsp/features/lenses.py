@@ -1,9 +1,10 @@
 """``textDocument/codeLens``: each flow marker shows that flow's latest outcome.
 
 ``orders/submit  ✓ 12  ✗ 2  p95 840 ms (SLA 1000)  last: EXTERNAL.TIMEOUT`` above
-``with session.flow("orders/submit")``, or ``no runs yet``. Clicking a lens runs
-``flowscribe.revealFlow`` with ``[flowId]``, a command the client implements (the VS Code
-extension reveals the flow in its sidebar). Lenses come from the cached marker scan and
+``with session.flow("orders/submit")``, or ``no runs yet``. Clicking a lens runs the
+command :mod:`.commands` picks for the client: the VS Code extension's
+``flowscribe.revealFlow`` (the flow in its sidebar), for any other the server's own
+``flowscribe.showFlow``. Lenses come from the cached marker scan and
 the latest run's snapshot, so they cost a lookup; when a run changes, the server asks the
 client to refresh them (``workspace/codeLens/refresh``), at most twice a second.
 """
@@ -23,9 +24,8 @@ if TYPE_CHECKING:
     from ..index import Project
     from ..server import FlowscribeServer
 
-__all__ = ["REVEAL_COMMAND", "Lenses", "outcome_text"]
+__all__ = ["Lenses", "outcome_text"]
 
-REVEAL_COMMAND = "flowscribe.revealFlow"
 REFRESH_EVERY_S = 0.5
 
 
@@ -102,7 +102,7 @@ class Lenses:
                 text = texts[m.flow_id] = f"{m.flow_id}  {outcome_text(project, m.flow_id)}"
             out.append(lsp.CodeLens(
                 range=range_of(lines, m.call_line, m.call_col, m.call_col, utf16),
-                command=lsp.Command(title=text, command=REVEAL_COMMAND, arguments=[m.flow_id])))
+                command=self.server.commands.lens_command(text, m.flow_id, uri)))
         self._cache[uri] = (key, out)
         return out
 

@@ -128,13 +128,13 @@ for _, l in ipairs(lenses) do
 end
 if lens then
   result.ran_command = lens.command
-  local before = vim.api.nvim_get_current_buf()
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
   client:exec_cmd(lens.command, { bufnr = buf })
   vim.wait(WAIT_MS, function()
     return result.show_document ~= nil or #result.messages > 0
   end, 50)
-  -- Neovim handled window/showDocument: where did it take the user?
-  vim.wait(2000, function() return vim.api.nvim_get_current_buf() ~= before end, 50)
+  -- Neovim handles window/showDocument after our wrapper returns: let it move the cursor.
+  vim.wait(2000, function() return vim.api.nvim_win_get_cursor(0)[1] ~= 1 end, 50)
   local cursor = vim.api.nvim_win_get_cursor(0)
   result.after_command = {
     file = vim.api.nvim_buf_get_name(0),

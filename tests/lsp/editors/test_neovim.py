@@ -138,3 +138,21 @@ def test_lenses_have_commands_at_the_calls(nvim: dict[str, Any], nvim_ws: Path) 
     assert lens["command"]["title"].startswith(f"{FLOW}  ✓ ")
     assert "last: EXTERNAL.TIMEOUT" in lens["command"]["title"]
     assert lens["command"]["arguments"][0] == FLOW
+
+
+def test_the_lens_command_runs_in_neovim(nvim: dict[str, Any], nvim_ws: Path) -> None:
+    """Neovim runs the server's command (it offers no flowscribe.revealFlow), which opens
+    where the flow last failed through window/showDocument."""
+    broker = nvim_ws / "trading" / "broker.py"
+    assert nvim["ran_command"]["command"] == "flowscribe.showFlow"
+    assert "flowscribe.showFlow" in nvim["execute_commands"]
+    assert not [m for m in nvim["messages"] if "does not support command" in m["msg"]]
+    lines = lines_of(broker)
+    ln = next(n for n, t in enumerate(lines) if FAILURE_NOW in t)
+    indent = len(lines[ln]) - len(lines[ln].lstrip())
+    shown = nvim["show_document"]
+    assert shown is not None, nvim["messages"]
+    assert shown["uri"] == broker.as_uri() and not shown.get("external")
+    assert shown["selection"]["start"] == {"line": ln, "character": indent}
+    # And Neovim put the cursor there.
+    assert nvim["after_command"] == {"file": str(broker), "line": ln, "col": indent}

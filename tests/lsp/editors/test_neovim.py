@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ from _lsp_workspaces import EXAMPLE, SERVER_PYTHON, copy_app, run_app
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
+#: The dev extra's nvim (beside the test's interpreter; the server may run on another).
 NVIM = shutil.which("nvim", path=os.pathsep.join(
-    [str(Path(SERVER_PYTHON).parent), os.environ.get("PATH", "")]))
+    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 FLOW = "orders/submit"
 #: The broker's marker and failure lines, with non-ASCII text before what they name.
 MARKER = '    with flowscribe.flow("orders/submit", ticker=ticker) as f:\n'

@@ -93,7 +93,7 @@ class Lenses:
                 a is b for a, b in zip(hit[0], key)):
             return hit[1]
         lines = self.server.documents.lines(uri) or []
-        utf16 = self.server.documents.utf16
+        codec = self.server.documents.codec
         texts: dict[str, str] = {}
         out = []
         for m in scan.markers:
@@ -101,7 +101,7 @@ class Lenses:
             if text is None:
                 text = texts[m.flow_id] = f"{m.flow_id}  {outcome_text(project, m.flow_id)}"
             out.append(lsp.CodeLens(
-                range=range_of(lines, m.call_line, m.call_col, m.call_col, utf16),
+                range=range_of(lines, m.call_line, m.call_col, m.call_col, codec),
                 command=self.server.commands.lens_command(text, m.flow_id, uri)))
         self._cache[uri] = (key, out)
         return out

@@ -11,9 +11,11 @@ with these functions, so one rule holds everywhere:
 * **Values** (:func:`code`): ids, classes, file:line, units in code spans, one backtick
   longer than any run inside. Code spans render nothing, so ids need no escaping (no
   ``data\\/fetch`` backslashes in editors that show them).
-* **Prose** (:func:`escape`): only what Markdown would act on is escaped; a token that
-  could become a link (a URL, ``www.``, an e-mail, any ``scheme:``) goes in a code span,
-  which no renderer autolinks.
+* **Prose** (:func:`escape`): only what Markdown would act on where it stands is escaped
+  (``[09:30,16:00]``, ``a/b``, ``x: 1,2`` stay as written; ``*``, ``~``, a backtick, an
+  edge ``_``, the ``]`` of ``](``/``][``/``]:``, ``<`` before a tag, ``&`` before an entity
+  do not); a token that could become a link (a URL, ``www.``, an e-mail, any
+  ``scheme:``) goes in a code span, which no renderer autolinks.
 
 The runtime owns this module; the server imports it (runtime <- server only).
 """
@@ -41,11 +43,16 @@ _TICKS = re.compile(r"`+")
 # A token a GFM renderer could turn into a link: a scheme (http:, command:, javascript:),
 # "www.", an e-mail address. Digits after a colon are times ("09:30"), not schemes.
 _LINKY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?=[^\s\d])|www\.|@|://", re.IGNORECASE)
-# Inline markup: escapes, code, emphasis, strikethrough, links/images, raw HTML, table cells.
-_INLINE = re.compile(r"[\\`*~\[\]|<]|&(?=#?\w+;)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-# What opens a block at the start of a line: headings, quotes, lists, thematic breaks.
+# Inline markup, only where it would act: a backslash escape (before ASCII punctuation),
+# code, emphasis, strikethrough, the "]" that makes a link, image, reference or definition
+# ("](", "][", "]:"; brackets alone stay), raw HTML and autolinks ("<" before a tag name,
+# "/", "!" or "?"), entities, table cells.
+_INLINE = re.compile(
+    r"\\(?=[!-/:-@\[-`{-~])|[`*~|]|\](?=[(\[:])|<(?=[A-Za-z/!?])|&(?=#?\w+;)"
+    r"|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # Entities, not backslashes, for what an HTML pass (some renderers run one first) reads.
 _ENTITIES = {"<": "&lt;", "&": "&amp;"}
+# What opens a block at the start of a line: headings, quotes, lists, thematic breaks.
 _BLOCK_START = re.compile(r"^(?:[#>+=\-]|\d{1,9}(?=[.)]))")
 
 
@@ -90,9 +97,11 @@ def _escape_word(word: str) -> str:
     return _INLINE.sub(lambda m: _ENTITIES.get(m.group()) or "\\" + m.group(), word)
 
 
-def escape(value: Any, limit: int = 500, *, table: bool = False) -> str:
+def escape(value: Any, limit: int = 500, *, table: bool = False,
+           mid_line: bool = False) -> str:
     """``value`` as inline Markdown prose on one line: the words as written, no markup,
-    no link (link-like tokens become code spans), no HTML."""
+    no link (link-like tokens become code spans), no HTML. ``mid_line=True`` for text that
+    follows other text on its line (a hover's "label: text"), where no block can start."""
     text = one_line(value, limit).strip()
     parts = re.split(r"( +)", text)
     out = []
@@ -104,7 +113,7 @@ def escape(value: Any, limit: int = 500, *, table: bool = False) -> str:
         else:
             out.append(_escape_word(part))
     joined = "".join(out)
-    match = _BLOCK_START.match(joined)
+    match = None if mid_line else _BLOCK_START.match(joined)
     if match is not None:  # "# x", "> x", "- x", "1. x" would start a block
         end = match.end() if joined[:1].isdigit() else 0  # "1\\. x", "\\# x"
         joined = joined[:end] + "\\" + joined[end:]

@@ -27,8 +27,10 @@ __all__ = [
     "FAILURE_PROMPT",
     "FLOWS",
     "FLOW_EVENTS",
+    "REVEAL_FLOW",
     "RUNS",
     "RUNS_CHANGED",
+    "SHOW_FLOW",
     "FailurePromptResult",
     "FlowCounts",
     "FlowEventsResult",
@@ -51,6 +53,10 @@ RUNS = "flowscribe/runs"
 FLOW_EVENTS = "flowscribe/flowEvents"
 FAILURE_PROMPT = "flowscribe/failurePrompt"
 RUNS_CHANGED = "flowscribe/runsChanged"
+#: A lens's command when the client implements it (the VS Code extension: the Flows view).
+REVEAL_FLOW = "flowscribe.revealFlow"
+#: A lens's command otherwise, run by the server (``workspace/executeCommand``).
+SHOW_FLOW = "flowscribe.showFlow"
 
 FlowStatus = Literal["passed", "failed", "unfinished", "never_run", "disabled", "uncatalogued"]
 

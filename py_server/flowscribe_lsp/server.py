@@ -36,6 +36,7 @@ from .documents import Documents
 from .features import Feature
 from .features.catalog_checks import CatalogChecks
 from .features.code_actions import CodeActions
+from .features.commands import Commands
 from .features.completion import Completion
 from .features.definition import Definitions
 from .features.diagnostics import Diagnostics
@@ -113,7 +114,7 @@ class FlowscribeServer(LanguageServer):
         run_folds = RunFolds()
         self.features: list[Feature] = [
             diagnostics, catalog_checks, CodeActions(self), Lenses(self), Hover(self),
-            Definitions(self), Completion(self), Symbols(self), FlowsView(self),
+            Definitions(self), Completion(self), Symbols(self), Commands(self), FlowsView(self),
             RunsView(self), FlowEvents(self), FailurePrompt(self),
             Timeline(self, run_folds), FlowGraph(self, run_folds),
         ]

@@ -33,6 +33,9 @@ class Settings:
     diagnostics_enabled: bool = True
     min_severity: str = "warn"
     lenses_enabled: bool = True
+    #: Commands the client implements itself (``clientCommands``): the VS Code extension
+    #: lists ``flowscribe.revealFlow``; lenses carry the server's own command otherwise.
+    client_commands: frozenset[str] = frozenset()
     #: Problems found in the last settings received, for the log.
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -84,12 +87,19 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
     lenses = _section(raw, "lenses", problems)
     lenses_on = _flag(lenses, "enabled", cur.lenses_enabled, "lenses.enabled", problems)
 
+    commands: Any = raw.get("clientCommands", cur.client_commands)
+    if not isinstance(commands, (list, tuple, frozenset)) or not all(
+            isinstance(c, str) for c in commands):
+        problems.append("clientCommands: expected a list of command names")
+        commands = cur.client_commands
+
     return Settings(
         artifacts_dir=artifacts.strip(),
         markers=good,
         diagnostics_enabled=enabled,
         min_severity=min_sev,
         lenses_enabled=lenses_on,
+        client_commands=frozenset(commands),
         problems=tuple(problems),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,9 @@ EXAMPLE = REPO / "examples" / "trading_app"
 SHOP_EXAMPLE = REPO / "examples" / "shop"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _GENERATED = {"runs", "latest", "summary.md", "ask.md", "__pycache__"}
+#: The interpreter that runs the server: set it to check another Python version (the
+#: server must run on 3.9+; the tests themselves need pytest-lsp, i.e. 3.10+).
+SERVER_PYTHON = os.environ.get("FLOWSCRIBE_TEST_SERVER_PYTHON", sys.executable)
 
 
 def copy_app(src: Path, dst: Path) -> Path:

@@ -8,16 +8,14 @@ runtime would never write (broken lines, unknown schemas, huge lines, binary jun
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from _lsp_session import Session, accept_server_requests
-from _lsp_workspaces import EXAMPLE, FIXTURES, SHOP_EXAMPLE, copy_app, run_app
+from _lsp_workspaces import EXAMPLE, FIXTURES, SERVER_PYTHON, SHOP_EXAMPLE, copy_app, run_app
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 
@@ -53,11 +51,6 @@ def shop_example_ws(tmp_path: Path) -> Path:
     proc = run_app(ws)
     assert (ws / ".autodev" / "latest").exists(), proc.stdout + proc.stderr
     return ws
-
-
-#: The interpreter that runs the server: set it to check another Python version (the
-#: server must run on 3.9+; the tests themselves need pytest-lsp, i.e. 3.10+).
-SERVER_PYTHON = os.environ.get("FLOWSCRIBE_TEST_SERVER_PYTHON", sys.executable)
 
 
 @pytest_lsp.fixture(

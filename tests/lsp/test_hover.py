@@ -10,6 +10,7 @@ from pathlib import Path
 
 from _lsp_session import Session, col, find_line
 from _lsp_workspaces import run_app
+from _markdown_html import render, shown_text
 from lsprotocol import types as lsp
 
 
@@ -69,17 +70,22 @@ async def test_hover_in_flows_yaml(session: Session, trading_ws: Path) -> None:
     assert "not in the latest run" in text
 
 
+#: Under the hover's 160 characters of free text.
+HOSTILE_REASON = ("[run me](command:workbench.action.terminal.new) <img src=x onerror=1> "
+                  "<script>x</script> https://evil.example/a_b www.e.example a@e.example "
+                  "**b** ~~g~~")
+
+
 async def test_nothing_from_a_trace_becomes_a_link_or_html(
         session: Session, tmp_path: Path) -> None:
     ws = tmp_path / "evil"
     ws.mkdir()
-    (ws / "app.py").write_text(textwrap.dedent('''\
+    (ws / "app.py").write_text(textwrap.dedent(f'''\
         import flowscribe
 
         flowscribe.init(app_name="evil", root=".")
         with flowscribe.flow("evil/flow") as f:
-            f.failure("X.Y", "[run me](command:workbench.action.terminal.new) "
-                             "<img src=x onerror=alert(1)>")
+            f.failure("X.Y", {HOSTILE_REASON!r})
         flowscribe.end_session()
         '''))
     (ws / ".autodev").mkdir()
@@ -90,10 +96,57 @@ async def test_nothing_from_a_trace_becomes_a_link_or_html(
     await session.start(ws)
     line = find_line(app, 'flowscribe.flow("evil/flow")')
     text = await _hover_when_run(session, app, line, col(app, line, "evil/"))
-    assert "run me" in text
-    # No unescaped "](" (a link) or "<" (a tag): only those characters are escaped.
-    assert not re.search(r"(?<!\\)\]\(", text) and not re.search(r"(?<!\\)<", text)
-    assert "[run me\\](command:workbench.action.terminal.new) \\<img src=x" in text
+    # Rendered as a permissive editor renders it: no link (not even an autolink), no tag,
+    # no emphasis; the reader sees the recorded characters as they are.
+    out = render(text)
+    for made in ("<a ", "<img", "<script", "<em>", "<del>", "<s>"):
+        assert made not in out, out
+    assert out.count("<strong>") == 1  # our own: the flow id
+    assert f"last failure: X.Y {HOSTILE_REASON} at app.py:5" in shown_text(text)
+
+
+IDS_APP = textwrap.dedent('''\
+    import flowscribe
+
+    flowscribe.init(app_name="ids", root=".")
+    with flowscribe.flow("ohlc/[09:30,16:00]/fetch_v2") as f:
+        f.failure("DATA.EMPTY", "window [09:30,16:00] had rows_min: 0, want >= 300")
+    flowscribe.end_session()
+    ''')
+IDS_FLOWS = textwrap.dedent('''\
+    version: 1
+    flows:
+      - id: "ohlc/[09:30,16:00]/fetch_v2"
+        description: "Fetch bars for [09:30,16:00], a_b_c: x, y; see <script>alert(1)</script>"
+        parent: "data/fetch/minute_candles"
+        failure_classes: ["DATA.EMPTY"]
+      - id: "data/fetch/minute_candles"
+    ''')
+
+
+async def test_ids_and_punctuation_read_as_written(session: Session, tmp_path: Path) -> None:
+    """Issue 13: ids with / _ [ ] : , in code spans and prose with them show no
+    backslashes (Neovim shows markdown source); HTML in the same text stays inert."""
+    ws = tmp_path / "ids"
+    (ws / ".autodev").mkdir(parents=True)
+    (ws / ".autodev" / "ra.yaml").write_text("version: 1\nprofile: all\n")
+    (ws / ".autodev" / "flows.yaml").write_text(IDS_FLOWS)
+    (ws / "app.py").write_text(IDS_APP)
+    run_app(ws)
+    app = ws / "app.py"
+    session.open(app)
+    await session.start(ws)
+    line = find_line(app, "ohlc/[09:30")
+    text = await _hover_when_run(session, app, line, col(app, line, "ohlc/") + 6)
+    lines = text.split("  \n")
+    assert lines[0] == ("**`ohlc/[09:30,16:00]/fetch_v2`** — Fetch bars for [09:30,16:00], "
+                        "a_b_c: x, y; see &lt;script>alert(1)&lt;/script>")
+    assert lines[2] == ("last failure: `DATA.EMPTY` window [09:30,16:00] had rows_min: 0, "
+                        "want >= 300 at `app.py:5`")
+    assert "parent: `data/fetch/minute_candles`" in lines
+    out = render(text)
+    assert "<script" not in out and "<a " not in out
+    assert "see <script>alert(1)</script>" in shown_text(text)  # as text, not as a tag
 
 
 async def test_plain_text_for_a_client_without_markdown(

@@ -3,6 +3,7 @@ a link, HTML or a command; fences and spans cannot be closed from inside."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -35,18 +36,34 @@ def test_escaped_prose_has_no_markup_link_or_html(text: str) -> None:
     out = escape(text)
     assert "\n" not in out and "\x00" not in out and "\x1b" not in out
     prose = _without_spans(out)
-    assert not re.search(r"(?<!\\)[\[\]*~|`]", prose), out  # no live link/emphasis/cell
+    assert not re.search(r"(?<!\\)[*~|`]", prose), out  # no live emphasis, code or cell
+    assert not re.search(r"(?<!\\)\](?=[(\[:])", prose), out  # no link, image, definition
     assert not re.search(r"(?<![\\`])_(?![A-Za-z0-9])", prose), out
-    assert "<" not in prose and not re.search(r"&(?!amp;|lt;)", prose), out  # no tag, entity
+    assert not re.search(r"<[A-Za-z/!?]", prose), out  # no tag, comment or autolink
+    assert not re.search(r"&(?!amp;|lt;)", prose), out  # no entity
     for linky in ("http", "www.", "@", "command:", "javascript:"):
         assert linky not in prose, out  # link-like tokens only inside code spans
 
 
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaped_prose_renders_as_its_characters(text: str) -> None:
+    """Through a real, permissive renderer (markdown-it: raw HTML on, bare links linkified,
+    GFM tables and strikethrough), escaped prose is text: no element but code spans."""
+    markdown_it = pytest.importorskip("markdown_it")  # dev extra; absent on the 3.9 run
+    out = markdown_it.MarkdownIt("gfm-like", {"html": True, "linkify": True}).render(
+        "x " + escape(text, mid_line=True))
+    assert set(re.findall(r"<(/?\w+)", out)) <= {"p", "/p", "code", "/code"}, out
+    shown = html.unescape(re.sub(r"<[^>]+>", "", out)).strip()
+    assert shown == "x " + re.sub(r"[\x00-\x1f\u2028]+", " ", text).strip()
+
+
 def test_escape_keeps_plain_words_plain() -> None:
-    # Neovim shows markdown source: ids, paths, times and punctuation need no backslashes.
-    for text in ("data/fetch/minute_candles", "window [09:30,16:00] ok", "rows >= 300, (a.b)",
-                 "EXTERNAL.TIMEOUT: no ack in 1s"):
-        assert escape(text) == text.replace("[", "\\[").replace("]", "\\]")
+    # Neovim shows markdown source: ids, paths, times, brackets and punctuation that make
+    # no markup where they stand need no backslashes.
+    for text in ("data/fetch/minute_candles", "time_range covers [09:30,16:00]",
+                 "rows >= 300, (a.b)", "EXTERNAL.TIMEOUT: no ack in 1s", "x < 5 & y",
+                 "a\\b [x] (y) !", "snake_case_name 50% #3 a-b", "caf\u00e9 \u2615"):
+        assert escape(text) == text
     assert escape("x" * 5000).endswith("… (truncated)") and len(escape("x" * 5000)) == 500
 
 
@@ -54,6 +71,8 @@ def test_escape_keeps_plain_words_plain() -> None:
 def test_escape_cannot_start_a_block(text: str) -> None:
     out = escape(text)
     assert out != text and out.replace("\\", "") == text
+    # After other text on its line (a hover's "label: text") no block can start there.
+    assert escape(text, mid_line=True) == text
 
 
 @pytest.mark.parametrize("text", ["plain", "a`b", "``x``", "`", " x ", "", "a ``` b ```` c"])

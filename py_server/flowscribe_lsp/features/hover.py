@@ -8,21 +8,22 @@ A few short lines, most important first, so the popup does not cover the code ar
 4. the parent chain; 5. the first success criterion and the failure classes.
 
 Catalog and trace text are untrusted (a repository or a trace can hold anything), and
-must stay inert: ids, classes and paths go in code spans (nothing renders inside one);
-free text escapes only what could start markup where it stands (see :func:`_text`), so
-editors that show markdown source (Neovim) show few backslashes, and none is a link, a
-``command:`` link or HTML. A client without markdown gets the same lines as plain text.
+must stay inert. The rule is :mod:`flowscribe.markdown`'s, the one every artifact uses:
+ids, classes and paths go in code spans (nothing renders inside one); free text escapes
+only what would make markup where it stands, so editors that show markdown source
+(Neovim) show few backslashes, and nothing is a link, a ``command:`` link or HTML. A
+client without markdown gets the same lines as plain text.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
 from ..documents import range_of
+from ..markdown import code, escape, one_line
 from ..wording import fmt_ms, outcome_text
 from . import Feature
 
@@ -34,50 +35,12 @@ __all__ = ["Hover", "hover_lines", "hover_markdown", "hover_plain"]
 
 #: Failure classes shown; more are counted.
 MAX_CLASSES = 3
-#: Code points of free text (a description, a reason) before it is cut with "…".
+#: Code points of free text (a description, a reason) or an id before it is clipped.
 MAX_TEXT = 160
 
 #: A segment of a hover line: ("id" | "code" | "text" | "label", content). Labels are
 #: our own words, shown as they are.
 Segment = tuple[str, str]
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-#: What can start markup inside a paragraph: emphasis and code (* _ ` ~), HTML and
-#: autolinks (<), entities (&name;), inline links and images (](), bare URLs (GFM
-#: autolinks: scheme://, www., user@host) and escapes (\ before punctuation). Brackets
-#: alone make no link: the hover has no link reference definitions.
-_MARKUP = re.compile(
-    r"[*`~<]"
-    r"|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"
-    r"|&(?=#?[A-Za-z0-9]+;)"
-    r"|\\(?=[!-/:-@\[-`{-~])"
-    r"|\](?=\()"
-    r"|:(?=//)"
-    r"|(?<=\bwww)\."
-    r"|(?<=[A-Za-z0-9])@(?=[A-Za-z0-9])",
-    re.IGNORECASE,
-)
-
-
-def _flat(value: object, limit: int = MAX_TEXT) -> str:
-    s = _CONTROL.sub(" ", value if isinstance(value, str) else str(value)).strip()
-    return s if len(s) <= limit else s[:limit - 1] + "…"
-
-
-def _text(value: object) -> str:
-    """Free text as inline markdown that renders as the characters it is."""
-    s = _MARKUP.sub(lambda m: "\\" + m.group(0), _flat(value))
-    # Free text never starts a hover line (a label or code span comes first), so block
-    # markup (#, >, -, 1., tables, link definitions) cannot begin in it.
-    return s
-
-
-def _code(value: object) -> str:
-    """A code span: shown verbatim, never rendered (CommonMark 6.1)."""
-    s = _flat(value)
-    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
-    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
-    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 def _when(ts: float) -> str:
@@ -157,15 +120,17 @@ def hover_markdown(project: Project, flow_id: str) -> str:
 def _markdown(segment: Segment) -> str:
     kind, s = segment
     if kind == "id":
-        return f"**{_code(s)}**"
+        return f"**{code(s, MAX_TEXT)}**"
     if kind == "code":
-        return _code(s)
-    return _text(s) if kind == "text" else s
+        return code(s, MAX_TEXT)
+    # Free text always follows a label or a code span on its line: no block starts there.
+    return escape(s, MAX_TEXT, mid_line=True) if kind == "text" else s
 
 
 def hover_plain(project: Project, flow_id: str) -> str:
     """The same hover for a client that renders no markdown."""
-    return "\n".join("".join(s if kind == "label" else _flat(s) for kind, s in line)
+    return "\n".join("".join(s if kind == "label" else one_line(s, MAX_TEXT).strip()
+                              for kind, s in line)
                       for line in hover_lines(project, flow_id))
 
 

@@ -1,9 +1,10 @@
 """``textDocument/codeLens``: each flow marker shows that flow's latest outcome.
 
 ``orders/submit  ✓ 12  ✗ 2  p95 840 ms (SLA 1000)  last: EXTERNAL.TIMEOUT`` above
-``with session.flow("orders/submit")``, or ``no runs yet``. Clicking a lens runs
-``flowscribe.revealFlow`` with ``[flowId]``, a command the client implements (the VS Code
-extension reveals the flow in its sidebar). Lenses come from the cached marker scan and
+``with session.flow("orders/submit")``, or ``no runs yet``. Clicking a lens runs the
+command the client can run: the VS Code extension's
+``flowscribe.revealFlow`` (the flow in its sidebar), for any other the server's own
+``flowscribe.showFlow``. Lenses come from the cached marker scan and
 the latest run's snapshot, so they cost a lookup; when a run changes, the server asks the
 client to refresh them (``workspace/codeLens/refresh``), at most twice a second.
 """
@@ -18,6 +19,7 @@ from lsprotocol import types as lsp
 
 from ..documents import range_of
 from ..paths import uri_to_path
+from ..protocol import REVEAL_FLOW, SHOW_FLOW
 from ..wording import outcome_text
 from . import Feature
 
@@ -26,9 +28,8 @@ if TYPE_CHECKING:
     from ..server import FlowscribeServer
     from ..trace_index import RunSnapshot
 
-__all__ = ["REVEAL_COMMAND", "Lenses"]
+__all__ = ["Lenses"]
 
-REVEAL_COMMAND = "flowscribe.revealFlow"
 REFRESH_EVERY_S = 0.5
 
 
@@ -72,9 +73,14 @@ class Lenses(Feature):
                 text = texts[m.flow_id] = f"{m.flow_id}  {outcome_text(project, m.flow_id)}"
             out.append(lsp.CodeLens(
                 range=range_of(lines, m.call_line, m.call_col, m.call_col, codec),
-                command=lsp.Command(title=text, command=REVEAL_COMMAND, arguments=[m.flow_id])))
+                command=self._command(text, m.flow_id, uri)))
         self._cache[uri] = (key, out)
         return out
+
+    def _command(self, title: str, flow_id: str, uri: str) -> lsp.Command:
+        if REVEAL_FLOW in self.server.settings.client_commands:
+            return lsp.Command(title=title, command=REVEAL_FLOW, arguments=[flow_id])
+        return lsp.Command(title=title, command=SHOW_FLOW, arguments=[flow_id, uri])
 
     # -- hooks --------------------------------------------------------------------------
     def run_changed(self, project: Project, old: RunSnapshot, new: RunSnapshot) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
+from flowscribe import __version__
+
 __all__ = ["main"]
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -625,19 +627,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 # -- entry point ----------------------------------------------------------------------------
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("flowscribe")
-    except Exception:  # not installed as a distribution (e.g. run from a source tree)
-        return "unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (its --help is the command reference)."""
     p = _Parser(prog="flowscribe", description="Flow-first runtime tracing: artifacts and runs.")
-    p.add_argument("--version", action="version", version=f"flowscribe {_version()}")
+    p.add_argument("--version", action="version", version=f"flowscribe {__version__}")
     p.add_argument(
         "-C", "--root", default=".", metavar="DIR", help="project root (default: current dir)"
     )

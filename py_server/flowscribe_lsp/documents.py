@@ -141,8 +141,9 @@ class Documents:
         if hit is not None and hit[0] == doc.version:
             return hit[1]
         scanner = self._scanners.get(uri)
-        if scanner is None or scanner.names != self.server.settings.markers:
-            scanner = self._scanners[uri] = MarkerScanner(self.server.settings.markers)
+        names = self.server.settings_for(uri_to_path(uri)).markers
+        if scanner is None or scanner.names != names:
+            scanner = self._scanners[uri] = MarkerScanner(names)
         scan = scanner.scan(doc.source)
         self._scans[uri] = (doc.version, scan)
         return scan

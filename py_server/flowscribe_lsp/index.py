@@ -26,6 +26,7 @@ from flowscribe.config import Config, Problem, load_config, parse_config
 from .code_index import IGNORED_DIRS, CodeIndex
 from .markers import Marker
 from .paths import inside, real, regular_file
+from .settings import Settings
 from .trace_index import RunSnapshot, TraceIndex
 
 __all__ = ["Folder", "Project", "ProjectFiles", "WorkspaceIndex", "read_project_files"]
@@ -111,6 +112,8 @@ class Folder:
     uri: str
     path: Path
     code_index: CodeIndex
+    #: This folder's settings (a client may scope them per folder; see server.md).
+    settings: Settings = field(default_factory=Settings)
     #: Replaced (never appended to) when projects appear, like every snapshot here.
     projects: tuple[Project, ...] = ()
     #: Markers of the folder's files on disk (open documents are layered on by the server).
@@ -127,13 +130,13 @@ class WorkspaceIndex:
         self._roots: tuple[Path, ...] = ()
 
     # -- shape --------------------------------------------------------------------------
-    def build(self, folders: list[tuple[str, Path]], artifacts_dir: str,
-              markers: tuple[str, ...]) -> None:
-        """(Re)create folders and discover their projects (file system walk: worker)."""
+    def build(self, folders: list[tuple[str, Path, Settings]]) -> None:
+        """(Re)create folders, each with its settings, and discover their projects (file
+        system walk: worker)."""
         built: dict[str, Folder] = {}
-        for uri, path in folders:
-            adirs = discover(path, artifacts_dir)
-            folder = Folder(uri, path, CodeIndex(path, markers, skip=adirs))
+        for uri, path, settings in folders:
+            adirs = discover(path, settings.artifacts_dir)
+            folder = Folder(uri, path, CodeIndex(path, settings.markers, skip=adirs), settings)
             folder.projects = tuple(self._project(folder, adir) for adir in adirs)
             built[uri] = folder
         self.folders = built
@@ -144,11 +147,11 @@ class WorkspaceIndex:
         return Project(folder=folder, root=autodev.parent, autodev=autodev,
                        trace=TraceIndex(autodev))
 
-    def add_projects(self, folder: Folder, artifacts_dir: str) -> list[Project]:
+    def add_projects(self, folder: Folder) -> list[Project]:
         """Projects that appeared in ``folder`` since it was built (worker)."""
         known = {p.autodev for p in folder.projects}
-        return [self._project(folder, a) for a in discover(folder.path, artifacts_dir)
-                if a not in known and a.is_dir()]
+        found = discover(folder.path, folder.settings.artifacts_dir)
+        return [self._project(folder, a) for a in found if a not in known and a.is_dir()]
 
     def projects(self) -> Iterator[Project]:
         for folder in self.folders.values():

@@ -85,18 +85,14 @@ class Lifecycle:
         self.server.document_changed(uri, delay=0)
 
     async def did_change_configuration(self, params: lsp.DidChangeConfigurationParams) -> None:
+        """Settings sent (the window's) or not (``settings: null``): either way each
+        folder's are pulled again where the client can answer for them."""
         server = self.server
         raw = params.settings
-        if not raw and server.watcher.can_pull_configuration:
-            try:
-                pulled = await server.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="flowscribe")]))
-                raw = pulled[0] if pulled else None
-            except Exception as exc:  # a client that cannot answer
-                server.log(f"workspace/configuration failed: {exc}", lsp.MessageType.Warning)
-        if raw is None:
+        if not raw and not server.watcher.can_pull_configuration:
             return
-        await server.apply_settings(parse_settings(raw, server.settings))
+        await server.apply_settings(parse_settings(raw, server.settings) if raw
+                                    else server.settings)
 
     async def did_change_folders(self, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
         folders = dict(self.server.folders)

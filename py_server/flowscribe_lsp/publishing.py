@@ -45,7 +45,7 @@ class Publisher:
 
     def compute(self, path: Path) -> list[lsp.Diagnostic]:
         """Every source's diagnostics for ``path`` (none when switched off or outside)."""
-        if not self.server.settings.diagnostics_enabled:
+        if not self.server.settings_for(path).diagnostics_enabled:
             return []
         if not self.server.index.in_workspace(path):
             return []

@@ -56,7 +56,7 @@ from .paths import uri_to_path
 from .publishing import Publisher
 from .queries import Queries
 from .rpc import FlowscribeProtocol, serve
-from .settings import Settings
+from .settings import Settings, parse_settings
 from .trace_index import RunSnapshot
 from .watch import Watcher
 
@@ -74,6 +74,8 @@ OUTCOME_STEP_S = 0.25
 READY_WAIT_S = 10.0
 #: Up to this many bytes left for the outcome pass, it runs before publishing.
 SMALL_BACKLOG = 1 << 20
+#: How long the start waits for the client's per-folder settings at most.
+SETTINGS_WAIT_S = 2.0
 #: How often the workspace's Python files and nested projects are re-walked when the
 #: client does not watch files for us.
 RESCAN_S = 5.0
@@ -207,10 +209,13 @@ class FlowscribeServer(LanguageServer):
         assert self._refresh_lock is not None and self._ready is not None
         async with self._refresh_lock:
             self._ready.clear()
-            settings = self.settings
             try:
-                await self.in_worker(self.index.build, self.folders, settings.artifacts_dir,
-                                     settings.markers)
+                per_folder = await self._folder_settings()
+                await self.in_worker(self.index.build, [
+                    (uri, path, per_folder[uri]) for uri, path in self.folders])
+                # A round trip to the client, so it must not delay the first reads; and
+                # again after a rebuild (a folder may name another artifacts folder).
+                self._tasks.add(asyncio.ensure_future(self.watcher.register()))
                 self.documents.reset()
                 self.each_feature("reset")
                 for project in list(self.index.projects()):
@@ -336,8 +341,7 @@ class FlowscribeServer(LanguageServer):
 
     async def _discover_projects(self) -> None:
         for folder in self.index.folders.values():
-            added = await self.in_worker(self.index.add_projects, folder,
-                                         self.settings.artifacts_dir)
+            added = await self.in_worker(self.index.add_projects, folder)
             folder.projects = (*folder.projects, *added)
             for project in added:
                 await self._load_files(project)
@@ -371,8 +375,6 @@ class FlowscribeServer(LanguageServer):
         self.started = True
         for problem in self.settings.problems:
             self.log(f"settings: {problem}", lsp.MessageType.Warning)
-        # Registration is a round trip to the client: it must not delay the first reads.
-        self._tasks.add(asyncio.ensure_future(self.watcher.register()))
         await self.rebuild()
         self._loop_task = asyncio.ensure_future(self._loop())
 
@@ -382,17 +384,53 @@ class FlowscribeServer(LanguageServer):
         self.worker.shutdown(wait=False, cancel_futures=True)
 
     # -- settings -----------------------------------------------------------------------
+    def settings_for(self, path: Path | None) -> Settings:
+        """The settings of the workspace folder holding ``path`` (else the window's)."""
+        folder = self.index.folder_for(path) if path is not None else None
+        return folder.settings if folder is not None else self.settings
+
+    async def _folder_settings(self) -> dict[str, Settings]:
+        """Each folder's settings: the window's, overlaid with what the client answers for
+        the folder (``workspace/configuration`` with its ``scopeUri``) when it can."""
+        out = {uri: self.settings for uri, _ in self.folders}
+        if not self.folders or not self.watcher.can_pull_configuration:
+            return out
+        items = [lsp.ConfigurationItem(scope_uri=uri, section="flowscribe")
+                 for uri, _ in self.folders]
+        try:
+            pulled = await asyncio.wait_for(self.workspace_configuration_async(
+                lsp.ConfigurationParams(items=items)), SETTINGS_WAIT_S)
+        except Exception as exc:  # a client that cannot (or does not) answer
+            self.log(f"workspace/configuration failed: {type(exc).__name__}: {exc}",
+                     lsp.MessageType.Warning)
+            return out
+        for (uri, path), raw in zip(self.folders, pulled or []):
+            settings = parse_settings(raw, self.settings)
+            for problem in settings.problems:
+                self.log(f"settings of {path.name}: {problem}", lsp.MessageType.Warning)
+            out[uri] = settings
+        return out
+
     async def apply_settings(self, settings: Settings) -> None:
-        old, self.settings = self.settings, settings
+        """New window settings (and each folder's, pulled again): re-index what they
+        change the shape of, republish the rest."""
+        self.settings = settings
         for problem in settings.problems:
             self.log(f"settings: {problem}", lsp.MessageType.Warning)
         if not self.started:
             return
-        if old.artifacts_dir != settings.artifacts_dir or old.markers != settings.markers:
-            await self.watcher.register()
+        per_folder = await self._folder_settings()
+        folders = self.index.folders
+        if any(uri not in folders or _shape(folders[uri].settings) != _shape(s)
+               for uri, s in per_folder.items()):
             await self.rebuild()
             return
-        if old != settings:
+        changed = False
+        for uri, s in per_folder.items():
+            if folders[uri].settings != s:
+                folders[uri].settings = s
+                changed = True
+        if changed:
             self.workspace_changed()
 
     # -- documents ----------------------------------------------------------------------
@@ -411,6 +449,11 @@ class FlowscribeServer(LanguageServer):
             self.wake()  # flows.yaml / ra.yaml: the refresh loop reloads and republishes
             return
         self.guard("publishing diagnostics", self.publisher.publish, {uri}, default=None)
+
+
+def _shape(settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """What settings change the index's shape with (the rest only what is shown)."""
+    return settings.artifacts_dir, settings.markers
 
 
 def create_server() -> FlowscribeServer:

@@ -32,6 +32,7 @@ class Watcher:
         self.client_can_watch = False
         self.can_pull_configuration = False
         self.registered = False
+        self._globs_registered: list[str] = []
         server.handle(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)(self.on_changes)
 
     @property
@@ -46,15 +47,19 @@ class Watcher:
         self.can_pull_configuration = bool(ws and ws.configuration)
 
     def _globs(self) -> list[str]:
-        adir = self.server.settings.artifacts_dir
+        folders = self.server.index.folders.values()
+        adirs = {f.settings.artifacts_dir for f in folders} or {self.server.settings.artifacts_dir}
         globs = ["**/*.py", "**/flows.yaml", "**/ra.yaml"]
-        if not Path(adir).is_absolute():
-            globs.append(f"**/{adir.strip('/')}/**")
+        globs += sorted(f"**/{a.strip('/')}/**" for a in adirs if not Path(a).is_absolute())
         return globs
 
     async def register(self) -> None:
-        """(Re-)register our watchers; on failure the polling fallback covers us."""
+        """(Re-)register our watchers if what they must cover changed (every folder's
+        artifacts folder); on failure the polling fallback covers us."""
         if not self.client_can_watch:
+            return
+        globs = self._globs()
+        if self.registered and globs == self._globs_registered:
             return
         server = self.server
         try:
@@ -64,12 +69,13 @@ class Watcher:
                         id=_REGISTRATION_ID, method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)]))
                 self.registered = False
             options = lsp.DidChangeWatchedFilesRegistrationOptions(
-                watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in self._globs()])
+                watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in globs])
             await server.client_register_capability_async(lsp.RegistrationParams(
                 registrations=[lsp.Registration(
                     id=_REGISTRATION_ID, method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                     register_options=options)]))
             self.registered = True
+            self._globs_registered = globs
         except Exception as exc:  # the client said no: poll instead
             self.registered = False
             server.log(f"file watching not available ({exc}); polling instead",

@@ -98,3 +98,47 @@ async def test_diagnostics_can_be_switched_off(session: Session, shop_ws: Path) 
     session.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
         settings={"flowscribe": {"diagnostics": {"enabled": False}}}))
     await session.wait_diagnostics(inventory, lambda d: not d, what="cleared")
+
+
+async def test_each_workspace_folder_has_its_own_settings(
+        session: Session, trading_ws: Path, shop_ws: Path) -> None:
+    """Multi-root: the server asks for each folder's settings (workspace/configuration with
+    the folder as scopeUri), so one folder's artifacts folder and lens switch are its own."""
+    shutil.move(str(shop_ws / ".autodev"), str(shop_ws / "traces"))
+    session.client.set_configuration({"artifactsDir": "traces", "lenses": {"enabled": False}},
+                                     section="flowscribe", scope_uri=uri(shop_ws))
+    await session.start(trading_ws, shop_ws)
+    broker = trading_ws / "trading" / "broker.py"
+    inventory = shop_ws / "shop" / "inventory.py"
+    await session.wait_diagnostics(broker, bool, source=TRACE)  # the window's .autodev
+    await session.wait_diagnostics(inventory, bool, source=TRACE)  # the folder's traces/
+    session.open(broker)
+    session.open(inventory)
+    assert await session.lenses(broker)
+    assert await session.lenses(inventory) == []
+    # A change the folder's settings make (a notification with none: pull them again).
+    session.client.set_configuration({"artifactsDir": "elsewhere"},
+                                     section="flowscribe", scope_uri=uri(shop_ws))
+    session.client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(settings=None))
+    await session.wait_diagnostics(inventory, lambda d: not d, source=TRACE, what="cleared")
+    assert session.diagnostics(broker, TRACE)
+
+
+def test_the_servers_defaults_are_the_extensions() -> None:
+    """Two homes for the defaults, by necessity (the server serves any editor; VS Code reads
+    package.json): they must say the same."""
+    import json
+
+    from _lsp_workspaces import REPO
+
+    from flowscribe_lsp.settings import Settings
+
+    props = json.loads((REPO / "vscode-ext" / "package.json").read_text(encoding="utf-8"))[
+        "contributes"]["configuration"]["properties"]
+    server = Settings()
+    assert props["flowscribe.artifactsDir"]["default"] == server.artifacts_dir
+    assert tuple(props["flowscribe.markers"]["default"]) == server.markers
+    assert props["flowscribe.diagnostics.enabled"]["default"] == server.diagnostics_enabled
+    assert props["flowscribe.diagnostics.minSeverity"]["default"] == server.min_severity
+    assert props["flowscribe.lenses.enabled"]["default"] == server.lenses_enabled

@@ -56,7 +56,7 @@ class Completion(Feature):
                 return None
             start = m.start("typed")
         elif path.suffix == ".py":
-            hit = completion_prefix(text, col, self.server.settings.markers)
+            hit = completion_prefix(text, col, self.server.settings_for(path).markers)
             if hit is None:
                 return None
             start = hit[0]

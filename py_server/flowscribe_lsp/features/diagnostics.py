@@ -159,7 +159,7 @@ class Diagnostics(Feature):
         return {path for sites in self._sites.values() for path in sites}
 
     def diagnostics_for(self, path: Path) -> list[lsp.Diagnostic]:
-        settings = self.server.settings
+        settings = self.server.settings_for(path)
         out: list[lsp.Diagnostic] = []
         found = [f for sites in self._sites.values() for f in sites.get(path, ())]
         if not found:

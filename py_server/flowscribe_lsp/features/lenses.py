@@ -48,9 +48,9 @@ class Lenses(Feature):
                                  default=[])
 
     def _lenses(self, uri: str) -> list[lsp.CodeLens]:
-        if not self.server.settings.lenses_enabled:
-            return []
         path = uri_to_path(uri)
+        if not self.server.settings_for(path).lenses_enabled:
+            return []
         scan = self.server.documents.markers(uri)
         if path is None or scan is None or not scan.markers:
             return []

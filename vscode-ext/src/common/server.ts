@@ -116,13 +116,15 @@ export class FlowscribeServer implements vscode.Disposable {
     }
   }
 
-  /** Pushes the current settings to a running server. */
+  /**
+   * Tells a running server the settings changed. It carries none: the server asks for each
+   * workspace folder's (`workspace/configuration` with the folder as scope), so a multi-root
+   * workspace's folders keep settings of their own.
+   */
   async sendSettings(): Promise<void> {
     const client = this.client;
     if (client?.isRunning() && this.lc) {
-      await client.sendNotification(this.lc.DidChangeConfigurationNotification.type, {
-        settings: { [NAME]: serverSettings(vscode.workspace.workspaceFolders?.[0]) },
-      });
+      await client.sendNotification(this.lc.DidChangeConfigurationNotification.type, { settings: null });
     }
   }
 
@@ -238,8 +240,8 @@ export class FlowscribeServer implements vscode.Disposable {
   }
 
   private clientOptions(lc: ClientModule): LanguageClientOptions {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    const settings = serverSettings(folder);
+    // The window's settings until the server has asked for each folder's.
+    const settings = serverSettings();
     return {
       documentSelector: [
         { scheme: 'file', language: 'python' },

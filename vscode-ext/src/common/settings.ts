@@ -16,17 +16,25 @@ function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguratio
   return vscode.workspace.getConfiguration(NAME, scope);
 }
 
-/** The settings the server reads, for one workspace folder (or the window). */
+/** A setting's value; package.json's `contributes.configuration` holds every default. */
+function value<T>(c: vscode.WorkspaceConfiguration, key: string): T {
+  return c.get<T>(key) as T;
+}
+
+/**
+ * The settings the server reads, for one workspace folder (or the window). The defaults are
+ * package.json's; the server's own (settings.py, for other editors) are tested to match them.
+ */
 export function serverSettings(scope?: vscode.ConfigurationScope): ServerSettings {
   const c = config(scope);
   return {
-    artifactsDir: c.get<string>(Settings.artifactsDir, '.autodev') || '.autodev',
-    markers: c.get<string[]>(Settings.markers, ['start_flow', 'flow', 'traced']),
+    artifactsDir: value<string>(c, Settings.artifactsDir),
+    markers: value<string[]>(c, Settings.markers),
     diagnostics: {
-      enabled: c.get<boolean>(Settings.diagnosticsEnabled, true),
-      minSeverity: c.get<string>(Settings.minSeverity, 'warn'),
+      enabled: value<boolean>(c, Settings.diagnosticsEnabled),
+      minSeverity: value<string>(c, Settings.minSeverity),
     },
-    lenses: { enabled: c.get<boolean>(Settings.lensesEnabled, true) },
+    lenses: { enabled: value<boolean>(c, Settings.lensesEnabled) },
   };
 }
 

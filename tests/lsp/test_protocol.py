@@ -55,3 +55,20 @@ async def test_real_answers_validate(session: Session, trading_ws: Path) -> None
         _check(schema, "FailurePromptResult",
                await session.request("flowscribe/failurePrompt", bad))
     _check(schema, "FlowEventsResult", await session.request("flowscribe/flowEvents", {}))
+
+
+def test_the_extension_uses_the_one_prompt_budget() -> None:
+    """ask.md, the server's failure prompt and the extension's fallback share one budget."""
+    import re
+
+    from flowscribe.story import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS
+
+    ts = (REPO / "vscode-ext" / "src" / "common" / "constants.ts").read_text(encoding="utf-8")
+
+    def constant(name: str) -> float:
+        m = re.search(rf"export const {name} = ([\d_.]+);", ts)
+        assert m, name
+        return float(m.group(1).replace("_", ""))
+
+    assert constant("PROMPT_BUDGET_TOKENS") == DEFAULT_BUDGET_TOKENS
+    assert constant("CHARS_PER_TOKEN") == CHARS_PER_TOKEN

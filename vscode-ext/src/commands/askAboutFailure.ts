@@ -4,10 +4,10 @@
  * builds it (`flowscribe/failurePrompt`); if it cannot, the editor builds a smaller one.
  */
 import { openInChat } from '../common/chat';
-import { PROMPT_CAP_CHARS } from '../common/constants';
+import { PROMPT_BUDGET_TOKENS, PROMPT_CAP_CHARS } from '../common/constants';
 import { displayPath } from '../common/locations';
 import { log } from '../common/log';
-import type { TraceDiagnosticData, TraceEvent } from '../common/protocol';
+import type { FailurePromptParams, FailurePromptResult, TraceDiagnosticData, TraceEvent } from '../common/protocol';
 import { Methods } from '../common/protocol';
 import { buildFailurePrompt, capPrompt, RECENT_EVENT_LINES } from '../common/prompt';
 import type { Services } from '../services';
@@ -26,10 +26,8 @@ async function serverPrompt(s: Services, data: TraceDiagnosticData | undefined):
   if (!data) {
     return undefined;
   }
-  const result = await s.server.request<{ prompt?: unknown; error?: unknown }>(Methods.failurePrompt, {
-    runId: data.runId,
-    eventId: data.eventId,
-  });
+  const params: FailurePromptParams = { runId: data.runId, eventId: data.eventId, budgetTokens: PROMPT_BUDGET_TOKENS };
+  const result = await s.server.request<FailurePromptResult>(Methods.failurePrompt, params);
   if (typeof result?.error === 'string') {
     log.warn(`${Methods.failurePrompt} (run ${data.runId}, event ${data.eventId}): ${result.error}`);
   }
@@ -66,10 +64,11 @@ export async function askAboutFailure(s: Services, arg?: FailureArg): Promise<vo
   if (!arg) {
     return;
   }
+  // The server's prompt is fitted to the budget in whole items: it goes to Chat as written.
   let prompt = await serverPrompt(s, arg.data);
   if (!prompt) {
     log.info('The server gave no failure prompt; building one in the editor.');
-    prompt = await localPrompt(s, arg);
+    prompt = capPrompt(await localPrompt(s, arg), PROMPT_CAP_CHARS).text;
   }
-  await openInChat(capPrompt(prompt, PROMPT_CAP_CHARS).text, { what: 'the failure prompt' });
+  await openInChat(prompt, { what: 'the failure prompt' });
 }

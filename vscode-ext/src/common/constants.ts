@@ -79,5 +79,12 @@ for (const key of Object.values(Settings)) {
 /** Scheme of the read-only documents listing a flow's events. */
 export const EVENTS_SCHEME = `${pkg.name}-events`;
 
-/** Largest prompt handed to chat, in characters (ask.md and failure prompts alike). */
-export const PROMPT_CAP_CHARS = 16_000;
+/**
+ * flowscribe's one prompt budget (flowscribe.story's DEFAULT_BUDGET_TOKENS and CHARS_PER_TOKEN;
+ * a test keeps them equal). The runtime fits ask.md to it and the server its failure prompts,
+ * so their text reaches Chat as written; only a prompt built here, when the server cannot
+ * answer, is capped to it.
+ */
+export const PROMPT_BUDGET_TOKENS = 4_000;
+export const CHARS_PER_TOKEN = 3.5;
+export const PROMPT_CAP_CHARS = Math.floor(PROMPT_BUDGET_TOKENS * CHARS_PER_TOKEN);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from _lsp_session import Session
+from _lsp_session import Session, find_line
 from _lsp_workspaces import EXAMPLE, copy_app, run_app
 
 TRACE = "flowscribe.trace"
@@ -23,6 +23,23 @@ async def test_a_failure_new_since_the_previous_run_says_so(session: Session,
     broker = ws / "trading" / "broker.py"
     [timeout] = await session.wait_diagnostics(broker, bool, source=TRACE)
     assert "new since" not in timeout.message  # it failed the same way before
+    # The hover on the flow's marker says it too (and only for the new failure).
+    app = ws / "app.py"
+    session.open(app)
+    line = find_line(app, 'flowscribe.flow("data/fetch/minute_candles"')
+    col = app.read_text().splitlines()[line].index("data/fetch") + 2
+    text = None
+    for _ in range(100):
+        text = await session.hover(app, line, col)
+        if text and "last failure" in text:
+            break
+        await session.settle(0.1)
+    assert text and "new since run" in text, text
+    broker_line = find_line(broker, 'flowscribe.flow("orders/submit"')
+    session.open(broker)
+    submit = await session.hover(broker, broker_line, broker.read_text().splitlines()[
+        broker_line].index("orders/submit") + 2)
+    assert submit and "last failure" in submit and "new since" not in submit, submit
 
 
 async def test_the_first_run_claims_nothing_new(session: Session, tmp_path: Path) -> None:

@@ -84,6 +84,11 @@ def hover_lines(project: Project, flow_id: str) -> list[list[Segment]]:
                 line += [("label", " "), ("text", last.reason)]
             if last.file and last.line:
                 line += [("label", " at "), ("code", f"{last.file}:{last.line}")]
+            # As the diagnostic says it: this flow did not fail this way in the run before.
+            new_since = next((f.new_since for f in run.findings
+                              if f.flow_id == flow_id and f.new_since), None)
+            if new_since is not None:
+                line += [("label", " · new since run "), ("code", new_since)]
             lines.append(line)
 
     if spec is not None:

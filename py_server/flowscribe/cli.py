@@ -504,7 +504,7 @@ def _run_label(info: Any) -> str:
 def cmd_diff(args: argparse.Namespace) -> int:
     from flowscribe.catalog import CATALOG_FILE, load_catalog
     from flowscribe.config import load_config
-    from flowscribe.story import diff_runs, load_info, runs_to_compare
+    from flowscribe.story import compare_runs
 
     root = _root(args)
     config, _ = load_config(root)
@@ -512,20 +512,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
         before_id, after_id = args.run_a, args.run_b
     else:
         before_id, after_id = None, args.run_a
-    before, after = runs_to_compare(config.autodev_dir, after=after_id, before=before_id)
-    if after is None:
-        raise CliError(f"no run {after_id} in {config.autodev_dir}" if after_id
-                       else f"no runs in {config.autodev_dir}")
-    if before is None:
-        raise CliError(f"no run to compare {after.run_id} with"
-                       + (f" (no run {before_id})" if before_id else " (it is the only run)"))
-    view_a, view_b = load_info(before), load_info(after)
-    if view_a is None or view_b is None:
-        raise CliError("a run to compare has no trace")
     catalog = load_catalog(config.autodev_dir / CATALOG_FILE, root)
-    sla = {fid: spec.sla_p95_ms for fid, spec in catalog.flows.items()
-           if spec.sla_p95_ms is not None}
-    diff = diff_runs(view_a, view_b, sla)
+    sla = {fid: ms for fid in catalog.flows if (ms := config.sla_p95_ms(fid)
+                                                 or catalog.flows[fid].sla_p95_ms) is not None}
+    compared = compare_runs(config.autodev_dir, after=after_id, before=before_id, sla_ms=sla)
+    if isinstance(compared, str):
+        raise CliError(compared)
+    before, after, diff = compared
     if args.json:
         print(json.dumps(diff.to_json(), indent=1, default=str))
         return 0

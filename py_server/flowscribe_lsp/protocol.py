@@ -24,6 +24,7 @@ from typing import (
 )
 
 __all__ = [
+    "COMPARE_RUNS",
     "FAILURE_PROMPT",
     "FLOWS",
     "FLOW_EVENTS",
@@ -31,6 +32,7 @@ __all__ = [
     "RUNS",
     "RUNS_CHANGED",
     "SHOW_FLOW",
+    "CompareRunsResult",
     "FailurePromptResult",
     "FlowCounts",
     "FlowEventsResult",
@@ -39,6 +41,7 @@ __all__ = [
     "LastFailure",
     "Location",
     "RunArtifacts",
+    "RunChange",
     "RunInfo",
     "RunsChangedParams",
     "RunsResult",
@@ -53,6 +56,7 @@ RUNS = "flowscribe/runs"
 FLOW_EVENTS = "flowscribe/flowEvents"
 FAILURE_PROMPT = "flowscribe/failurePrompt"
 RUNS_CHANGED = "flowscribe/runsChanged"
+COMPARE_RUNS = "flowscribe/compareRuns"
 #: A lens's command when the client implements it (the VS Code extension: the Flows view).
 REVEAL_FLOW = "flowscribe.revealFlow"
 #: A lens's command otherwise, run by the server (``workspace/executeCommand``).
@@ -170,6 +174,28 @@ class FailurePromptResult(TypedDict, total=False):
     error: str
 
 
+class RunChange(TypedDict):
+    """One difference between two runs (``flowscribe diff``'s line)."""
+
+    #: verdict, new_failure, fixed, step_added, step_removed, value or timing.
+    kind: str
+    flowId: Optional[str]
+    text: str
+    #: The instance's correlation, e.g. ``ticker=NFLX``; "" when not one instance's.
+    where: str
+
+
+class CompareRunsResult(TypedDict, total=False):
+    """``flowscribe/compareRuns``: a run (default the latest) against the last good one
+    (or the one before), or ``baseRunId``."""
+
+    before: str
+    after: str
+    changes: list[RunChange]
+    workspaceFolder: str
+    error: str
+
+
 class RunsChangedParams(TypedDict):
     """``flowscribe/runsChanged`` (server → client): a run started, grew or ended."""
 
@@ -193,7 +219,7 @@ class TraceDiagnosticData(TypedDict):
 
 #: What the schema covers: the custom methods' payloads and the diagnostic data.
 SCHEMA_TYPES = (FlowsResult, RunsResult, FlowEventsResult, FailurePromptResult,
-                RunsChangedParams, TraceDiagnosticData)
+                CompareRunsResult, RunsChangedParams, TraceDiagnosticData)
 
 
 def location(loc: Any) -> Location:
@@ -224,7 +250,8 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "flowscribe language server protocol (custom methods)",
         "methods": {"flows": FLOWS, "runs": RUNS, "flowEvents": FLOW_EVENTS,
-                    "failurePrompt": FAILURE_PROMPT, "runsChanged": RUNS_CHANGED},
+                    "failurePrompt": FAILURE_PROMPT, "compareRuns": COMPARE_RUNS,
+                    "runsChanged": RUNS_CHANGED},
         "$defs": dict(sorted(defs.items())),
     }
 

@@ -46,6 +46,7 @@ from .features.flow_graph import FlowGraph
 from .features.flows_view import FlowsView
 from .features.hover import Hover
 from .features.lenses import Lenses
+from .features.run_compare import RunCompare
 from .features.run_fold import RunFolds
 from .features.runs_view import RunsView
 from .features.symbols import Symbols
@@ -117,7 +118,7 @@ class FlowscribeServer(LanguageServer):
         self.features: list[Feature] = [
             diagnostics, catalog_checks, CodeActions(self), Lenses(self), Hover(self),
             Definitions(self), Completion(self), Symbols(self), Commands(self), FlowsView(self),
-            RunsView(self), FlowEvents(self), FailurePrompt(self),
+            RunsView(self), RunCompare(self), FlowEvents(self), FailurePrompt(self),
             Timeline(self, run_folds), FlowGraph(self, run_folds),
         ]
 

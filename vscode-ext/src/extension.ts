@@ -14,6 +14,7 @@ import { registerFailureCodeActions } from './failureCodeActions';
 import { watchServerState } from './serverState';
 import type { Services } from './services';
 import { StatusBar } from './statusBar';
+import { CompareDocuments } from './views/compareDocument';
 import { EventsDocuments } from './views/eventsDocument';
 import { FlowsView } from './views/flowsView';
 import { RunsView } from './views/runsView';
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
     flows: new FlowsView(data),
     runs: new RunsView(data),
     events: new EventsDocuments(server),
+    compare: new CompareDocuments(server),
   };
   context.subscriptions.push(
     output,
@@ -45,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
     services.flows,
     services.runs,
     services.events,
+    services.compare,
     new StatusBar(data, server),
     watchServerState(server),
     registerFailureCodeActions(),

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { FlowscribeServer } from './common/server';
 import type { TraceData } from './common/traceData';
+import type { CompareDocuments } from './views/compareDocument';
 import type { EventsDocuments } from './views/eventsDocument';
 import type { FlowsView } from './views/flowsView';
 import type { RunsView } from './views/runsView';
@@ -13,4 +14,5 @@ export interface Services {
   flows: FlowsView;
   runs: RunsView;
   events: EventsDocuments;
+  compare: CompareDocuments;
 }

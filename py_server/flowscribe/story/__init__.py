@@ -55,6 +55,7 @@ __all__ = [
     "build_story",
     "causal_slice",
     "clamp_budget",
+    "compare_runs",
     "diff_runs",
     "estimate_tokens",
     "event_line",
@@ -115,6 +116,23 @@ def runs_to_compare(autodev_dir: Path, after: str | None = None, before: str | N
         return None, None
     earlier = find(before) if before else baseline_for(runs, later.run_id)
     return earlier, later
+
+
+def compare_runs(autodev_dir: Path, after: str | None = None, before: str | None = None,
+                 sla_ms: Mapping[str, float] | None = None,
+                 ) -> tuple[RunInfo, RunInfo, RunDiff] | str:
+    """``(before, after, diff)`` of two runs chosen as :func:`runs_to_compare` chooses
+    them; or why there is nothing to compare, as one sentence for the user."""
+    earlier, later = runs_to_compare(autodev_dir, after=after, before=before)
+    if later is None:
+        return f"no run {after} in {autodev_dir}" if after else f"no runs in {autodev_dir}"
+    if earlier is None:
+        return (f"no run to compare {later.run_id} with"
+                + (f" (no run {before})" if before else " (it is the only run)"))
+    view_a, view_b = load_info(earlier), load_info(later)
+    if view_a is None or view_b is None:
+        return "a run to compare has no trace"
+    return earlier, later, diff_runs(view_a, view_b, sla_ms)
 
 
 def failure_prompt(

@@ -4,6 +4,7 @@ import { Commands } from '../common/constants';
 import { errorText, log } from '../common/log';
 import type { Services } from '../services';
 import { askAboutFailure } from './askAboutFailure';
+import { compareWithPrevious } from './compareWithPrevious';
 import { openArtifact } from './openArtifact';
 import { openAskInChat } from './openAskInChat';
 import { openCatalogEntry } from './openCatalogEntry';
@@ -45,5 +46,6 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     register(Commands.showLog, showLog),
     register(Commands.openQuickstart, openQuickstart),
     register(Commands.showTimeline, showTimeline),
+    register(Commands.compareWithPrevious, compareWithPrevious),
   ];
 }

@@ -12,7 +12,8 @@ import { ARTIFACT_FILES, artifactUri } from '../views/runsView';
 
 export type RunArg = RunsNode | RunInfo | undefined;
 
-function runOf(arg: RunArg): RunInfo | undefined {
+/** The run a command was invoked on (a Runs view item, or a run). */
+export function runOf(arg: RunArg): RunInfo | undefined {
   if (!arg) {
     return undefined;
   }

@@ -41,6 +41,7 @@ export const Commands = {
   openAsk: command('openAsk'),
   openTrace: command('openTrace'),
   showTimeline: command('showTimeline'),
+  compareWithPrevious: command('compareWithPrevious'),
   selectInterpreter: command('selectInterpreter'),
   showLog: command('showLog'),
   openQuickstart: command('openQuickstart'),
@@ -78,6 +79,9 @@ for (const key of Object.values(Settings)) {
 
 /** Scheme of the read-only documents listing a flow's events. */
 export const EVENTS_SCHEME = `${pkg.name}-events`;
+
+/** Scheme of the read-only documents comparing two runs. */
+export const COMPARE_SCHEME = `${pkg.name}-compare`;
 
 /**
  * flowscribe's one prompt budget (flowscribe.story's DEFAULT_BUDGET_TOKENS and CHARS_PER_TOKEN;

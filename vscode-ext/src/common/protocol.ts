@@ -155,6 +155,30 @@ export interface FailurePromptResult {
   error?: string;
 }
 
+/** One difference between two runs (`flowscribe diff`'s line). */
+export interface RunChange {
+  /** verdict, new_failure, fixed, step_added, step_removed, value or timing. */
+  kind: string;
+  flowId: string | null;
+  text: string;
+  /** The instance's correlation (`ticker=NFLX`); empty when not one instance's. */
+  where: string;
+}
+
+export interface CompareRunsParams {
+  runId?: string;
+  baseRunId?: string;
+  workspaceFolder?: string;
+}
+
+export interface CompareRunsResult {
+  before?: string;
+  after?: string;
+  changes?: RunChange[];
+  workspaceFolder?: string;
+  error?: string;
+}
+
 export interface RunsChangedParams {
   workspaceFolder: string;
   projectRoot: string;
@@ -178,6 +202,7 @@ export const Methods = {
   runs: 'flowscribe/runs',
   flowEvents: 'flowscribe/flowEvents',
   failurePrompt: 'flowscribe/failurePrompt',
+  compareRuns: 'flowscribe/compareRuns',
   runsChanged: 'flowscribe/runsChanged',
 } as const;
 

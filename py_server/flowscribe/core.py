@@ -200,6 +200,9 @@ class Session:
         self._main_trace_start = 0
         self._layout: RunLayout | None = None
         self._end_lock = threading.Lock()
+        #: Each flow_end is written before the marker returns (a multiprocessing child,
+        #: which may be killed right after its task returns: _children.in_mp_child).
+        self._flush_ends = False
         try:
             self._start(root, run_id)
         except Exception as exc:
@@ -229,6 +232,7 @@ class Session:
         self.root = type(self.root)(os.path.abspath(root if root is not None else os.getcwd()))
         _callsite.set_root(str(self.root))
         self._owner = not joining
+        self._flush_ends = _children.in_mp_child()
 
         cfg = self._load_config()
         if cfg is None or not cfg.enabled:
@@ -821,11 +825,28 @@ class Session:
             self._record_exception(None, exc, tb, None, "critical", None, None)
         if main:
             self.end_session()
-        elif self._writer is not None and self._owner:
-            # The app goes on: write the artifacts of the run so far, with the flusher
-            # held off so the aggregate does not change while it is rendered.
-            with self._writer.lock:
-                self._writer.flush()
+        else:
+            self._write_so_far()  # the app goes on
+
+    def _end_unless_ending(self) -> None:
+        """End the session, unless an end is already under way: a signal handler may
+        have interrupted that very end, whose lock it would wait for forever."""
+        lock = self._end_lock
+        if lock.acquire(blocking=False):
+            lock.release()
+            self.end_session()
+
+    def _write_so_far(self) -> None:
+        """Flush; in the run's owner, also write the artifacts of the run so far (the
+        session stays open), with the flusher held off so that the state does not
+        change while it is rendered."""
+        writer = self._writer
+        if writer is None or self.closed or self._pid != os.getpid():
+            return
+        with writer.lock:
+            writer.flush()
+            if self._owner:
+                self._reaggregate_if_joined()
                 self._write_artifacts()
 
     def _after_fork_child(self) -> None:
@@ -838,6 +859,11 @@ class Session:
         if self.active and not self.closed:
             site = _callsite.caller()
             self._record_run_start(site)
+
+    def _in_mp_child(self) -> None:
+        """This (forked) process turned out to be a multiprocessing child: write each
+        flow_end at once from now on."""
+        self._flush_ends = True
 
     def _restore_env(self) -> None:
         saved, self._env_saved = self._env_saved, {}

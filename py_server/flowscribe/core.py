@@ -203,6 +203,10 @@ class Session:
         #: Each flow_end is written before the marker returns (a multiprocessing child,
         #: which may be killed right after its task returns: _children.in_mp_child).
         self._flush_ends = False
+        #: This session named its run (and pointed ``latest`` at it); and its entry in the
+        #: registry of live runs (``_launch.py``), None when it has none.
+        self._created = True
+        self._member: str | None = None
         try:
             self._start(root, run_id)
         except Exception as exc:
@@ -248,12 +252,18 @@ class Session:
         muted.update(s.upper() for s in list(muted))
         self._muted = frozenset(muted)
 
+        from . import _launch
         from .runs import RunLayout, new_run_id
 
         self._layout = RunLayout(cfg.autodev_dir)
-        self.run_id = _children.joined_run_id(env) if joining else (run_id or new_run_id())
         if joining:
+            self.run_id = _children.joined_run_id(env)
             self._env_parent = _children.joined_parent(env)
+            self._created = False
+        elif run_id is None and not self.test_run:  # one launch, one run
+            self.run_id, self._created = _launch.run_for_launch(cfg.autodev_dir, new_run_id())
+        else:
+            self.run_id = run_id or new_run_id()
         self._frag_run = f'"run_id":{_esc(self.run_id)},'
         template = dict.fromkeys(EVENT_KEYS)
         template.update(schema=SCHEMA_VERSION, run_id=self.run_id, correlation={}, tags=[])
@@ -261,7 +271,7 @@ class Session:
         self._new_process_ids()
         if cfg.artifacts.per_run_dirs or self.test_run:
             try:
-                if self._owner:
+                if self._created:
                     self.run_dir = self._layout.start_run(self.run_id, test_run=self.test_run)
                 else:
                     self.run_dir = self._layout.run_dir(self.run_id)
@@ -281,6 +291,8 @@ class Session:
         self._writer = Writer(sinks, max_pending=_BATCH)
         self._buf = self._writer.pending
         self.active = True
+        if not self.test_run:
+            self._member = _launch.enter(cfg.autodev_dir, self.run_id)
         if self._owner:
             self._env_saved = _children.export_run(env, self.run_id, str(self.root))
         _lifecycle.register(self)
@@ -755,8 +767,12 @@ class Session:
         writer = self._writer
         if writer is None or not self.active:
             return
-        if not self._owner or self._pid != os.getpid():
+        if self._pid != os.getpid():
             writer.close()
+            return
+        writer.flush()  # in the trace before this session leaves the run
+        if not self._last_out():
+            writer.close()  # another live session of the run writes its artifacts
             return
         with writer.lock:  # the flusher waits: the state is swapped under it
             writer.flush()
@@ -777,16 +793,29 @@ class Session:
             except Exception as exc:
                 warn_once("prune", f"removing old runs failed ({exc})")
 
+    def _last_out(self) -> bool:
+        """Leave the registry of live runs: True when this is the run's last live
+        session, which writes its artifacts. Without a registry entry, the session that
+        started the run writes them, as ever."""
+        member, self._member = self._member, None
+        cfg = self.config
+        if member is None or cfg is None or self.run_id is None:
+            return self._owner
+        from . import _launch
+
+        last = _launch.leave(cfg.autodev_dir, self.run_id, member)
+        return self._owner if last is None else last
+
     def _reaggregate_if_joined(self) -> None:
-        """Rebuild the run state from the trace file when child processes wrote to it."""
+        """Rebuild the run state from the trace file when other processes wrote to it
+        (always in a session that did not start the run: its own view is partial)."""
         state = self._state
-        if state is None:
-            return
+        mine_only = self._owner and self._created
         if self._run_trace is not None:
             path, start = self._run_trace.path, 0
             mine = self._run_trace.file.bytes_written
         elif self._main_trace is not None:
-            path, start = self._main_trace.path, self._main_trace_start
+            path, start = self._main_trace.path, self._main_trace_start if mine_only else 0
             mine = self._main_trace.file.bytes_written
         else:
             return
@@ -794,16 +823,20 @@ class Session:
             others = os.path.getsize(path) - start - mine
         except OSError:
             return
-        if others <= 0:
+        if others <= 0 and state is not None and mine_only:
             return
         from ._finish import reread_run
 
-        fresh = reread_run(path, start, self.run_id, self._new_aggregate(), state.tail.maxlen or 1)
+        tail = self.config.artifacts.trace_tail_events if self.config is not None else 50
+        fresh = reread_run(path, start, self.run_id, self._new_aggregate(), tail)
         if fresh is None:
             return
         writer = self._writer
         if writer is not None:
-            writer.sinks = [fresh if s is state else s for s in writer.sinks]
+            if state is not None and state in writer.sinks:
+                writer.sinks = [fresh if s is state else s for s in writer.sinks]
+            else:
+                writer.sinks.append(fresh)  # it sees the summary event too
         self._state = fresh
 
     def _write_artifacts(self) -> None:
@@ -851,9 +884,15 @@ class Session:
 
     def _after_fork_child(self) -> None:
         self._new_process_ids()
-        self._owner = False  # the parent owns the run and writes its artifacts
+        self._owner = False  # the parent owns the run (unless it ends first: _last_out)
         self._end_lock = threading.Lock()
         self._env_saved = {}
+        self._member = None
+        cfg = self.config
+        if self.active and not self.closed and not self.test_run and cfg is not None:
+            from . import _launch
+
+            self._member = _launch.enter(cfg.autodev_dir, self.run_id or "")
         if self._writer is not None:
             self._buf = self._writer.pending  # the writer's hook gave it a fresh queue
         if self.active and not self.closed:

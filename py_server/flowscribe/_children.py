@@ -59,6 +59,18 @@ def in_mp_child() -> bool:
     return mp is not None and mp.parent_process() is not None
 
 
+def in_pool_worker() -> bool:
+    """True in a ``multiprocessing.Pool`` worker (CPython names them ``*PoolWorker-N``).
+
+    A pool terminates its workers with SIGTERM as they go back to wait on its queue's
+    semaphore. A handler written in Python runs only once the main thread is back in the
+    interpreter, and a signal that lands just before the wait starts leaves it asleep
+    there for good: the worker would hang, and the pool's exit with it. So a pool worker
+    keeps the default action; its flows are written as they end (:func:`in_mp_child`)."""
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and "PoolWorker" in mp.current_process().name
+
+
 def export_run(env: MutableMapping[str, str], run_id: str, root: str) -> dict[str, str | None]:
     """Put the run in ``env`` for the children, clearing a parent flow inherited from an
     outer run; returns what was there before, for :func:`restore_env`."""

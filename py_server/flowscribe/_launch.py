@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -207,9 +208,21 @@ class LiveRuns:
         return _Lock(self.dir)
 
 
+#: Threads of this process take the registry one at a time (two descriptors of one
+#: process conflict under flock like two processes); ``_holder`` is the thread in it.
+_mutex = threading.Lock()
+_holder: int | None = None
+#: The process ``_mutex`` belongs to: a forked child makes its own (another thread of
+#: the parent may have held it at the fork; in the child nobody does). Checked here, not
+#: in a fork hook, because the sessions' own fork hook, which enters the registry, may
+#: run first.
+_mutex_pid = os.getpid()
+
+
 class _Lock:
     """An exclusive ``flock`` of ``live/.lock`` (a context manager); raises OSError
-    where there is no flock or the folder is not a real one of ours."""
+    where there is no flock, the folder is not a real one of ours, or this thread holds
+    it already (a signal handler that interrupted it must not wait for itself)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -218,22 +231,41 @@ class _Lock:
     def __enter__(self) -> _Lock:
         import fcntl  # ImportError (Windows): the caller keeps the old rule
 
+        global _holder, _mutex, _mutex_pid
+        if _mutex_pid != os.getpid():
+            _mutex, _holder, _mutex_pid = threading.Lock(), None, os.getpid()
+        me_ = threading.get_ident()
+        if _holder == me_:
+            raise OSError("the registry of live runs is in use by this very thread")
         folder = self.folder
         if folder.is_symlink():
             raise OSError(f"{folder} is a link: not used")
-        folder.mkdir(exist_ok=True)
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(
-            os, "O_CLOEXEC", 0)
-        self.fd = os.open(folder / ".lock", flags, 0o644)
+        _mutex.acquire()
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except OSError:
-            os.close(self.fd)
+            folder.mkdir(exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(
+                os, "O_CLOEXEC", 0)
+            self.fd = os.open(folder / ".lock", flags, 0o644)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            except OSError:
+                os.close(self.fd)
+                raise
+        except BaseException:
+            _mutex.release()
             raise
+        _holder = me_
         return self
 
     def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)  # closing the descriptor releases the lock
+        global _holder
+        _holder = None
+        try:
+            os.close(self.fd)  # closing the descriptor releases the flock
+        finally:
+            _mutex.release()
+
+
 
 
 def _safe(run_id: str) -> bool:

@@ -54,7 +54,7 @@ def register(session: Session) -> None:
     if cfg is not None and cfg.artifacts.on_signal:
         from . import _children, _signals
 
-        if _children.in_mp_child():
+        if _children.in_pool_worker():
             _signals.leave_to_default()
         else:
             _signals.install(_end_all_for_signal, _write_all_so_far)
@@ -175,9 +175,10 @@ def _register_mp_finalizer(_: object) -> None:
         mp_util.Finalize(None, end_all, exitpriority=100)
     for session in list(_sessions):
         session._in_mp_child()
-    from . import _signals
+    from . import _children, _signals
 
-    _signals.leave_to_default()
+    if _children.in_pool_worker():
+        _signals.leave_to_default()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork

@@ -16,12 +16,21 @@ installed before tracing started:
   HUP that reloads the config); when it does exit, the normal end writes them again.
 * ignored (``SIG_IGN``): left alone.
 
-SIGINT's default handler raises ``KeyboardInterrupt``, which already ends the run through
-``sys.excepthook`` and ``atexit`` (and an app that catches it keeps a live session), so
-it is left alone like ``SIG_IGN``; only a handler the app installed for INT is wrapped.
+SIGINT's default handler (``KeyboardInterrupt``) is wrapped like an app's: an app that
+catches the interrupt keeps a live session, and one that does not ends through
+``sys.excepthook`` and ``atexit`` as before. Writing first matters there too: Python
+exits of an uncaught KeyboardInterrupt by SIGINT (status -2 / 130) unless modules are
+first imported on the way out, which writing the artifacts then would do.
 A handler the app installs *after* tracing started simply replaces ours, as it would
-replace the default: the app then decides how it stops. ``artifacts.on_signal: false``
-in ``ra.yaml`` turns all of this off.
+replace the default: the app then decides how it stops (gunicorn's and uvicorn's workers
+do, and end the run through ``atexit``; uvicorn re-sends the signal to the handler it
+found, ours). ``artifacts.on_signal: false`` in ``ra.yaml`` turns all of this off.
+
+One limit is CPython's, not ours: a Python handler runs when the main thread is next in
+the interpreter, and a signal landing in the instant before the main thread blocks in a
+lock or a C call leaves it asleep there (the default action would have killed the
+process at once). A pool's workers meet that instant all the time, as the pool
+terminates them while they go back to wait for a task: they keep the default action.
 """
 
 from __future__ import annotations
@@ -101,12 +110,8 @@ def _chained(
 
 
 def leave_to_default() -> None:
-    """Give the default action back where we replaced it, and take over nothing more:
-    for multiprocessing's children. A pool terminates its workers with SIGTERM while
-    they wait on a semaphore, and a handler written in Python runs only once the main
-    thread returns to the interpreter, which a wait not interrupted by that very signal
-    never does: the worker would hang instead of dying. Their flows are written as they
-    end (``_children.in_mp_child``), so the default action loses nothing."""
+    """Give the default action back where we replaced it, and take over nothing more
+    (in a pool's worker: ``_children.in_pool_worker`` says why)."""
     _done.update((*_STOPPING, _INT))
     if threading.current_thread() is not threading.main_thread():
         return

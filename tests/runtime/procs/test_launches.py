@@ -127,3 +127,61 @@ def test_an_unrelated_second_launch_is_a_run_of_its_own(project: Path) -> None:
     runs = {e["correlation"]["who"]: e["run_id"] for e in of_type(events, "flow_end")}
     assert runs["first"] != runs["second"]
     assert len(of_type(events, "summary")) == 2
+
+
+def test_recycled_gunicorn_workers_stay_in_the_run(project: Path) -> None:
+    # --max-requests: gunicorn replaces each worker after 5 requests; the new workers
+    # join the launch's run while its first process (the master) runs.
+    write_app(project, WSGI_APP, name="wsgi_app.py")
+    port = free_port()
+    argv = ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--max-requests", "5",
+            "--graceful-timeout", "20", "wsgi_app:app"]
+    server = start_server(project, argv, port)
+    try:
+        assert get_many(port, [f"/{n}" for n in range(40)], threads=4) == [200] * 40
+    finally:
+        status = stop(server)
+    assert status == 0, (project / "server.log").read_text()
+    _, events = _one_run(project)
+    assert len({e["pid"] for e in of_type(events, "run_start")}) > 2  # workers replaced
+    summaries = of_type(events, "summary")
+    assert summaries[-1]["evidence"]["flows"] == 40
+
+
+ASGI_APP = """\
+    import flowscribe
+
+    flowscribe.init(app_name="uapp")
+
+    async def app(scope, receive, send):
+        n = int(scope["path"].strip("/"))
+        with flowscribe.flow("web/hello", n=n) as f:
+            f.success("ok")
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+"""
+
+
+def test_uvicorn_workers_are_one_run(project: Path) -> None:
+    # Each worker imports the app inside uvicorn's signal capture, so our handler wraps
+    # uvicorn's: the run so far is written when SIGTERM arrives. uvicorn then re-raises
+    # the signal to the handler it found (the default action), so the workers die
+    # without ending their sessions: no summary event, the artifacts are those of the
+    # signal (every flow that had ended).
+    pytest.importorskip("uvicorn")
+    write_app(project, ASGI_APP, name="asgi_app.py")
+    port = free_port()
+    argv = ["uvicorn", "--workers", "2", "--port", str(port), "--lifespan", "off",
+            "asgi_app:app"]
+    server = start_server(project, argv, port)
+    try:
+        assert get_many(port, [f"/{n}" for n in range(20)]) == [200] * 20
+    finally:
+        stop(server)
+    run_id, events = _one_run(project)
+    ends = [e for e in of_type(events, "flow_end") if e["flow_id"] == "web/hello"]
+    assert sorted(e["correlation"]["n"] for e in ends) == list(range(20))
+    text = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
+    assert run_id in text
+    assert "20 started, 20 ended" in text

@@ -138,9 +138,10 @@ class Session:
     ``Session(app_name="my-app", mode="dev", tags=["demo"])`` reads ``.autodev/ra.yaml``
     and ``.autodev/flows.yaml`` under ``root`` (default: the current directory), opens
     the configured sinks and records ``run_start``. In a child process of a traced
-    program (``FLOWSCRIBE_RUN_ID`` in the environment), it joins the parent's run
-    instead of starting one. :meth:`end_session` (also called at exit) records the
-    ``summary`` event and writes ``summary.md``, ``ask.md`` and the run's trace.
+    program (``FLOWSCRIBE_RUN_ID`` in the environment), or in a worker of a launch
+    that already has a run (``_launch.py``), it joins that run instead of starting one.
+    :meth:`end_session` (also called at exit) records the ``summary`` event and writes
+    ``summary.md``, ``ask.md`` and the run's trace.
     """
 
     #: A test run (the pytest plugin's, ``flowscribe.testing``): it writes its run folder
@@ -748,8 +749,9 @@ class Session:
     def end_session(self) -> None:
         """End the run: record ``summary``, flush, write the artifacts. Idempotent.
 
-        In a child process that joined a run, this only flushes: the process that owns
-        the run writes its summary and artifacts, including the child's events.
+        While other processes of the run are still tracing (workers, children), this only
+        flushes: the run's last live session writes its summary and artifacts, with
+        every process's events (docs/trace-format.md, "One launch, one run").
         """
         with self._end_lock:
             if self.closed:

@@ -18,7 +18,7 @@ cheaply (``/proc``); elsewhere each process that starts tracing by itself starts
 The registry (``.autodev/live/``, every change under an ``flock`` of ``live/.lock``)::
 
     launch-<root pid>-<root start>     the run id of that launch's run
-    <run id>/<pid>-<start>-<token>     one file per live session of the run
+    <run id>/<pid>-<start>-<program>-<token>   one file per live session of the run
 
 The first process of a launch to take the lock names the run (and points ``latest`` at
 it); its siblings find the name and join. Every session of a run, whichever way it
@@ -52,7 +52,7 @@ Proc = tuple[int, int]
 #: What multiprocessing's helper processes run (``python [flags] -c "from
 #: multiprocessing.spawn import spawn_main; ..."``; the forkserver's is alike).
 _MP_HELPER = b"\0-c\0from multiprocessing."
-_MEMBER = re.compile(r"^(\d+)-(\d+)-[0-9a-f]+$")
+_MEMBER = re.compile(r"^(\d+)-(\d+)-([0-9a-f]{8})-[0-9a-f]+$")
 _LAUNCH = re.compile(r"^launch-(\d+)-(\d+)$")
 #: A process tree this deep is not one program's.
 _MAX_DEPTH = 64
@@ -92,6 +92,15 @@ def _is_copy(pid: int, ppid: int, cmd: bytes, parent_cmd: bytes) -> bool:
     if mine and theirs:
         return mine == theirs
     return cmd == parent_cmd
+
+
+def program_tag(pid: int) -> str:
+    """Which program ``pid`` runs, as 8 hex digits (a checksum of its auxiliary vector,
+    which every ``exec`` changes); ``00000000`` where it cannot be read."""
+    import zlib
+
+    vector = _read(pid, "auxv")
+    return f"{zlib.crc32(vector):08x}" if vector else "00000000"
 
 
 def me() -> Proc:
@@ -164,7 +173,7 @@ class LiveRuns:
     def enter(self, run_id: str) -> str:
         """Add a live session of ``run_id`` (this process); returns its member name."""
         pid, start = me()
-        member = f"{pid}-{start}-{os.urandom(4).hex()}"
+        member = f"{pid}-{start}-{program_tag(pid)}-{os.urandom(4).hex()}"
         with self._locked():
             folder = self._run_folder(run_id)
             folder.mkdir(exist_ok=True)
@@ -179,8 +188,7 @@ class LiveRuns:
             _remove(folder / member)
             left = False
             for other in _names(folder):
-                m = _MEMBER.match(other)
-                if m is not None and alive((int(m.group(1)), int(m.group(2)))):
+                if _still_tracing(other):
                     left = True
                 else:
                     _remove(folder / other)
@@ -266,6 +274,19 @@ class _Lock:
             _mutex.release()
 
 
+
+
+def _still_tracing(member: str) -> bool:
+    """True while the member's process runs the program that registered it: a process
+    forked and then exec'd (``subprocess`` with ``preexec_fn``) runs another program,
+    which has a member of its own if it traces."""
+    m = _MEMBER.match(member)
+    if m is None:
+        return False
+    pid, tag = int(m.group(1)), m.group(3)
+    if not alive((pid, int(m.group(2)))):
+        return False
+    return tag == "00000000" or program_tag(pid) in (tag, "00000000")
 
 
 def _safe(run_id: str) -> bool:

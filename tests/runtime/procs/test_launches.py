@@ -49,6 +49,7 @@ def _one_run(root: Path) -> tuple[str, list[dict[str, Any]]]:
 
 @pytest.mark.parametrize("preload", [False, True], ids=["default", "preload"])
 def test_gunicorn_workers_are_one_run(project: Path, preload: bool) -> None:
+    pytest.importorskip("gunicorn")
     write_app(project, WSGI_APP, name="wsgi_app.py")
     port = free_port()
     argv = ["gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "20",
@@ -130,6 +131,7 @@ def test_an_unrelated_second_launch_is_a_run_of_its_own(project: Path) -> None:
 
 
 def test_recycled_gunicorn_workers_stay_in_the_run(project: Path) -> None:
+    pytest.importorskip("gunicorn")
     # --max-requests: gunicorn replaces each worker after 5 requests; the new workers
     # join the launch's run while its first process (the master) runs.
     write_app(project, WSGI_APP, name="wsgi_app.py")

@@ -40,8 +40,25 @@ def test_sessions_of_processes_that_are_gone_do_not_count(tmp_path: Path) -> Non
     live = LiveRuns(tmp_path)
     mine = live.enter(RUN)
     pid, start = _dead_process()
-    (tmp_path / "live" / RUN / f"{pid}-{start}-0badf00d").touch()  # killed, never left
+    (tmp_path / "live" / RUN / f"{pid}-{start}-00000000-0badf00d").touch()  # never left
     assert live.leave(RUN, mine) is True
+
+
+def test_a_process_that_became_another_program_does_not_count(tmp_path: Path) -> None:
+    # Registered right after a fork (as a session's fork hook does), then exec'd: the
+    # process lives on, running something else.
+    live = LiveRuns(tmp_path)
+    mine = live.enter(RUN)
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                            stdin=subprocess.PIPE)
+    try:
+        st = _launch._stat(proc.pid)
+        assert st is not None
+        copy_of_me = _launch.program_tag(os.getpid())  # what it had before the exec
+        (tmp_path / "live" / RUN / f"{proc.pid}-{st[2]}-{copy_of_me}-0badf00d").touch()
+        assert live.leave(RUN, mine) is True
+    finally:
+        proc.communicate(b"")
 
 
 def test_a_launch_keeps_its_run_while_its_root_runs(tmp_path: Path) -> None:

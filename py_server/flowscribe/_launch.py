@@ -18,7 +18,7 @@ cheaply (``/proc``); elsewhere each process that starts tracing by itself starts
 The registry (``.autodev/live/``, every change under an ``flock`` of ``live/.lock``)::
 
     launch-<root pid>-<root start>     the run id of that launch's run
-    <run id>/<pid>-<start>-<program>-<token>   one file per live session of the run
+    <run id>+<pid>-<start>-<program>-<token>   one file per live session of the run
 
 The first process of a launch to take the lock names the run (and points ``latest`` at
 it); its siblings find the name and join. Every session of a run, whichever way it
@@ -54,6 +54,8 @@ Proc = tuple[int, int]
 _MP_HELPER = b"\0-c\0from multiprocessing."
 _MEMBER = re.compile(r"^(\d+)-(\d+)-([0-9a-f]{8})-[0-9a-f]+$")
 _LAUNCH = re.compile(r"^launch-(\d+)-(\d+)$")
+_CREATE = (os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+           | getattr(os, "O_CLOEXEC", 0))
 #: A process tree this deep is not one program's.
 _MAX_DEPTH = 64
 
@@ -172,39 +174,31 @@ class LiveRuns:
 
     def enter(self, run_id: str) -> str:
         """Add a live session of ``run_id`` (this process); returns its member name."""
+        if not _safe(run_id):
+            raise ValueError(f"not a usable run id: {run_id!r}")
         pid, start = me()
-        member = f"{pid}-{start}-{program_tag(pid)}-{os.urandom(4).hex()}"
+        # Files side by side, not a folder per run: removing a folder costs milliseconds
+        # on some filesystems, at every end of a run.
+        member = f"{run_id}+{pid}-{start}-{program_tag(pid)}-{os.urandom(4).hex()}"
         with self._locked():
-            folder = self._run_folder(run_id)
-            folder.mkdir(exist_ok=True)
-            _write(folder / member, "")
+            os.close(os.open(self.dir / member, _CREATE, 0o644))
         return member
 
     def leave(self, run_id: str, member: str) -> bool:
         """Remove the session ``member``; True when no live session of the run is left
         (the caller, the last, writes the run's artifacts)."""
+        prefix = run_id + "+"
         with self._locked():
-            folder = self._run_folder(run_id)
-            _remove(folder / member)
+            _remove(self.dir / member)
             left = False
-            for other in _names(folder):
-                if _still_tracing(other):
+            for other in _names(self.dir):
+                if other.startswith(prefix) and _still_tracing(other[len(prefix):]):
                     left = True
-                else:
-                    _remove(folder / other)
-            if not left:
-                try:  # noqa: SIM105 - contextlib costs import time
-                    folder.rmdir()
-                except OSError:
-                    pass
+                elif "+" in other and not _still_tracing(other.rpartition("+")[2]):
+                    _remove(self.dir / other)  # any run's: its process is gone
             return not left
 
     # -- helpers ---------------------------------------------------------------------
-
-    def _run_folder(self, run_id: str) -> Path:
-        if not _safe(run_id):
-            raise ValueError(f"not a usable run id: {run_id!r}")
-        return self.dir / run_id
 
     def _forget_gone_launches(self) -> None:
         for name in _names(self.dir):

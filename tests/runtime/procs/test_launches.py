@@ -72,7 +72,7 @@ def test_gunicorn_workers_are_one_run(project: Path, preload: bool) -> None:
     assert (project / ".autodev" / "runs" / run_id / "summary.md").read_text(
         encoding="utf-8") == text
     assert "DATA.EMPTY" in (project / ".autodev" / "ask.md").read_text(encoding="utf-8")
-    assert not list((project / ".autodev" / "live").glob(f"{run_id}/*"))
+    assert not list((project / ".autodev" / "live").glob(f"{run_id}+*"))
 
 
 POOL_APP = """\

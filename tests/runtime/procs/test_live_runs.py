@@ -33,14 +33,14 @@ def test_the_last_session_out_is_told_so(tmp_path: Path) -> None:
     first, second = live.enter(RUN), live.enter(RUN)
     assert live.leave(RUN, first) is False
     assert live.leave(RUN, second) is True
-    assert not (tmp_path / "live" / RUN).exists()
+    assert os.listdir(tmp_path / "live") == [".lock"]
 
 
 def test_sessions_of_processes_that_are_gone_do_not_count(tmp_path: Path) -> None:
     live = LiveRuns(tmp_path)
     mine = live.enter(RUN)
     pid, start = _dead_process()
-    (tmp_path / "live" / RUN / f"{pid}-{start}-00000000-0badf00d").touch()  # never left
+    (tmp_path / "live" / f"{RUN}+{pid}-{start}-00000000-0badf00d").touch()  # never left
     assert live.leave(RUN, mine) is True
 
 
@@ -55,7 +55,7 @@ def test_a_process_that_became_another_program_does_not_count(tmp_path: Path) ->
         st = _launch._stat(proc.pid)
         assert st is not None
         copy_of_me = _launch.program_tag(os.getpid())  # what it had before the exec
-        (tmp_path / "live" / RUN / f"{proc.pid}-{st[2]}-{copy_of_me}-0badf00d").touch()
+        (tmp_path / "live" / f"{RUN}+{proc.pid}-{st[2]}-{copy_of_me}-0badf00d").touch()
         assert live.leave(RUN, mine) is True
     finally:
         proc.communicate(b"")

@@ -128,6 +128,11 @@ def test_an_unrelated_second_launch_is_a_run_of_its_own(project: Path) -> None:
     runs = {e["correlation"]["who"]: e["run_id"] for e in of_type(events, "flow_end")}
     assert runs["first"] != runs["second"]
     assert len(of_type(events, "summary")) == 2
+    # The first one ended last: the top-level artifacts are its, and so is `latest`,
+    # though the second started after it.
+    autodev = project / ".autodev"
+    assert (autodev / "latest").resolve() == (autodev / "runs" / runs["first"]).resolve()
+    assert runs["first"] in (autodev / "summary.md").read_text(encoding="utf-8")
 
 
 def test_recycled_gunicorn_workers_stay_in_the_run(project: Path) -> None:

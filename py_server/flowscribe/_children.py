@@ -12,6 +12,7 @@ session's side: reading them at start, writing and restoring them.
 from __future__ import annotations
 
 import os
+import sys
 
 from ._context import ENV_PARENT, ENV_ROOT, ENV_RUN_ID, ENV_RUN_PID
 
@@ -47,6 +48,27 @@ def joined_parent(env: Mapping[str, str]) -> tuple[str, str] | None:
         return None
     instance, _, flow_id = value.partition("|")
     return (instance, flow_id) if instance and flow_id else None
+
+
+def in_mp_child() -> bool:
+    """True in a process that ``multiprocessing`` started (a pool's worker, a Process,
+    any start method). Such a process may be killed as soon as it has handed back a
+    result (``with Pool()`` terminates its workers on exit), so each flow it ends is
+    written before the call returns."""
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and mp.parent_process() is not None
+
+
+def in_pool_worker() -> bool:
+    """True in a ``multiprocessing.Pool`` worker (CPython names them ``*PoolWorker-N``).
+
+    A pool terminates its workers with SIGTERM as they go back to wait on its queue's
+    semaphore. A handler written in Python runs only once the main thread is back in the
+    interpreter, and a signal that lands just before the wait starts leaves it asleep
+    there for good: the worker would hang, and the pool's exit with it. So a pool worker
+    keeps the default action; its flows are written as they end (:func:`in_mp_child`)."""
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and "PoolWorker" in mp.current_process().name
 
 
 def export_run(env: MutableMapping[str, str], run_id: str, root: str) -> dict[str, str | None]:

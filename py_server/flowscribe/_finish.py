@@ -165,6 +165,10 @@ def write_artifacts(
         agg = state.aggregate or aggregate_for(cfg, catalog, run_id)
         agg.note_redacted(redacted)
         write_run_artifacts(agg, catalog, cfg, list(state.tail), layout, top_level=top_level)
+        if top_level and run_id is not None and cfg.artifacts.per_run_dirs:
+            # The top-level copies are this run's now: so is ``latest``, even if another
+            # launch started after this one (and ended before it).
+            layout.point_latest(run_id)
     except Exception as exc:
         warn_once(
             "artifacts",

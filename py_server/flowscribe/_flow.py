@@ -337,7 +337,7 @@ class Flow:
         self.session._record(
             self, "flow_end", None, severity, None, site, _More(
                 self._fail_class, self._fail_reason, status=status, duration_ms=duration,
-                caused_by=self._fail_event,
+                caused_by=self._fail_event, urgent=self.session._flush_ends,
             ),
         )  # fmt: skip
 

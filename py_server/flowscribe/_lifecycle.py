@@ -3,9 +3,10 @@
 Every session that starts registers here. The first one (or the one :func:`flowscribe.init`
 starts) is the default session the module-level API records into. Hooks installed with
 the first session end every live session at exit (``atexit``, and multiprocessing's own
-exit hook in its forked children, which skip ``atexit``), write the artifacts when an
-exception is not caught (``sys.excepthook``, ``threading.excepthook``), and hand a forked
-child its own ids and locks. These are the only places flowscribe touches process state,
+exit hook in its forked children, which skip ``atexit``) and when a signal stops the
+process (``_signals.py``), write the artifacts when an exception is not caught
+(``sys.excepthook``, ``threading.excepthook``), and hand a forked child its own ids and
+locks. These are the only places flowscribe touches process state,
 so they are kept apart from the session's own code; sessions are reached only through
 their methods, and ``core.py`` imports this module, never the other way round.
 """
@@ -49,6 +50,14 @@ def register(session: Session) -> None:
         if default is None or default.closed:
             default = session
     _install_hooks()
+    cfg = session.config
+    if cfg is not None and cfg.artifacts.on_signal:
+        from . import _children, _signals
+
+        if _children.in_pool_worker():
+            _signals.leave_to_default()
+        else:
+            _signals.install(_end_all_for_signal, _write_all_so_far)
 
 
 def unregister(session: Session) -> None:
@@ -121,6 +130,25 @@ def end_all() -> None:
             pass
 
 
+def _end_all_for_signal() -> None:
+    """End every live session whose end is not already under way (a signal handler
+    must not wait for an end it interrupted)."""
+    for session in list(_sessions):
+        try:  # noqa: SIM105 - contextlib costs import time
+            session._end_unless_ending()
+        except Exception:
+            pass
+
+
+def _write_all_so_far() -> None:
+    """Flush every live session and write the artifacts of its run so far."""
+    for session in list(_sessions):
+        try:  # noqa: SIM105 - contextlib costs import time
+            session._write_so_far()
+        except Exception:
+            pass
+
+
 def _after_fork_child() -> None:
     global _default_lock
     _default_lock = threading.RLock()
@@ -145,6 +173,12 @@ def _register_mp_finalizer(_: object) -> None:
     mp_util = sys.modules.get("multiprocessing.util")
     if mp_util is not None:
         mp_util.Finalize(None, end_all, exitpriority=100)
+    for session in list(_sessions):
+        session._in_mp_child()
+    from . import _children, _signals
+
+    if _children.in_pool_worker():
+        _signals.leave_to_default()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork

@@ -348,9 +348,11 @@ class Writer:
         return self._lock
 
     def _start_thread(self) -> None:
+        from ._signals import start_quiet  # only once a session writes
+
         t = threading.Thread(target=self._run, name="flowscribe-flusher", daemon=True)
         self._thread = t
-        t.start()
+        start_quiet(t)
 
     def _run(self) -> None:
         stop = self._stop

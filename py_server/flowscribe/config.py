@@ -152,6 +152,8 @@ class Artifacts:
     ask_md: str = "on_failure"
     per_run_dirs: bool = True
     trace_tail_events: int = 50
+    #: SIGTERM/SIGHUP (and an app's own INT handler) write the artifacts first (_signals.py).
+    on_signal: bool = True
 
 
 @dataclass(frozen=True)
@@ -391,7 +393,7 @@ _SINK_KEYS = ("type", "path", "level")
 _LINE_SINKS = ("console", "logging")
 _OTLP_KEYS = ("type", "endpoint", "headers", "protocol", "timeout_s", "export_evidence",
               "max_queue_events")
-_ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events")
+_ARTIFACT_KEYS = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events", "on_signal")
 _PRIVACY_KEYS = ("redact_keys", "payload_limit", "allow_raw_payloads")
 _FILTER_KEYS = ("include_tags", "exclude_tags", "include_flows", "exclude_flows",
                 "min_severity")
@@ -587,6 +589,7 @@ class _Reader(Checker):
             per_run_dirs=self.boolean(sec, path, "per_run_dirs", d.per_run_dirs),
             trace_tail_events=self.integer(sec, path, "trace_tail_events",
                                            d.trace_tail_events),
+            on_signal=self.boolean(sec, path, "on_signal", d.on_signal),
         )
 
     def privacy(self, data: Any, d: Privacy) -> Privacy:

@@ -138,9 +138,10 @@ class Session:
     ``Session(app_name="my-app", mode="dev", tags=["demo"])`` reads ``.autodev/ra.yaml``
     and ``.autodev/flows.yaml`` under ``root`` (default: the current directory), opens
     the configured sinks and records ``run_start``. In a child process of a traced
-    program (``FLOWSCRIBE_RUN_ID`` in the environment), it joins the parent's run
-    instead of starting one. :meth:`end_session` (also called at exit) records the
-    ``summary`` event and writes ``summary.md``, ``ask.md`` and the run's trace.
+    program (``FLOWSCRIBE_RUN_ID`` in the environment), or in a worker of a launch
+    that already has a run (``_launch.py``), it joins that run instead of starting one.
+    :meth:`end_session` (also called at exit) records the ``summary`` event and writes
+    ``summary.md``, ``ask.md`` and the run's trace.
     """
 
     #: A test run (the pytest plugin's, ``flowscribe.testing``): it writes its run folder
@@ -200,6 +201,13 @@ class Session:
         self._main_trace_start = 0
         self._layout: RunLayout | None = None
         self._end_lock = threading.Lock()
+        #: Each flow_end is written before the marker returns (a multiprocessing child,
+        #: which may be killed right after its task returns: _children.in_mp_child).
+        self._flush_ends = False
+        #: This session named its run (and pointed ``latest`` at it); and its entry in the
+        #: registry of live runs (``_launch.py``), None when it has none.
+        self._created = True
+        self._member: str | None = None
         try:
             self._start(root, run_id)
         except Exception as exc:
@@ -229,6 +237,7 @@ class Session:
         self.root = type(self.root)(os.path.abspath(root if root is not None else os.getcwd()))
         _callsite.set_root(str(self.root))
         self._owner = not joining
+        self._flush_ends = _children.in_mp_child()
 
         cfg = self._load_config()
         if cfg is None or not cfg.enabled:
@@ -244,12 +253,18 @@ class Session:
         muted.update(s.upper() for s in list(muted))
         self._muted = frozenset(muted)
 
+        from . import _launch
         from .runs import RunLayout, new_run_id
 
         self._layout = RunLayout(cfg.autodev_dir)
-        self.run_id = _children.joined_run_id(env) if joining else (run_id or new_run_id())
         if joining:
+            self.run_id = _children.joined_run_id(env)
             self._env_parent = _children.joined_parent(env)
+            self._created = False
+        elif run_id is None and not self.test_run:  # one launch, one run
+            self.run_id, self._created = _launch.run_for_launch(cfg.autodev_dir, new_run_id())
+        else:
+            self.run_id = run_id or new_run_id()
         self._frag_run = f'"run_id":{_esc(self.run_id)},'
         template = dict.fromkeys(EVENT_KEYS)
         template.update(schema=SCHEMA_VERSION, run_id=self.run_id, correlation={}, tags=[])
@@ -257,7 +272,7 @@ class Session:
         self._new_process_ids()
         if cfg.artifacts.per_run_dirs or self.test_run:
             try:
-                if self._owner:
+                if self._created:
                     self.run_dir = self._layout.start_run(self.run_id, test_run=self.test_run)
                 else:
                     self.run_dir = self._layout.run_dir(self.run_id)
@@ -277,6 +292,8 @@ class Session:
         self._writer = Writer(sinks, max_pending=_BATCH)
         self._buf = self._writer.pending
         self.active = True
+        if not self.test_run:
+            self._member = _launch.enter(cfg.autodev_dir, self.run_id)
         if self._owner:
             self._env_saved = _children.export_run(env, self.run_id, str(self.root))
         _lifecycle.register(self)
@@ -732,8 +749,9 @@ class Session:
     def end_session(self) -> None:
         """End the run: record ``summary``, flush, write the artifacts. Idempotent.
 
-        In a child process that joined a run, this only flushes: the process that owns
-        the run writes its summary and artifacts, including the child's events.
+        While other processes of the run are still tracing (workers, children), this only
+        flushes: the run's last live session writes its summary and artifacts, with
+        every process's events (docs/trace-format.md, "One launch, one run").
         """
         with self._end_lock:
             if self.closed:
@@ -751,8 +769,12 @@ class Session:
         writer = self._writer
         if writer is None or not self.active:
             return
-        if not self._owner or self._pid != os.getpid():
+        if self._pid != os.getpid():
             writer.close()
+            return
+        writer.flush()  # in the trace before this session leaves the run
+        if not self._last_out():
+            writer.close()  # another live session of the run writes its artifacts
             return
         with writer.lock:  # the flusher waits: the state is swapped under it
             writer.flush()
@@ -773,16 +795,29 @@ class Session:
             except Exception as exc:
                 warn_once("prune", f"removing old runs failed ({exc})")
 
+    def _last_out(self) -> bool:
+        """Leave the registry of live runs: True when this is the run's last live
+        session, which writes its artifacts. Without a registry entry, the session that
+        started the run writes them, as ever."""
+        member, self._member = self._member, None
+        cfg = self.config
+        if member is None or cfg is None or self.run_id is None:
+            return self._owner
+        from . import _launch
+
+        last = _launch.leave(cfg.autodev_dir, self.run_id, member)
+        return self._owner if last is None else last
+
     def _reaggregate_if_joined(self) -> None:
-        """Rebuild the run state from the trace file when child processes wrote to it."""
+        """Rebuild the run state from the trace file when other processes wrote to it
+        (always in a session that did not start the run: its own view is partial)."""
         state = self._state
-        if state is None:
-            return
+        mine_only = self._owner and self._created
         if self._run_trace is not None:
             path, start = self._run_trace.path, 0
             mine = self._run_trace.file.bytes_written
         elif self._main_trace is not None:
-            path, start = self._main_trace.path, self._main_trace_start
+            path, start = self._main_trace.path, self._main_trace_start if mine_only else 0
             mine = self._main_trace.file.bytes_written
         else:
             return
@@ -790,16 +825,20 @@ class Session:
             others = os.path.getsize(path) - start - mine
         except OSError:
             return
-        if others <= 0:
+        if others <= 0 and state is not None and mine_only:
             return
         from ._finish import reread_run
 
-        fresh = reread_run(path, start, self.run_id, self._new_aggregate(), state.tail.maxlen or 1)
+        tail = self.config.artifacts.trace_tail_events if self.config is not None else 50
+        fresh = reread_run(path, start, self.run_id, self._new_aggregate(), tail)
         if fresh is None:
             return
         writer = self._writer
         if writer is not None:
-            writer.sinks = [fresh if s is state else s for s in writer.sinks]
+            if state is not None and state in writer.sinks:
+                writer.sinks = [fresh if s is state else s for s in writer.sinks]
+            else:
+                writer.sinks.append(fresh)  # it sees the summary event too
         self._state = fresh
 
     def _write_artifacts(self) -> None:
@@ -821,23 +860,51 @@ class Session:
             self._record_exception(None, exc, tb, None, "critical", None, None)
         if main:
             self.end_session()
-        elif self._writer is not None and self._owner:
-            # The app goes on: write the artifacts of the run so far, with the flusher
-            # held off so the aggregate does not change while it is rendered.
-            with self._writer.lock:
-                self._writer.flush()
+        else:
+            self._write_so_far()  # the app goes on
+
+    def _end_unless_ending(self) -> None:
+        """End the session, unless an end is already under way: a signal handler may
+        have interrupted that very end, whose lock it would wait for forever."""
+        lock = self._end_lock
+        if lock.acquire(blocking=False):
+            lock.release()
+            self.end_session()
+
+    def _write_so_far(self) -> None:
+        """Flush; in the run's owner, also write the artifacts of the run so far (the
+        session stays open), with the flusher held off so that the state does not
+        change while it is rendered."""
+        writer = self._writer
+        if writer is None or self.closed or self._pid != os.getpid():
+            return
+        with writer.lock:
+            writer.flush()
+            if self._owner:
+                self._reaggregate_if_joined()
                 self._write_artifacts()
 
     def _after_fork_child(self) -> None:
         self._new_process_ids()
-        self._owner = False  # the parent owns the run and writes its artifacts
+        self._owner = False  # the parent owns the run (unless it ends first: _last_out)
         self._end_lock = threading.Lock()
         self._env_saved = {}
+        self._member = None
+        cfg = self.config
+        if self.active and not self.closed and not self.test_run and cfg is not None:
+            from . import _launch
+
+            self._member = _launch.enter(cfg.autodev_dir, self.run_id or "")
         if self._writer is not None:
             self._buf = self._writer.pending  # the writer's hook gave it a fresh queue
         if self.active and not self.closed:
             site = _callsite.caller()
             self._record_run_start(site)
+
+    def _in_mp_child(self) -> None:
+        """This (forked) process turned out to be a multiprocessing child: write each
+        flow_end at once from now on."""
+        self._flush_ends = True
 
     def _restore_env(self) -> None:
         saved, self._env_saved = self._env_saved, {}

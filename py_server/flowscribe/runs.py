@@ -186,7 +186,7 @@ class RunLayout:
             with contextlib.suppress(FileExistsError):
                 _create(path / TEST_RUN_MARKER, run_id + "\n")
             return path
-        self._point_latest(run_id)
+        self.point_latest(run_id)
         return path
 
     def contained(self) -> bool:
@@ -213,7 +213,9 @@ class RunLayout:
         return (f"{self.runs_dir} is a link or leads out of {self.autodev_dir}: flowscribe "
                 "will not write, list or remove run folders there")
 
-    def _point_latest(self, run_id: str) -> None:
+    def point_latest(self, run_id: str) -> None:
+        """Point ``latest`` at ``runs/<run_id>`` (atomically; OSError when neither a link
+        nor a pointer file can be written)."""
         target = f"runs/{run_id}"
         tmp = self.autodev_dir / f".latest.{os.getpid()}.tmp"
         try:

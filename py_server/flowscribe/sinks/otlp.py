@@ -345,7 +345,9 @@ class OtlpSink(Sink):
         meters = self._meters
         if meters is None:
             return
+        # The reader has no timer of its own (the interval is infinite), and its shutdown
+        # only collects from that timer's thread: without this flush the histogram was
+        # never sent at all. Collect and export first, then shut down.
+        meters.force_flush(timeout_millis=(CLOSE_WAIT_S if closing else 10.0) * 1000)
         if closing:
             meters.shutdown(timeout_millis=CLOSE_WAIT_S * 1000)
-        else:
-            meters.force_flush(timeout_millis=10_000)

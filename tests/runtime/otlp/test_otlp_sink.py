@@ -41,30 +41,35 @@ def _attrs(span: Any) -> dict[str, Any]:
     return out
 
 
-async def _run_app_into_receiver(root: Path, port: int) -> list[Any]:
+async def _run_app_into_receiver(root: Path, port: int, *, metrics: bool = False
+                                 ) -> tuple[list[Any], list[Any]]:
+    """(spans, metrics) the receiver got from one run of ``root/app.py``."""
     settings = oteltap.OtelTapHttpProtobufReceiverSettings(http_port=port)
     async with oteltap.OtelTapHttpProtobufReceiver(settings) as receiver:
         spans: list[Any] = []
+        got: list[Any] = []
 
-        async def collect() -> None:
-            async for span in receiver.stream_traces():
-                spans.append(span)
+        async def collect(stream: Any, into: list[Any]) -> None:
+            async for item in stream:
+                into.append(item)
 
-        task = asyncio.create_task(collect())
+        tasks = [asyncio.create_task(collect(receiver.stream_traces(), spans)),
+                 asyncio.create_task(collect(receiver.stream_metrics(), got))]
         proc = await asyncio.create_subprocess_exec(sys.executable, "app.py", cwd=root)
         assert await proc.wait() == 0
         # The sink sends its last spans before the app exits; wait for the receiver to
         # hand them over (bounded, not a timing assert).
         for _ in range(200):
-            if {"orders/submit", "orders/ack"} <= {s.name for s in spans}:
+            if {"orders/submit", "orders/ack"} <= {s.name for s in spans} and (
+                    got or not metrics):
                 break
             await asyncio.sleep(0.1)
-        task.cancel()
-        return spans
+        for task in tasks:
+            task.cancel()
+        return spans, got
 
 
-def test_a_run_arrives_as_spans(project: Path) -> None:
-    port = _free_port()
+def _otlp_project(project: Path, port: int) -> Path:
     (project / ".autodev" / "ra.yaml").write_text(textwrap.dedent(f"""\
         version: 1
         profile: all
@@ -74,7 +79,12 @@ def test_a_run_arrives_as_spans(project: Path) -> None:
             endpoint: http://127.0.0.1:{port}
     """))
     (project / "app.py").write_text(APP)
-    spans = asyncio.run(_run_app_into_receiver(project, port))
+    return project
+
+
+def test_a_run_arrives_as_spans(project: Path) -> None:
+    port = _free_port()
+    spans, _ = asyncio.run(_run_app_into_receiver(_otlp_project(project, port), port))
     by_name = {s.name: s for s in spans}
     submit, ack = by_name["orders/submit"], by_name["orders/ack"]
     assert ack.parent_span_id == submit.span_id
@@ -90,6 +100,24 @@ def test_a_run_arrives_as_spans(project: Path) -> None:
     assert a["code.line.number"] == a["code.lineno"] == 5
     assert [e.name for e in submit.events] == ["validate"]
     assert "hunter2" not in str(spans)
+
+
+def test_the_flow_duration_histogram_arrives_per_flow_with_error_type(project: Path,
+                                                                     ) -> None:
+    port = _free_port()
+    _, metrics = asyncio.run(_run_app_into_receiver(_otlp_project(project, port), port,
+                                                    metrics=True))
+    [metric] = [m for m in metrics if m.name == "flowscribe.flow.duration"]
+    assert metric.unit == "s"
+    points = {_attrs(p)["flowscribe.flow.id"]: p for p in metric.histogram.data_points}
+    assert set(points) == {"orders/submit", "orders/ack"}
+    assert [p.count for p in points.values()] == [1, 1]
+    ack, submit = _attrs(points["orders/ack"]), _attrs(points["orders/submit"])
+    assert ack["error.type"] == "EXTERNAL.TIMEOUT"
+    assert ack["flowscribe.flow.status"] == "failed"
+    # orders/submit ends with no verdict of its own: unfinished, and no error.type
+    assert "error.type" not in submit and submit["flowscribe.flow.status"] == "unfinished"
+    assert list(metric.histogram.data_points[0].explicit_bounds)[:2] == [0.005, 0.01]
 
 
 def test_without_the_sdk_one_warning_names_the_install(project: Path) -> None:

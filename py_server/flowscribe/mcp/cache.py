@@ -21,37 +21,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowscribe.aggregate import Quantiles
-from flowscribe.runs import RunInfo
+from flowscribe.runs import RunInfo, run_events
 from flowscribe.story import RunView, load_info
-from flowscribe.trace import field_marker, iter_events
 
-__all__ = ["MAX_RUNS", "MAX_VIEW_EVENTS", "PROCESS_CACHE", "FlowOutcome", "RunCache", "RunData",
-           "run_events"]
+__all__ = ["MAX_RUNS", "MAX_VIEW_EVENTS", "PROCESS_CACHE", "FlowOutcome", "RunCache", "RunData"]
 
 MAX_RUNS = 6
 #: Two 1M-event runs (a failing run and its baseline, what a story compares) fit.
 MAX_VIEW_EVENTS = 2_500_000
 VERDICTS = ("failure", "exception")
-
-
-def run_events(info: RunInfo, *, types: tuple[str, ...] | None = None,
-               contains: list[bytes] | None = None) -> Iterator[dict[str, Any]]:
-    """The events of one run, prefiltered by type and substrings (cheap on big traces):
-    its own trace, or its lines of the shared top-level one."""
-    if info.trace is None:
-        return
-    own = info.run_dir is not None and info.trace.parent == info.run_dir
-    needles = contains
-    if not own:
-        needles = [field_marker("run_id", info.run_id)] if contains is None else contains
-    for ev in iter_events(info.trace, types=types, contains=needles):
-        if own or ev.get("run_id") == info.run_id:
-            yield ev
 
 
 @dataclass

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from flowscribe.markdown import code
-from flowscribe.mcp.cache import FlowOutcome, run_events
+from flowscribe.mcp.cache import FlowOutcome
 from flowscribe.mcp.results import PREAMBLE, data_result, text_result
 from flowscribe.mcp.workspace import ToolInputError, Workspace, inside
 from flowscribe.patterns import matches
-from flowscribe.runs import RunInfo
+from flowscribe.runs import RunInfo, run_events
 from flowscribe.story import DEFAULT_BUDGET_TOKENS, failure_prompt
 from flowscribe.trace import field_marker
 

@@ -66,3 +66,50 @@ def test_a_dead_endpoint_drops_counted_and_the_app_runs_on(project: Path, kind: 
     # span of their own and may not be).
     assert 4 * FLOWS <= int(found.group(1)) <= len(events)
 
+
+
+RECOVERS = """\
+import os, time
+import flowscribe
+flowscribe.init(app_name="shop", mode="test")
+with flowscribe.flow("orders/early") as f:
+    f.success("ok")
+flowscribe.flush()
+while not os.path.exists("go"):  # the test starts the receiver once this was refused
+    time.sleep(0.05)
+time.sleep(1.5)  # past the sink's first backoff (1 s)
+for n in range(3):
+    with flowscribe.flow("orders/late") as f:
+        f.success("ok")
+flowscribe.end_session()
+"""
+
+
+def test_a_backend_that_comes_back_gets_the_spans_recorded_after(project: Path) -> None:
+    import asyncio
+
+    from _otlp_receiver import receive
+
+    port = free_port()
+    otlp_project(project, port, RECOVERS)
+
+    async def outage_then_receiver() -> list[object]:
+        app = await asyncio.create_subprocess_exec(sys.executable, "app.py", cwd=project,
+                                                   stderr=asyncio.subprocess.PIPE)
+        assert app.stderr is not None
+        # No receiver yet: the first export is refused (the app warns once) ...
+        line = await asyncio.wait_for(app.stderr.readline(), 60)
+        assert b"the otlp sink is dropping events" in line
+
+        async def resume() -> None:  # ... then the receiver is up, and the app goes on
+            (project / "go").touch()
+            assert await app.wait() == 0
+
+        spans, _ = await receive(port, resume, spans={"orders/late"})
+        return spans
+
+    spans = asyncio.run(outage_then_receiver())
+    names = [getattr(s, "name", "") for s in spans]
+    assert names.count("orders/late") == 3 and "orders/early" not in names
+    summary = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
+    assert re.search(r"\*\*[23] events not written:\*\* not exported over OTLP", summary)

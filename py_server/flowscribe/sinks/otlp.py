@@ -44,10 +44,10 @@ CLOSE_WAIT_S = 2.0
 _INTERVAL_S = 0.5
 #: Spans per export request (the SDK batch processor's default).
 _BATCH_SPANS = 512
-#: After an export fails, the spans that complete are counted as dropped without being
-#: encoded or sent for this long, doubling up to _BACKOFF_MAX_S while it keeps failing: a
-#: backend that is down costs the app (whose thread shares the interpreter with ours) next
-#: to nothing, and the end of the run does not wait on it.
+#: After an export fails, the events that come are counted as dropped without being mapped,
+#: encoded or sent for this long (and the rest of their flow instances with them), doubling
+#: up to _BACKOFF_MAX_S while it keeps failing: a backend that is down costs the app (whose
+#: thread shares the interpreter with ours) next to nothing.
 _BACKOFF_FIRST_S = 1.0
 _BACKOFF_MAX_S = 30.0
 #: The histogram is exported this often (and at the end of the run).
@@ -305,6 +305,17 @@ class OtlpSink(Sink):
 
     def _export(self, events: list[dict[str, Any]], closing: bool) -> None:
         mapper = self._mapper
+        if time.monotonic() < self._down_until:
+            # The backend just failed: give these up without mapping them (nothing to
+            # build, nothing to encode), and the instances they belong to with them.
+            lost = sum(mapper.lose(ev) for ev in events)
+            if closing:
+                lost += mapper.open_events()
+                mapper.forget_open()
+            with self._cond:
+                self._in_flight = max(0, self._in_flight - len(events))
+                self._drop(lost, f"the OTLP backend at {self.endpoint} did not accept them")
+            return
         spans: list[SpanData] = []
         mapped = 0
         for ev in events:
@@ -316,11 +327,14 @@ class OtlpSink(Sink):
         for span in spans:
             mapped += span.n_events
             self._record_duration(span)
+        lost = mapper.take_lost()  # later events of instances given up on
         with self._cond:
             # Events that complete no span now are either carried by an open span (sent
             # with it later) or have no span at all (run_start, summary): not in flight.
             self._in_flight = max(0, self._in_flight - len(events))
             self._in_flight += mapped
+            if lost:
+                self._drop(lost, f"the OTLP backend at {self.endpoint} did not accept them")
         for start in range(0, len(spans), _BATCH_SPANS):
             chunk = spans[start:start + _BATCH_SPANS]
             n = sum(s.n_events for s in chunk)

@@ -11,7 +11,8 @@ answer never comes from a stale read. What is kept:
   any JSON parsing (:func:`flowscribe.trace.iter_events` with ``types``);
 - per flow: verdict counts and durations (``get_flow``), from the ``flow_end`` lines only;
 - the story library's bounded view of the run (stories, diffs, event pages), with the
-  indexes the story memoizes on it (values, the diff's aggregate).
+  indexes the story memoizes on it (values, top failures, the diff's aggregate);
+- the last few event selections (one instance's, one correlation value's), for paging.
 
 At most :data:`MAX_RUNS` runs are kept, least recently used dropped first, and views of at
 most :data:`MAX_VIEW_EVENTS` events in all (a view costs a few KB per event).
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,8 @@ from flowscribe.story import RunView, load_info
 __all__ = ["MAX_RUNS", "MAX_VIEW_EVENTS", "PROCESS_CACHE", "FlowOutcome", "RunCache", "RunData"]
 
 MAX_RUNS = 6
+#: Event selections (an instance's, a correlation value's) kept per run, for paging.
+MAX_SELECTIONS = 16
 #: Two 1M-event runs (a failing run and its baseline, what a story compares) fit.
 MAX_VIEW_EVENTS = 2_500_000
 VERDICTS = ("failure", "exception")
@@ -57,6 +61,7 @@ class RunData:
         self._flows: dict[str, FlowOutcome] | None = None
         self._view: RunView | None = None
         self._view_read = False
+        self._selections: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
 
     def failures(self) -> list[dict[str, Any]]:
         """The run's failure and exception events, oldest first."""
@@ -98,6 +103,22 @@ class RunData:
                 self._view = load_info(self.info)
                 self._view_read = True
             return self._view
+
+    def selection(self, key: tuple[Any, ...],
+                  select: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The events ``select()`` chose, kept under ``key`` (an agent pages through one
+        instance or correlation value with offsets: it is chosen once)."""
+        with self._lock:
+            found = self._selections.get(key)
+            if found is not None:
+                self._selections.move_to_end(key)
+                return found
+        chosen = select()
+        with self._lock:
+            self._selections[key] = chosen
+            while len(self._selections) > MAX_SELECTIONS:
+                self._selections.popitem(last=False)
+        return chosen
 
     def view_events(self) -> int:
         """Events held by the view (0 when it was not read)."""

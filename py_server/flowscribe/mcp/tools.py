@@ -332,16 +332,19 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
         corr[key.strip()] = value
     info = ws.run(run)
     view = ws.view(info)
-    if instance is not None and instance not in view.starts:
-        # A big run's view keeps only its newest flow starts: read this instance's own
-        # events from the trace (found by substring before parsing, so this stays cheap).
-        chosen = [ev for ev in run_events(info, contains=[field_marker("instance", instance)])
-                  if ev.get("instance") == instance]
-        if not chosen:
-            raise ToolInputError(f"no flow instance {instance!r} in run {info.run_id} "
-                                 "(instances are in get_failures results)")
-    else:
-        chosen = select(view, TimelineFilter(instance=instance, where=corr))
+
+    def choose() -> list[dict[str, Any]]:
+        if instance is not None and instance not in view.starts:
+            # A big run's view keeps only its newest flow starts: read this instance's own
+            # events from the trace (found by substring before parsing: cheap).
+            return [ev for ev in run_events(info, contains=[field_marker("instance", instance)])
+                    if ev.get("instance") == instance]
+        return select(view, TimelineFilter(instance=instance, where=corr))
+
+    chosen = ws.cache.get(info).selection((instance, tuple(corr.items())), choose)
+    if instance is not None and not chosen:
+        raise ToolInputError(f"no flow instance {instance!r} in run {info.run_id} "
+                             "(instances are in get_failures results)")
     if not chosen:
         raise ToolInputError(f"no events in run {info.run_id} with {where!r}")
     page = [ws.scrub(ev) for ev in chosen[offset:offset + limit]]

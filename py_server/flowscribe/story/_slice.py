@@ -81,7 +81,14 @@ def _cause_of(run: RunView, ev: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def top_failures(run: RunView, limit: int = 8) -> list[TopFailure]:
-    """The run's distinct problems in the order they first happened, roll-ups folded."""
+    """The run's distinct problems in the order they first happened, roll-ups folded
+    (found once per view: a story is told again from the same run)."""
+    if run.tops is None:
+        run.tops = _top_failures(run)
+    return list(run.tops[:limit])
+
+
+def _top_failures(run: RunView) -> list[TopFailure]:
     groups: dict[tuple[Any, ...], TopFailure] = {}
     root_of: dict[str, tuple[Any, ...]] = {}
     for ev in run.verdict_events():
@@ -109,7 +116,7 @@ def top_failures(run: RunView, limit: int = 8) -> list[TopFailure]:
         root_key = root_of.get(str(cause.get("id")))
         if root_key in groups:
             groups[root_key].consequences.append(end)
-    return list(groups.values())[:limit]
+    return list(groups.values())
 
 
 def _values(value: Any, depth: int = 0) -> list[str]:

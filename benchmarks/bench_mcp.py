@@ -10,6 +10,22 @@ every line of the latest run's trace.
 
 Target (issue 11): ``get_failures`` on a 1M-event trace answers in under a second.
 
+Measured 2026-12-03 (2 shared cores, load 4-6; the baseline pass alone took 19.6 s, about
+4x its quiet-machine time), 1M events, median of 3 after the first call; before the
+process's cache of runs (``flowscribe.mcp.cache``) the medians were get_failures 2.6 s,
+get_failure_story 105 s, diff_runs 122 s::
+
+    call                                     first (s)  median (s)
+    get_failures limit=1, the first call       21.4        -        (lists both runs)
+    list_runs                                   0.02       0.01
+    get_failures                                0.02       0.02
+    get_failures error_class=DATA               0.02       0.03
+    get_failure_story                         128          1.62     (first: reads 2 runs)
+    get_flow flow_id=orders/submit              8.68       0.02
+    get_flow_events (an instance)               1.71       0.61
+    get_flow_events where=ticker=T007           3.47       0.66
+    diff_runs                                   0.04       0.04
+
 Usage: python benchmarks/bench_mcp.py [--events N] [--reps N] [--quick] [--keep DIR]
 """
 

@@ -49,6 +49,7 @@ __all__ = [
     "start_flow",
     "success",
     "traced",
+    "traceparent",
     "wrap",
 ]
 
@@ -111,6 +112,19 @@ def exception(exc: BaseException | None = None, **evidence: Any) -> str | None:
     """:meth:`Flow.exception` on the current flow (ignored outside a flow)."""
     f = _current()
     return f.exception(exc, **evidence) if f is not None else None
+
+
+def traceparent() -> str | None:
+    """The W3C ``traceparent`` header of the current flow's span, to send on an outgoing
+    call (``headers["traceparent"] = flowscribe.traceparent()``) so the service called
+    joins this flow's trace in an OpenTelemetry backend (docs/otlp.md); None outside a
+    flow. Never raises."""
+    try:
+        from .otlp.ids import flow_traceparent
+
+        return flow_traceparent(current_flow())
+    except Exception:
+        return None
 
 
 def flush() -> None:

@@ -78,6 +78,7 @@ class NullFlow:
     instance: str | None = None
     parent: str | None = None
     parent_flow: str | None = None
+    root: str | None = None
     status: str | None = None
     correlation: Mapping[str, Any] = {}
     tags: Sequence[str] = ()
@@ -168,6 +169,7 @@ class Flow:
         "instance",
         "parent",
         "parent_flow",
+        "root",
         "session",
         "tags",
     )
@@ -190,6 +192,9 @@ class Flow:
         self.correlation: dict[str, Any] = correlation or {}
         self.parent: str | None = None
         self.parent_flow: str | None = info.catalog_parent
+        #: The instance at the top of this flow's tree as far as this process knows it
+        #: (None: this flow is the top); its OTLP trace id is derived from it.
+        self.root: str | None = None
         self._prev: ParentLike = parent
         self._site = site
         self._cause: str | None = None
@@ -232,16 +237,19 @@ class Flow:
             cur = CURRENT.get()
             if cur is not None and cur.instance is not None:
                 self.parent, self.parent_flow = cur.instance, cur.flow_id
+                self.root = cur.root or cur.instance
                 inherited = cur.correlation
             elif s._env_parent is not None:
                 self.parent, self.parent_flow = s._env_parent
+                self.root = self.parent
         elif isinstance(parent, str):
             if _looks_like_event_id(parent):
-                self.parent = parent
+                self.parent = self.root = parent
             else:
                 self.parent_flow = parent
         else:
             self.parent, self.parent_flow = parent.instance, parent.flow_id
+            self.root = parent.root or parent.instance
             inherited = parent.correlation
         corr = self.correlation
         if corr:

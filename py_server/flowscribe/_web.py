@@ -132,10 +132,19 @@ class RequestFlows:
             return given
         return f"{_ids.prefix}{next(_ids.counter):x}"
 
-    def open(self, method: str, template: str | None, given_id: str | None) -> Flow | NullFlow:
-        """The request's flow, not started yet (enter it from the handler's site)."""
-        return self.session.flow(self.name(method, template),
-                                 request_id=self.request_id(given_id))
+    def open(self, method: str, template: str | None, given_id: str | None,
+             traceparent: str | None = None) -> Flow | NullFlow:
+        """The request's flow, not started yet (enter it from the handler's site). A valid
+        W3C ``traceparent`` from the caller becomes its ``traceparent`` correlation key:
+        the flow's span is then a child of the caller's (docs/otlp.md)."""
+        corr = {"request_id": self.request_id(given_id)}
+        if traceparent:
+            from .otlp.ids import TRACEPARENT_KEY, format_traceparent, parse_traceparent
+
+            parsed = parse_traceparent(traceparent)
+            if parsed is not None:
+                corr[TRACEPARENT_KEY] = format_traceparent(*parsed)
+        return self.session.flow(self.name(method, template), **corr)
 
     def verdict(self, flow: Flow | NullFlow, status: int | None,
                 headers: dict[str, str] | None, call: Call) -> None:

@@ -160,17 +160,19 @@ class FlowscribeMiddleware:
         call = direct
         if template is None:
             template, call = self._route(scope, method)
-        given = None
+        given = parent = None
         recorded: dict[str, str] | None = None
         rid, wanted = self._rid, self._wanted
         for name, value in scope.get("headers") or ():
             if name == rid:
                 given = value.decode("latin-1")
+            elif name == b"traceparent":
+                parent = value.decode("latin-1")
             if wanted and name in wanted:
                 if recorded is None:
                     recorded = {}
                 recorded[name.decode("latin-1")] = value.decode("latin-1")
-        return self._flows.open(method, template, given), call, recorded
+        return self._flows.open(method, template, given, parent), call, recorded
 
     def _route(self, scope: Scope, method: str) -> tuple[str | None, Call]:
         """The route's template and a caller at its view, found once per method and path."""

@@ -596,6 +596,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from flowscribe.catalog import CATALOG_FILE, load_catalog
     from flowscribe.export import chrome_trace, failure_sequence, flow_graph
 
+    if args.format == "otlp-json":
+        text = _otlp_json(args)
+        return _write_export(args, text)
     root, config, info, run = _one_run(args)
     if args.format == "chrome":
         text = json.dumps(chrome_trace(run), ensure_ascii=False, separators=(",", ":"))
@@ -603,6 +606,28 @@ def cmd_export(args: argparse.Namespace) -> int:
         catalog = load_catalog(config.autodev_dir / CATALOG_FILE, root)
         text = ("%% flows of run " + info.run_id + "\n" + flow_graph(run, catalog)
                 + "\n%% the first failing instance\n" + failure_sequence(run))
+    return _write_export(args, text)
+
+
+def _otlp_json(args: argparse.Namespace) -> str:
+    """The run's OTLP/JSON lines: every event of the run (not the bounded view a story
+    reads), evidence only when ra.yaml's otlp sink exports it."""
+    from flowscribe.config import load_config
+    from flowscribe.export import otlp_json_lines
+    from flowscribe.runs import run_events
+    from flowscribe.story import runs_to_compare
+
+    config, _ = load_config(_root(args))
+    _, info = runs_to_compare(config.autodev_dir, after=args.run)
+    if info is None or info.trace is None:
+        raise CliError(f"no run {args.run} in {config.autodev_dir}" if args.run
+                       else f"no runs in {config.autodev_dir}")
+    evidence = any(s.otlp.export_evidence for s in config.sinks
+                   if s.type == "otlp" and s.otlp is not None)
+    return "\n".join(otlp_json_lines(run_events(info), export_evidence=evidence))
+
+
+def _write_export(args: argparse.Namespace, text: str) -> int:
     if args.output and args.output != "-":
         from flowscribe.artifacts import write_text_atomic
 
@@ -696,9 +721,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only the last N matching events")
     s.set_defaults(func=cmd_timeline)
 
-    s = sub.add_parser("export", help="a run as Chrome trace JSON (Perfetto) or Mermaid")
+    s = sub.add_parser("export", help="a run as Chrome trace JSON (Perfetto), Mermaid, or "
+                       "OTLP/JSON lines (an OpenTelemetry Collector's file format)")
     s.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: the latest)")
-    s.add_argument("--format", choices=("chrome", "mermaid"), default="chrome")
+    s.add_argument("--format", choices=("chrome", "mermaid", "otlp-json"), default="chrome")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     s.set_defaults(func=cmd_export)
 

@@ -23,15 +23,16 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from flowscribe._warn import warn_once
-from flowscribe.trace import iter_events, open_trace, parse_line
+from flowscribe.trace import field_marker, iter_events, open_trace, parse_line
 
 __all__ = ["RUN_ID_RE", "RUN_MARKER", "TEST_RUN_MARKER", "RunInfo", "RunLayout", "new_run_id",
-           "read_run_infos"]
+           "read_run_infos", "run_events"]
 
 #: The file each run folder flowscribe makes holds (its content: the run id). Retention
 #: removes only folders that have it, so nothing flowscribe did not create is ever deleted.
@@ -125,6 +126,22 @@ def read_run_infos(trace: Path) -> list[RunInfo]:
         _CACHE.clear()
     _CACHE[key] = result
     return result
+
+
+def run_events(info: RunInfo, *, types: tuple[str, ...] | None = None,
+               contains: list[bytes] | None = None) -> Iterator[dict[str, Any]]:
+    """Every event of one listed run, in trace order: its own folder's trace, or its lines
+    of the shared top-level one. ``types`` and ``contains`` prefilter as in
+    :func:`~flowscribe.trace.iter_events` (cheap on big traces)."""
+    if info.trace is None:
+        return
+    own = info.run_dir is not None and info.trace.parent == info.run_dir
+    needles = contains
+    if not own and contains is None:
+        needles = [field_marker("run_id", info.run_id)]
+    for ev in iter_events(info.trace, types=types, contains=needles):
+        if own or ev.get("run_id") == info.run_id:
+            yield ev
 
 
 def _fold(info: RunInfo, ev: dict[str, Any]) -> None:

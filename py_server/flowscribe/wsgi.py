@@ -247,7 +247,8 @@ class FlowscribeMiddleware:
                 if recorded is None:
                     recorded = {}
                 recorded[name] = value
-        flow = self._flows.open(method, template, environ.get(self._rid))
+        flow = self._flows.open(method, template, environ.get(self._rid),
+                                environ.get("HTTP_TRACEPARENT"))
         return _Request(self._flows, flow, call, recorded)
 
     def _route(self, environ: Environ, method: str) -> tuple[str | None, Call]:

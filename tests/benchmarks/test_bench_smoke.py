@@ -8,6 +8,7 @@ flowscribe (not only the baselines), and reached a verdict on each of issue 2's 
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,14 @@ def test_mcp_benchmark_times_every_tool_against_the_baseline() -> None:
                  "get_flow_events", "diff_runs"):
         assert f"| {tool}" in out
     assert "target: get_failures < 1 s on a 1M-event trace:" in out
+
+
+def test_otlp_benchmark_measures_each_endpoint_against_jsonl_alone() -> None:
+    pytest.importorskip("oteltap")
+    pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+    out = run_quick("bench_otlp.py")
+    for row in ("jsonl (baseline)", "jsonl + otlp, live receiver",
+                "jsonl + otlp, nothing listening", "jsonl + otlp, black hole"):
+        assert f"| {row}" in out
+    received = re.search(r"live receiver: ([\d,]+) spans received \(expected ([\d,]+)", out)
+    assert received and received.group(1) == received.group(2), out  # it really exported

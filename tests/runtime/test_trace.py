@@ -95,6 +95,36 @@ def test_contains_parses_only_lines_holding_an_encoded_field(tmp_path: Path) -> 
     assert [e["seq"] for e in iter_events(path, contains=ids)] == [2, 5]
 
 
+def test_filters_find_every_match_across_chunk_boundaries(tmp_path: Path) -> None:
+    # A few MB of lines of varied length, so lines straddle the reader's 1 MiB chunks;
+    # an over-long line and a cut last line among them. The filtered read must give
+    # exactly the events an unfiltered read gives, filtered by hand.
+    kinds = ["flow_start", "checkpoint", "failure", "metric", "exception", "flow_end"]
+    parts = []
+    for i in range(1, 12_001):
+        pad = "x" * (i * 37 % 700)
+        parts.append(_line(_event(i, kinds[i % 6], evidence={"pad": pad},
+                                  instance=f"i-{i % 97}")))
+        if i == 6_000:
+            parts.append(b"y" * (MAX_LINE_BYTES + 5) + b' "event_type":"failure"\n')
+    parts.append(b'{"schema":1,"event_type":"failure"')
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(b"".join(parts))
+    everything = list(iter_events(path))
+    wanted = {"failure", "exception"}
+    stats = ReadStats()
+    got = [e["seq"] for e in iter_events(path, types=wanted, stats=stats)]
+    assert got == [e["seq"] for e in everything if e["event_type"] in wanted]
+    assert stats.skipped == {"too_long": 1, "truncated": 1}
+    assert stats.events == len(got)
+    mine = [field_marker("instance", "i-5")]
+    got = [e["seq"] for e in iter_events(path, contains=mine)]
+    assert got == [e["seq"] for e in everything if e.get("instance") == "i-5"]
+    both = [e["seq"] for e in iter_events(path, types={"failure"}, contains=mine)]
+    assert both == [e["seq"] for e in everything
+                    if e.get("instance") == "i-5" and e["event_type"] == "failure"]
+
+
 def test_missing_file_yields_nothing(tmp_path: Path) -> None:
     stats = ReadStats()
     assert list(iter_events(tmp_path / "nope.jsonl", stats=stats)) == []

@@ -5,25 +5,26 @@ Each returns the text the agent reads (:mod:`flowscribe.mcp.results`: recorded d
 after a note that it is data) or raises :class:`~flowscribe.mcp.workspace.ToolInputError`
 with what was wrong. Everything is read with the runtime's own readers
 (:mod:`flowscribe.runs`, :mod:`flowscribe.trace`, :mod:`flowscribe.story`,
-:mod:`flowscribe.timeline`) and every quoted event is redacted again first.
+:mod:`flowscribe.timeline`), once per run and trace state (:mod:`flowscribe.mcp.cache`),
+and every quoted event is redacted again first.
 """
 
 from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flowscribe.aggregate import Quantiles
 from flowscribe.markdown import code
+from flowscribe.mcp.cache import FlowOutcome
 from flowscribe.mcp.results import PREAMBLE, data_result, text_result
 from flowscribe.mcp.workspace import ToolInputError, Workspace, inside
 from flowscribe.patterns import matches
-from flowscribe.runs import RunInfo
+from flowscribe.runs import RunInfo, run_events
 from flowscribe.story import DEFAULT_BUDGET_TOKENS, failure_prompt
-from flowscribe.trace import field_marker, iter_events
+from flowscribe.trace import field_marker
 
 __all__ = [
     "MAX_BUDGET_TOKENS",
@@ -50,7 +51,6 @@ MAX_BUDGET_TOKENS = 100_000
 MAX_FLOW_RUNS = 20
 #: summary.md / ask.md larger than this are not artifacts flowscribe wrote.
 MAX_ARTIFACT_BYTES = 1_000_000
-_VERDICTS = ("failure", "exception")
 
 
 # -- argument checks ------------------------------------------------------------------------
@@ -95,20 +95,6 @@ def run_brief(info: RunInfo) -> dict[str, Any]:
     return {"run_id": info.run_id, "started": _iso(info.started), "ended": _iso(info.ended),
             "app": info.app, "mode": info.mode, "passed": run_passed(info),
             "latest": info.is_latest, "verdicts": dict(info.verdicts)}
-
-
-def _run_events(info: RunInfo, *, types: tuple[str, ...] | None = None,
-                contains: list[bytes] | None = None) -> Iterator[dict[str, Any]]:
-    """The events of one run, prefiltered by type and substrings (cheap on big traces)."""
-    if info.trace is None:
-        return
-    own = info.run_dir is not None and info.trace.parent == info.run_dir
-    needles = contains
-    if not own:
-        needles = [field_marker("run_id", info.run_id)] if contains is None else contains
-    for ev in iter_events(info.trace, types=types, contains=needles):
-        if own or ev.get("run_id") == info.run_id:
-            yield ev
 
 
 def _where(ev: Mapping[str, Any]) -> str | None:
@@ -194,9 +180,7 @@ def get_failures(ws: Workspace, run: str | None = None, flow: str | None = None,
     info = ws.run(run)
     found: list[Mapping[str, Any]] = []
     total = 0
-    for ev in _run_events(info, types=_VERDICTS):
-        if ev.get("event_type") not in _VERDICTS:
-            continue
+    for ev in ws.cache.get(info).failures():
         fid = ev.get("flow_id")
         if flow is not None and not (isinstance(fid, str) and matches(flow, fid)):
             continue
@@ -224,10 +208,10 @@ def get_failures(ws: Workspace, run: str | None = None, flow: str | None = None,
 # -- get_failure_story ----------------------------------------------------------------------
 
 
-def _first_failure_id(info: RunInfo) -> str | None:
-    for ev in _run_events(info, types=_VERDICTS):
+def _first_failure_id(ws: Workspace, info: RunInfo) -> str | None:
+    for ev in ws.cache.get(info).failures():
         eid = ev.get("id")
-        if ev.get("event_type") in _VERDICTS and isinstance(eid, str):
+        if isinstance(eid, str):
             return eid
     return None
 
@@ -240,12 +224,13 @@ def get_failure_story(ws: Workspace, event_id: str | None = None, run: str | Non
     _count("budget_tokens", budget_tokens, MIN_BUDGET_TOKENS, MAX_BUDGET_TOKENS)
     info = ws.run(run)
     if event_id is None:
-        event_id = _first_failure_id(info)
+        event_id = _first_failure_id(ws, info)
         if event_id is None:
             raise ToolInputError(f"run {info.run_id} recorded no failure (see list_runs for "
                                  "one that did)")
     story = failure_prompt(ws.autodev_dir, info.run_id, event_id, catalog=ws.catalog,
-                           root=ws.root, scrub=ws.scrub, budget_tokens=budget_tokens)
+                           root=ws.root, scrub=ws.scrub, budget_tokens=budget_tokens,
+                           load=ws.cache.view)
     if story is None:
         raise ToolInputError(f"no event {event_id!r} in run {info.run_id} (see get_failures)")
     return f"{PREAMBLE}\n\n{story}"
@@ -269,32 +254,23 @@ def _spec(ws: Workspace, flow_id: str) -> dict[str, Any] | None:
 
 def _outcomes(ws: Workspace, info: RunInfo, flow_id: str) -> dict[str, Any] | None:
     """The flow's verdicts, p50/p95 and failure classes in one run; None if it did not run."""
-    counts = {"passed": 0, "failed": 0, "unfinished": 0}
+    data = ws.cache.get(info)
     classes: dict[str, int] = {}
-    durations = Quantiles()
     last: Mapping[str, Any] | None = None
-    seen = False
-    for ev in _run_events(info, types=("flow_end", *_VERDICTS),
-                          contains=[field_marker("flow_id", flow_id)]):
-        if ev.get("flow_id") != flow_id:
-            continue
-        seen = True
-        kind = ev.get("event_type")
-        if kind == "flow_end":
-            status = ev.get("status")
-            counts[status if status in ("passed", "failed") else "unfinished"] += 1
-            d = ev.get("duration_ms")
-            if isinstance(d, (int, float)) and not isinstance(d, bool) and d == d:
-                durations.add(float(d))
-        elif kind in _VERDICTS:
+    for ev in data.failures():
+        if ev.get("flow_id") == flow_id:
             cls = str(ev.get("error_class") or "?")
             classes[cls] = classes.get(cls, 0) + 1
             last = ev
-    if not seen:
+    flow = data.flows().get(flow_id)
+    if flow is None and last is None:
         return None
-    p50, p95 = durations.percentile(0.5), durations.percentile(0.95)
+    if flow is None:
+        flow = FlowOutcome()
+    p50, p95 = flow.durations.percentile(0.5), flow.durations.percentile(0.95)
     out: dict[str, Any] = {
-        "run_id": info.run_id, "started": _iso(info.started), **counts,
+        "run_id": info.run_id, "started": _iso(info.started), "passed": flow.passed,
+        "failed": flow.failed, "unfinished": flow.unfinished,
         "p50_ms": round(p50, 3) if p50 is not None else None,
         "p95_ms": round(p95, 3) if p95 is not None else None,
         "failures_by_class": classes,
@@ -318,10 +294,8 @@ def get_flow(ws: Workspace, flow_id: str, runs: int = 5) -> str:
             recent.append(outcome)
     if spec is None and not recent:
         known = set(ws.catalog.flows)
-        latest = ws.runs()[:1]
-        for ev in _run_events(latest[0], types=("flow_start",)) if latest else ():
-            if isinstance(ev.get("flow_id"), str):
-                known.add(ev["flow_id"])
+        for info in ws.runs()[:1]:
+            known.update(ws.cache.get(info).flows())
         close = difflib.get_close_matches(flow, sorted(known), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ToolInputError(f"no flow {flow!r} in the catalog or the last {runs} runs.{hint}")
@@ -358,16 +332,19 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
         corr[key.strip()] = value
     info = ws.run(run)
     view = ws.view(info)
-    if instance is not None and instance not in view.starts:
-        # A big run's view keeps only its newest flow starts: read this instance's own
-        # events from the trace (found by substring before parsing, so this stays cheap).
-        chosen = [ev for ev in _run_events(info, contains=[field_marker("instance", instance)])
-                  if ev.get("instance") == instance]
-        if not chosen:
-            raise ToolInputError(f"no flow instance {instance!r} in run {info.run_id} "
-                                 "(instances are in get_failures results)")
-    else:
-        chosen = select(view, TimelineFilter(instance=instance, where=corr))
+
+    def choose() -> list[dict[str, Any]]:
+        if instance is not None and instance not in view.starts:
+            # A big run's view keeps only its newest flow starts: read this instance's own
+            # events from the trace (found by substring before parsing: cheap).
+            return [ev for ev in run_events(info, contains=[field_marker("instance", instance)])
+                    if ev.get("instance") == instance]
+        return select(view, TimelineFilter(instance=instance, where=corr))
+
+    chosen = ws.cache.get(info).selection((instance, tuple(corr.items())), choose)
+    if instance is not None and not chosen:
+        raise ToolInputError(f"no flow instance {instance!r} in run {info.run_id} "
+                             "(instances are in get_failures results)")
     if not chosen:
         raise ToolInputError(f"no events in run {info.run_id} with {where!r}")
     page = [ws.scrub(ev) for ev in chosen[offset:offset + limit]]

@@ -10,15 +10,16 @@ before it is quoted, as the artifacts do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flowscribe.artifacts._scrub import Scrubber
 from flowscribe.catalog import CATALOG_FILE, Catalog, load_catalog
 from flowscribe.config import Config, load_config
+from flowscribe.mcp.cache import PROCESS_CACHE, RunCache
 from flowscribe.runs import RunInfo, RunLayout
-from flowscribe.story import RunView, load_info
+from flowscribe.story import RunView
 
 __all__ = ["ToolInputError", "Workspace", "inside"]
 
@@ -39,15 +40,17 @@ def inside(path: Path, root: Path) -> bool:
 @dataclass
 class Workspace:
     """One project root, read afresh for each request (runs come and go, the catalog is
-    edited): :meth:`open` is cheap, it parses two small YAML files."""
+    edited): :meth:`open` is cheap, it parses two small YAML files. The runs' traces are
+    read through ``cache``, which outlives the request (the process's, by default)."""
 
     root: Path
     config: Config
     catalog: Catalog
     scrubber: Scrubber
+    cache: RunCache = field(default=PROCESS_CACHE, repr=False, compare=False)
 
     @classmethod
-    def open(cls, root: Path | str) -> Workspace:
+    def open(cls, root: Path | str, cache: RunCache = PROCESS_CACHE) -> Workspace:
         """The workspace at ``root``; raises :class:`ToolInputError` when it is not a folder."""
         base = Path(root).expanduser()
         if not base.is_dir():
@@ -55,7 +58,7 @@ class Workspace:
         base = base.resolve()
         config, _ = load_config(base)
         catalog = load_catalog(config.autodev_dir / CATALOG_FILE, base)
-        return cls(base, config, catalog, Scrubber(config))
+        return cls(base, config, catalog, Scrubber(config), cache)
 
     @property
     def autodev_dir(self) -> Path:
@@ -93,7 +96,7 @@ class Workspace:
 
     def view(self, info: RunInfo) -> RunView:
         """The events of run ``info`` (bounded as the story library keeps them)."""
-        view = load_info(info)
+        view = self.cache.view(info)
         if view is None or not view.events:
             raise ToolInputError(f"run {info.run_id} has no readable trace")
         return view

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import hashlib
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
+if TYPE_CHECKING:
+    from .._flow import Flow, NullFlow
+
 __all__ = [
     "TRACEPARENT_KEY",
+    "flow_traceparent",
     "format_traceparent",
     "parse_traceparent",
     "span_id",
@@ -65,3 +70,21 @@ def parse_traceparent(value: object) -> tuple[bytes, bytes, bool] | None:
 def format_traceparent(trace: bytes, span: bytes, sampled: bool = True) -> str:
     """A version-00 W3C traceparent header for ``trace``/``span``."""
     return f"00-{trace.hex()}-{span.hex()}-{'01' if sampled else '00'}"
+
+
+def flow_traceparent(flow: Flow | NullFlow | None) -> str | None:
+    """The W3C traceparent naming ``flow``'s span exactly as the otlp sink and the
+    otlp-json export name it (their ids are derived, so it is known before any export);
+    None for no flow, a switched-off one, or one that never started.
+
+    Its trace is the caller's when the flow (or the flow it descends from) carries an
+    incoming ``traceparent``; else the trace of its tree in this run, named by the top
+    instance this process knows (:attr:`Flow.root`).
+    """
+    instance = flow.instance if flow is not None else None
+    run_id = getattr(getattr(flow, "session", None), "run_id", None)
+    if flow is None or not instance or not isinstance(run_id, str):
+        return None
+    remote = parse_traceparent(flow.correlation.get(TRACEPARENT_KEY))
+    trace = remote[0] if remote is not None else trace_id(run_id, flow.root or instance)
+    return format_traceparent(trace, span_id(run_id, instance))

@@ -173,6 +173,10 @@ class SpanMapper:
         self._open: dict[str, _Open] = {}
         self._traces: OrderedDict[str, bytes] = OrderedDict()
         self._last_ns = 0
+        #: instances given up on (:meth:`lose`) whose flow_end has not come yet, and
+        #: their events that came since (:meth:`take_lost`).
+        self._lost: set[str] = set()
+        self._lost_events = 0
 
     # -- resources -------------------------------------------------------------------
 
@@ -204,6 +208,11 @@ class SpanMapper:
             return [self._lone_exception(ev, ts)]
         if not isinstance(instance, str):
             return []  # run-level (summary), or a marker of a flow that never started
+        if instance in self._lost:
+            self._lost_events += 1
+            if etype == "flow_end":
+                self._lost.discard(instance)
+            return []
         op = self._open.get(instance)
         if op is None:
             return []  # its flow_start is in another process or an earlier file
@@ -227,6 +236,32 @@ class SpanMapper:
             out.append(span)
         self._open.clear()
         return out
+
+    def lose(self, ev: Mapping[str, Any]) -> int:
+        """Give up on ``ev`` and its flow instance without building anything (a backend
+        that is down); returns how many events that loses: the event, and the events of
+        its instance's span so far. The instance's later events are lost too
+        (:meth:`take_lost`). The run's resource is kept."""
+        etype = ev.get("event_type")
+        if etype == "run_start":
+            if self.run_id is None and isinstance(ev.get("run_id"), str):
+                self.run_id = ev["run_id"]
+            self._run_start(ev)
+            return 0
+        instance = ev.get("instance")
+        if not isinstance(instance, str) or (etype == "exception" and ev.get("flow_id") is None):
+            return 1 if etype == "exception" else 0
+        op = self._open.pop(instance, None)
+        if etype == "flow_end":
+            self._lost.discard(instance)
+        else:
+            self._lost.add(instance)
+        return 1 + (op.span.n_events if op is not None else 0)
+
+    def take_lost(self) -> int:
+        """Events of lost instances that :meth:`add` was given since the last call."""
+        n, self._lost_events = self._lost_events, 0
+        return n
 
     def open_events(self) -> int:
         """Events held by instances still open (safe to call from another thread)."""

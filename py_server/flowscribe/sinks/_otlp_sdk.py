@@ -71,7 +71,9 @@ def meters(res: Resource, url: str, headers: Mapping[str, str], timeout: float |
     sink's thread flushes it) and its ``flowscribe.flow.duration`` histogram."""
     exporter = OTLPMetricExporter(endpoint=url, headers=dict(headers), timeout=timeout)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=float("inf"))
-    provider = MeterProvider(resource=res, metric_readers=[reader])
+    # shutdown_on_exit=False: the sink ends it within its own time limit; the SDK's atexit
+    # hook would export again, unbounded, to a backend that may be down.
+    provider = MeterProvider(resource=res, metric_readers=[reader], shutdown_on_exit=False)
     histogram = provider.get_meter("flowscribe", __version__).create_histogram(
         "flowscribe.flow.duration", unit="s",
         description="Duration of flow instances, by flow id and outcome.",

@@ -44,6 +44,12 @@ CLOSE_WAIT_S = 2.0
 _INTERVAL_S = 0.5
 #: Spans per export request (the SDK batch processor's default).
 _BATCH_SPANS = 512
+#: After an export fails, the events that come are counted as dropped without being mapped,
+#: encoded or sent for this long (and the rest of their flow instances with them), doubling
+#: up to _BACKOFF_MAX_S while it keeps failing: a backend that is down costs the app (whose
+#: thread shares the interpreter with ours) next to nothing.
+_BACKOFF_FIRST_S = 1.0
+_BACKOFF_MAX_S = 30.0
 #: The histogram is exported this often (and at the end of the run).
 _METRICS_EVERY_S = 60.0
 _THREAD = "flowscribe-otlp"
@@ -168,6 +174,10 @@ class OtlpSink(Sink):
         self._histogram: Any = None
         #: events handed to the thread but not yet confirmed sent or dropped.
         self._in_flight = 0
+        #: monotonic time until which spans are dropped unsent (the backend failed), and
+        #: the length of the current backoff.
+        self._down_until = 0.0
+        self._backoff = 0.0
 
     # -- the writer's side (any thread; cheap) -------------------------------------------
 
@@ -185,6 +195,13 @@ class OtlpSink(Sink):
                 self._start_thread()
             elif len(self._queue) * 2 >= self.options.max_queue_events:
                 self._cond.notify()
+
+    def idle(self) -> bool:
+        """True when every event handed to the sink was exported or counted as dropped,
+        except those of flows still open (what a benchmark waits for before it reads the
+        process's CPU time)."""
+        with self._cond:
+            return not self._queue and self._in_flight == 0
 
     def not_written(self) -> tuple[int, str]:
         with self._cond:
@@ -288,6 +305,17 @@ class OtlpSink(Sink):
 
     def _export(self, events: list[dict[str, Any]], closing: bool) -> None:
         mapper = self._mapper
+        if time.monotonic() < self._down_until:
+            # The backend just failed: give these up without mapping them (nothing to
+            # build, nothing to encode), and the instances they belong to with them.
+            lost = sum(mapper.lose(ev) for ev in events)
+            if closing:
+                lost += mapper.open_events()
+                mapper.forget_open()
+            with self._cond:
+                self._in_flight = max(0, self._in_flight - len(events))
+                self._drop(lost, f"the OTLP backend at {self.endpoint} did not accept them")
+            return
         spans: list[SpanData] = []
         mapped = 0
         for ev in events:
@@ -299,15 +327,23 @@ class OtlpSink(Sink):
         for span in spans:
             mapped += span.n_events
             self._record_duration(span)
+        lost = mapper.take_lost()  # later events of instances given up on
         with self._cond:
             # Events that complete no span now are either carried by an open span (sent
             # with it later) or have no span at all (run_start, summary): not in flight.
             self._in_flight = max(0, self._in_flight - len(events))
             self._in_flight += mapped
+            if lost:
+                self._drop(lost, f"the OTLP backend at {self.endpoint} did not accept them")
         for start in range(0, len(spans), _BATCH_SPANS):
             chunk = spans[start:start + _BATCH_SPANS]
             n = sum(s.n_events for s in chunk)
-            ok = self._send(chunk)
+            down = time.monotonic() < self._down_until
+            ok = not down and self._send(chunk)
+            if not down:
+                self._backoff = 0.0 if ok else min(
+                    _BACKOFF_MAX_S, max(_BACKOFF_FIRST_S, 2 * self._backoff))
+                self._down_until = 0.0 if ok else time.monotonic() + self._backoff
             with self._cond:
                 self._in_flight = max(0, self._in_flight - n)
                 if not ok:
@@ -343,9 +379,11 @@ class OtlpSink(Sink):
 
     def _flush_metrics(self, closing: bool) -> None:
         meters = self._meters
-        if meters is None:
-            return
+        if meters is None or time.monotonic() < self._down_until:
+            return  # (a backend that refused spans is not sent metrics either, meanwhile)
+        # The reader has no timer of its own (the interval is infinite), and its shutdown
+        # only collects from that timer's thread: without this flush the histogram was
+        # never sent at all. Collect and export first, then shut down.
+        meters.force_flush(timeout_millis=(CLOSE_WAIT_S if closing else 10.0) * 1000)
         if closing:
             meters.shutdown(timeout_millis=CLOSE_WAIT_S * 1000)
-        else:
-            meters.force_flush(timeout_millis=10_000)

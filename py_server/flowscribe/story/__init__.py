@@ -144,14 +144,16 @@ def failure_prompt(
     root: Path | str | None = None,
     scrub: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    load: Callable[[RunInfo], RunView | None] = load_info,
 ) -> str | None:
     """The story of one failure (event ``event_id`` of run ``run_id``, default the latest)
-    as a prompt within ``budget_tokens``; None when the run has no such event."""
+    as a prompt within ``budget_tokens``; None when the run has no such event. ``load``
+    reads a listed run (a long-lived caller passes one that keeps what it read)."""
     before, after = runs_to_compare(autodev_dir, after=run_id)
-    run = load_info(after) if after is not None else None
+    run = load(after) if after is not None else None
     if run is None or event_id not in run.by_id:
         return None
-    baseline = load_info(before) if before is not None else None
+    baseline = load(before) if before is not None else None
     story = build_story(run, baseline=baseline, catalog=catalog, root=root,
                         failure_id=event_id, scrub=scrub)
     return render_story(story, budget_tokens=budget_tokens,

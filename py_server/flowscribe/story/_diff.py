@@ -100,6 +100,10 @@ class _Side:
 
 
 def _side(run: RunView) -> _Side:
+    """The run's aggregate for comparing (memoized on the view: a run compared again,
+    or with another run, is not folded again)."""
+    if isinstance(run.diff_side, _Side):
+        return run.diff_side
     side = _Side()
     for ev in run.events:
         fid = ev.get("flow_id")
@@ -134,6 +138,7 @@ def _side(run: RunView) -> _Side:
             bucket = side.values.setdefault((fid, sig, step, "value"), [])
             if len(bucket) <= _MAX_VALUES:
                 bucket.append(ev.get("value"))
+    run.diff_side = side
     return side
 
 

@@ -11,6 +11,7 @@ a story looks.
 from __future__ import annotations
 
 import collections
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +45,15 @@ class RunView:
     ends: dict[str, dict[str, Any]] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
-    #: Memo of :func:`flowscribe.story._slice` (how often each value occurs in the run).
-    value_counts: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    #: Memo of :mod:`flowscribe.story._slice`: each correlation/evidence value (JSON text)
+    #: -> where it occurs, ``2 * position`` (correlation) or ``2 * position + 1``
+    #: (evidence); built once per view, so telling many failures never rescans the run.
+    value_index: dict[str, array[int]] | None = field(default=None, repr=False, compare=False)
+    #: Memo of :mod:`flowscribe.story._diff`: this run's side of a comparison.
+    diff_side: object | None = field(default=None, repr=False, compare=False)
+    #: Memo of :func:`flowscribe.story._slice.top_failures` (all of them, in order).
+    tops: list[Any] | None = field(default=None, repr=False, compare=False)
+    _verdicts: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_events(cls, events: Iterable[Mapping[str, Any]], dropped: int = 0) -> RunView:
@@ -83,12 +91,14 @@ class RunView:
         return {}
 
     def verdict_events(self) -> list[dict[str, Any]]:
-        """Failure and exception events, oldest first."""
-        return [e for e in self.events if e.get("event_type") in VERDICT_TYPES]
+        """Failure and exception events, oldest first (found once per view)."""
+        if self._verdicts is None:
+            self._verdicts = [e for e in self.events if e.get("event_type") in VERDICT_TYPES]
+        return list(self._verdicts)
 
     def passed(self) -> bool:
         """True when the run recorded no failure or exception."""
-        return not any(e.get("event_type") in VERDICT_TYPES for e in self.events)
+        return not self.verdict_events()
 
     # --- the instance tree ------------------------------------------------------------
     def status(self, instance: str | None) -> str | None:

@@ -13,8 +13,7 @@ distinct problem.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +81,14 @@ def _cause_of(run: RunView, ev: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def top_failures(run: RunView, limit: int = 8) -> list[TopFailure]:
-    """The run's distinct problems in the order they first happened, roll-ups folded."""
+    """The run's distinct problems in the order they first happened, roll-ups folded
+    (found once per view: a story is told again from the same run)."""
+    if run.tops is None:
+        run.tops = _top_failures(run)
+    return list(run.tops[:limit])
+
+
+def _top_failures(run: RunView) -> list[TopFailure]:
     groups: dict[tuple[Any, ...], TopFailure] = {}
     root_of: dict[str, tuple[Any, ...]] = {}
     for ev in run.verdict_events():
@@ -110,37 +116,52 @@ def top_failures(run: RunView, limit: int = 8) -> list[TopFailure]:
         root_key = root_of.get(str(cause.get("id")))
         if root_key in groups:
             groups[root_key].consequences.append(end)
-    return list(groups.values())[:limit]
+    return list(groups.values())
 
 
-def _scalars(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
-    """(dotted key, JSON text) of every scalar in an evidence or correlation mapping."""
-    out: list[tuple[str, str]] = []
-    if depth > 4:
-        return out
-    if isinstance(value, Mapping):
-        for k, v in list(value.items())[:50]:
-            out.extend(_scalars(v, f"{prefix}{k}.", depth + 1))
-    elif isinstance(value, (str, int, float, bool)) and value is not None:
-        out.append((prefix.rstrip("."), json.dumps(value, sort_keys=True)))
+def _values(value: Any, depth: int = 0) -> list[str]:
+    """A text for every scalar in an evidence or correlation mapping: JSON's for numbers
+    and booleans, the string in quotes (no escaping: the texts only need to tell values
+    apart, and this runs for every value of a run)."""
+    if not value or not isinstance(value, Mapping) or depth > 4:
+        return []
+    out: list[str] = []
+    for v in list(value.values())[:50]:
+        if isinstance(v, str):
+            out.append(f'"{v}"')
+        elif v is True or v is False:
+            out.append("true" if v else "false")
+        elif isinstance(v, (int, float)):
+            out.append(repr(v))
+        elif isinstance(v, Mapping):
+            out.extend(_values(v, depth + 1))
     return out
+
+
+def _value_index(run: RunView) -> dict[str, array[int]]:
+    """Where each correlation and evidence value occurs in the run (see
+    :attr:`RunView.value_index`); built once per view, whatever the failures told."""
+    index = run.value_index
+    if index is None:
+        index = {}
+        for n, ev in enumerate(run.events):
+            for text in _values(ev.get("correlation")):
+                index.setdefault(text, array("q")).append(2 * n)
+            for text in _values(ev.get("evidence")):
+                index.setdefault(text, array("q")).append(2 * n + 1)
+        run.value_index = index
+    return index
 
 
 def _clue_values(run: RunView, failure: Mapping[str, Any]) -> set[str]:
     """Correlation and evidence values of the failure that are rare in the run."""
-    seen = run.value_counts
-    if seen is None:  # counted once per run, whatever the number of failures told
-        counter: Counter[str] = Counter()
-        for ev in run.events:
-            for _, text in _scalars(ev.get("correlation")) + _scalars(ev.get("evidence")):
-                counter[text] += 1
-        seen = run.value_counts = dict(counter)
+    index = _value_index(run)
     instances = max(1, len(run.starts))
     clues = set()
-    for _, text in _scalars(failure.get("correlation")) + _scalars(failure.get("evidence")):
+    for text in _values(failure.get("correlation")) + _values(failure.get("evidence")):
         if text in ('""', "0", "1", "true", "false", "null") or len(text) < 2:
             continue
-        if seen.get(text, 0) <= max(3, _COMMON_SHARE * instances):
+        if len(index.get(text, ())) <= max(3, _COMMON_SHARE * instances):
             clues.add(text)
     return clues
 
@@ -204,15 +225,19 @@ def causal_slice(run: RunView, failure: Mapping[str, Any], limit: int = 40) -> l
             break
         add(cause, _CAUSE, "caused_by")
         cur = cause
-    clues = _clue_values(run, failure)
-    if clues:
-        for ev in run.events:
-            texts = {t for _, t in _scalars(ev.get("correlation"))}
-            if texts & clues:
-                add(ev, _SHARED, "shares a correlation value")
-                continue
-            if {t for _, t in _scalars(ev.get("evidence"))} & clues:
-                add(ev, _RARE, "shares a rare evidence value")
+    # Events sharing a clue, from the index (in trace order; a shared correlation value
+    # counts before a shared evidence value).
+    index = _value_index(run)
+    shared: set[int] = set()
+    rare: set[int] = set()
+    for text in _clue_values(run, failure):
+        for code in index.get(text, ()):
+            (rare if code & 1 else shared).add(code >> 1)
+    for n in sorted(shared | rare):
+        if n in shared:
+            add(run.events[n], _SHARED, "shares a correlation value")
+        else:
+            add(run.events[n], _RARE, "shares a rare evidence value")
 
     def rank(item: SliceItem) -> tuple[int, int]:
         pos = run.position.get(str(item.event.get("id")), 0)

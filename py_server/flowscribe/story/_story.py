@@ -111,14 +111,14 @@ def _contrast(run: RunView, baseline: RunView | None, failure: Mapping[str, Any]
     corr = failure.get("correlation") if isinstance(failure.get("correlation"), Mapping) else {}
 
     def passing(view: RunView, same_corr: bool) -> str | None:
-        best = None
-        for inst in view.instances_of(flow_id):
-            if view.status(inst) != "passed":
+        # The newest one: looked for from the end (a big run has many instances).
+        for inst, start in reversed(view.starts.items()):
+            if start.get("flow_id") != flow_id or view.status(inst) != "passed":
                 continue
-            if same_corr and view.starts[inst].get("correlation") != corr:
+            if same_corr and start.get("correlation") != corr:
                 continue
-            best = inst
-        return best
+            return inst
+        return None
 
     for view, same, label in ((baseline, True, "the last good run"),
                               (run, False, "this run"), (baseline, False, "the last good run")):

@@ -5,76 +5,19 @@ attributes, its secrets redacted as in the trace."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
+from _otlp_receiver import APP, attrs, free_port, otlp_project, receive, run_app
 
 oteltap = pytest.importorskip("oteltap")
 pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 
-APP = """\
-import flowscribe
-flowscribe.init(app_name="shop", mode="test")
-with flowscribe.flow("orders/submit", ticker="AAPL") as f:
-    f.checkpoint("validate", rows=3)
-    with flowscribe.flow("orders/ack") as g:
-        g.failure("EXTERNAL.TIMEOUT", "no ack password=hunter2", severity="critical")
-flowscribe.end_session()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _attrs(span: Any) -> dict[str, Any]:
-    out = {}
-    for kv in span.attributes:
-        v = kv.value
-        out[kv.key] = getattr(v, v.WhichOneof("value"))
-    return out
-
-
-async def _run_app_into_receiver(root: Path, port: int) -> list[Any]:
-    settings = oteltap.OtelTapHttpProtobufReceiverSettings(http_port=port)
-    async with oteltap.OtelTapHttpProtobufReceiver(settings) as receiver:
-        spans: list[Any] = []
-
-        async def collect() -> None:
-            async for span in receiver.stream_traces():
-                spans.append(span)
-
-        task = asyncio.create_task(collect())
-        proc = await asyncio.create_subprocess_exec(sys.executable, "app.py", cwd=root)
-        assert await proc.wait() == 0
-        # The sink sends its last spans before the app exits; wait for the receiver to
-        # hand them over (bounded, not a timing assert).
-        for _ in range(200):
-            if {"orders/submit", "orders/ack"} <= {s.name for s in spans}:
-                break
-            await asyncio.sleep(0.1)
-        task.cancel()
-        return spans
-
-
 def test_a_run_arrives_as_spans(project: Path) -> None:
-    port = _free_port()
-    (project / ".autodev" / "ra.yaml").write_text(textwrap.dedent(f"""\
-        version: 1
-        profile: all
-        sinks:
-          - type: jsonl
-          - type: otlp
-            endpoint: http://127.0.0.1:{port}
-    """))
-    (project / "app.py").write_text(APP)
-    spans = asyncio.run(_run_app_into_receiver(project, port))
+    port = free_port()
+    spans, _ = asyncio.run(receive(port, run_app(otlp_project(project, port))))
     by_name = {s.name: s for s in spans}
     submit, ack = by_name["orders/submit"], by_name["orders/ack"]
     assert ack.parent_span_id == submit.span_id
@@ -83,13 +26,31 @@ def test_a_run_arrives_as_spans(project: Path) -> None:
     assert submit.status.code == 0  # unset: the flow had no failure
     assert ack.status.code == 2  # ERROR
     assert ack.status.message == "no ack password=[REDACTED]"
-    a = _attrs(ack)
+    a = attrs(ack)
     assert a["error.type"] == "EXTERNAL.TIMEOUT"
     assert a["flowscribe.failure.severity"] == "critical"
     assert a["code.file.path"].endswith("app.py")
     assert a["code.line.number"] == a["code.lineno"] == 5
     assert [e.name for e in submit.events] == ["validate"]
     assert "hunter2" not in str(spans)
+
+
+def test_the_flow_duration_histogram_arrives_per_flow_with_error_type(project: Path,
+                                                                     ) -> None:
+    port = free_port()
+    _, metrics = asyncio.run(receive(port, run_app(otlp_project(project, port)),
+                                     metrics=True))
+    [metric] = [m for m in metrics if m.name == "flowscribe.flow.duration"]
+    assert metric.unit == "s"
+    points = {attrs(p)["flowscribe.flow.id"]: p for p in metric.histogram.data_points}
+    assert set(points) == {"orders/submit", "orders/ack"}
+    assert [p.count for p in points.values()] == [1, 1]
+    ack, submit = attrs(points["orders/ack"]), attrs(points["orders/submit"])
+    assert ack["error.type"] == "EXTERNAL.TIMEOUT"
+    assert ack["flowscribe.flow.status"] == "failed"
+    # orders/submit ends with no verdict of its own: unfinished, and no error.type
+    assert "error.type" not in submit and submit["flowscribe.flow.status"] == "unfinished"
+    assert list(metric.histogram.data_points[0].explicit_bounds)[:2] == [0.005, 0.01]
 
 
 def test_without_the_sdk_one_warning_names_the_install(project: Path) -> None:

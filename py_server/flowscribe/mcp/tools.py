@@ -23,7 +23,12 @@ from flowscribe.mcp.results import PREAMBLE, data_result, text_result
 from flowscribe.mcp.workspace import ToolInputError, Workspace, inside
 from flowscribe.patterns import matches
 from flowscribe.runs import RunInfo, run_events
-from flowscribe.story import DEFAULT_BUDGET_TOKENS, failure_prompt
+from flowscribe.story import (
+    DEFAULT_BUDGET_TOKENS,
+    MAX_BUDGET_TOKENS,
+    MIN_BUDGET_TOKENS,
+    failure_prompt,
+)
 from flowscribe.trace import field_marker
 
 __all__ = [
@@ -45,8 +50,6 @@ __all__ = [
 
 #: The most items one page may hold (events, failures, runs).
 MAX_LIMIT = 500
-MIN_BUDGET_TOKENS = 500
-MAX_BUDGET_TOKENS = 100_000
 #: Recent runs a flow's outcomes are given for, at most.
 MAX_FLOW_RUNS = 20
 #: summary.md / ask.md larger than this are not artifacts flowscribe wrote.

@@ -29,7 +29,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import c
 if TYPE_CHECKING:
     from typing import Any
 
-    #: One recorded event: the dict (for sinks that want fields) and its encoded line.
+    #: One recorded event: the dict (for sinks that want fields) and its encoded line
+    #: (ASCII JSON, ``\n`` included).
     Item = tuple[dict[str, Any], str]
 
 #: Larger writes are split at line boundaries; each piece is still one os.write.

@@ -43,7 +43,7 @@ class Broken(Sink):
 
 def item(n: int) -> Item:
     ev = {"n": n}
-    return ev, json.dumps(ev)
+    return ev, json.dumps(ev) + "\n"
 
 
 def wait_for(predicate: Any, timeout: float = 10.0) -> bool:

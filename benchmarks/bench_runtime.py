@@ -259,6 +259,41 @@ def default_cases(tmp: Path, stack: contextlib.ExitStack) -> list[Case]:
     return cases
 
 
+def flow_cases(tmp: Path, stack: contextlib.ExitStack) -> list[Case]:
+    """A flow instance (``with session.flow(...)``: flow_start + flow_end) and a
+    ``@traced`` call, in the default configuration, once per JSON library (issue 12,
+    target 2); one operation is one instance."""
+    cases = []
+    for json_lib in ("stdlib", "orjson") if HAS_ORJSON else ("stdlib",):
+        root = make_project(tmp / f"flows-{json_lib}", "")
+        (root / ".autodev" / "ra.yaml").unlink()
+        session = stack.enter_context(flowscribe_session(root, json_lib))
+
+        def pair(n: int, session: Any = session) -> None:
+            flow = session.flow
+            for _ in range(n):
+                with flow(FLOW, **CORRELATION):
+                    pass
+            session.flush()
+
+        @session.traced(FLOW)
+        def compute() -> None:
+            return None
+
+        def traced(n: int, session: Any = session, compute: Any = compute) -> None:
+            for _ in range(n):
+                compute()
+            session.flush()
+
+        lib = _lib_name(json_lib)
+        path = root / ".autodev" / "trace.jsonl"
+        cases.append(Case(f"flowscribe: with flow(...) start + end, default config, {lib}",
+                          "flow_start + flow_end (status, duration)", pair, path))
+        cases.append(Case(f"flowscribe: @traced call, default config, {lib}",
+                          "flow_start + flow_end at the function's definition", traced, path))
+    return cases
+
+
 def _lib_name(json_lib: str) -> str:
     return "orjson" if json_lib == "orjson" else "stdlib json"
 
@@ -360,6 +395,38 @@ def eliot_case(tmp: Path, callsite: bool, json_lib: str = "orjson") -> Case:
                 "file:line, thread, pid: fewer fields than flowscribe)", run, path, fh.close)
 
 
+def eliot_action_case(tmp: Path, json_lib: str) -> Case:
+    """Eliot's action, started and finished (two messages), as flowscribe's flow pair."""
+    import eliot
+    import eliot._output as eliot_output
+
+    path = tmp / f"eliot-action-{json_lib}.jsonl"
+    fh = path.open("wb")
+    saved = eliot_output._dumps_bytes
+    if json_lib == "stdlib":
+        def stdlib_dumps(obj: Any, default: Any = None) -> bytes:
+            return json.dumps(obj, default=default).encode("utf-8")
+
+        eliot_output._dumps_bytes = stdlib_dumps
+    try:
+        dest = eliot.FileDestination(file=fh)
+    finally:
+        eliot_output._dumps_bytes = saved
+
+    def run(n: int) -> None:
+        eliot.add_destinations(dest)
+        try:
+            start_action = eliot.start_action
+            for _ in range(n):
+                with start_action(action_type=FLOW, **CORRELATION):
+                    pass
+        finally:
+            eliot.remove_destination(dest)
+
+    return Case(f"Eliot: start_action + finish (2 messages), {_lib_name(json_lib)}",
+                "action start and end: ts, task uuid/level, status", run, path, fh.close)
+
+
 def otel_case(tmp: Path) -> Case:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
@@ -424,6 +491,8 @@ PEERS: list[tuple[str, str, Callable[[Path], Case]]] = [
     ("eliot", "Eliot (own fields)", lambda tmp: eliot_case(tmp, callsite=False)),
     ("eliot", "Eliot (stdlib json)", lambda tmp: eliot_case(tmp, True, "stdlib")),
     ("eliot", "Eliot (own fields, stdlib json)", lambda tmp: eliot_case(tmp, False, "stdlib")),
+    ("eliot", "Eliot action", lambda tmp: eliot_action_case(tmp, "orjson")),
+    ("eliot", "Eliot action (stdlib json)", lambda tmp: eliot_action_case(tmp, "stdlib")),
     ("opentelemetry.sdk", "OpenTelemetry SDK", otel_case),
 ]
 
@@ -605,6 +674,34 @@ def print_default_vs_eliot(defaults: list[Case], cases: list[Case],
     return verdicts
 
 
+def flow_verdicts(flows: list[Case], cases: list[Case], results: dict[str, _table.Timing],
+                  with_failure: bool) -> list[str]:
+    """Issue 12, target 2: a flow pair at most Eliot's action pair (same JSON library),
+    ``@traced`` at most a flow pair, a failure at most 2.5x a checkpoint."""
+    names = {c.name for c in cases}
+    out = []
+    for case in flows:
+        if not case.name.startswith("flowscribe: with flow"):
+            continue
+        lib = case.name.rsplit(", ", 1)[1]
+        mine = results[case.name].cpu.median
+        peer = f"Eliot: start_action + finish (2 messages), {lib}"
+        if peer in names:
+            theirs = results[peer].cpu.median
+            out.append(f"flow pair vs Eliot action pair, {lib}: {mine / 1000:.2f} vs "
+                       f"{theirs / 1000:.2f} µs CPU -> " + verdict(mine <= theirs, mine <= theirs))
+        traced = results[f"flowscribe: @traced call, default config, {lib}"].cpu.median
+        out.append(f"@traced call vs flow pair, {lib}: {traced / 1000:.2f} vs {mine / 1000:.2f} "
+                   "µs CPU -> " + verdict(traced <= mine, traced <= mine))
+    if with_failure:
+        cp = results["flowscribe: f.checkpoint (JSONL sink)"].cpu.median
+        fail = results["(info) flowscribe: f.failure (on disk before it returns)"].cpu.median
+        out.append(f"failure vs checkpoint (JSONL sink): {fail / 1000:.2f} vs {cp / 1000:.2f} µs "
+                   f"CPU = {fail / cp:.2f}x -> target <= 2.5x "
+                   + verdict(fail <= 2.5 * cp, fail <= 2.5 * cp))
+    return out
+
+
 def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
     skipped: list[str] = []
     fs_error = None
@@ -612,6 +709,7 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
     session = session_off = None
     variants: list[Case] = []
     defaults: list[Case] = []
+    flows: list[Case] = []
     try:
         session = stack.enter_context(flowscribe_session(
             make_project(tmp / "enabled", RA_YAML_ENABLED)))
@@ -620,6 +718,7 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
             variants.append(flowscribe_case(
                 stack.enter_context(flowscribe_session(root)), root, name, fields))
         defaults = default_cases(tmp, stack)
+        flows = flow_cases(tmp, stack)
         root = make_project(tmp / "failures", RA_YAML_ENABLED)
         variants.append(failure_case(stack.enter_context(flowscribe_session(root)), root))
         session_off = stack.enter_context(flowscribe_session(
@@ -645,6 +744,7 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
         if session is not None:
             cases.append(fs)
         cases += defaults
+        cases += flows
         cases += variants
         for module, label, make in PEERS:
             if installed(module):
@@ -692,6 +792,8 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
 
         if defaults:
             verdicts += print_default_vs_eliot(defaults, cases, results)
+        if flows:
+            verdicts += flow_verdicts(flows, cases, results, session is not None)
 
         print("## A marker on a switched-off flow")
         print()

@@ -607,14 +607,12 @@ class Session:
             frag_flow = _NO_FLOW
             frag_ctx = f'"correlation":{{}},"tags":{_enc_value(ftags)},'
         else:
-            frag_flow = flow._frag_flow
+            frag_flow, frag_ctx = flow._fragments()
             if ftags:
                 frag_ctx = (
                     f'"correlation":{_enc_value(ev["correlation"])},'
                     f'"tags":{_enc_value(ftags)},'
                 )
-            else:
-                frag_ctx = flow._frag_ctx
         step, line = ev["step"], ev["line"]
         return (
             f'{{"schema":1,"id":"{ev["id"]}",{self._frag_run}"seq":{ev["seq"]},'

@@ -3,8 +3,8 @@
 ``_RunState`` is the run's in-process view (aggregate, last events, counts), fed by the
 writer as a sink so that it sees exactly what the sinks saw; at the end it becomes the
 ``summary`` event's evidence and the run's ``summary.md`` / ``ask.md``. When child
-processes wrote into the run's trace, the state is rebuilt from the file first, so their
-events count too. Only a session that owns its run needs any of this: it is imported when
+processes wrote into the run's trace, their events are folded in first (``_joined.py``),
+so they count too. Only a session that owns its run needs any of this: it is imported when
 such a session starts, never by ``import flowscribe``.
 """
 
@@ -119,28 +119,6 @@ def summary_evidence(state: _RunState, redacted: int) -> dict[str, Any]:
         "redacted": redacted,
         "orphaned_instances": orphans,
     }
-
-
-def reread_run(
-    path: str, start: int, run_id: str | None, aggregate: RunAggregate | None, tail: int
-) -> _RunState | None:
-    """A fresh run state from the trace at ``path`` (from byte ``start``, this run's
-    events only), or None when it cannot be read (warned once)."""
-    from .trace import parse_line
-
-    fresh = _RunState(aggregate, tail)
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(start)
-            for line in fh:
-                ev = parse_line(line)
-                if ev is not None and ev.get("run_id") == run_id:
-                    fresh.add(ev)
-    except OSError as exc:
-        warn_once("reaggregate", f"could not re-read {path} ({exc}); children's events "
-                  "are missing from the summary")
-        return None
-    return fresh
 
 
 def write_artifacts(

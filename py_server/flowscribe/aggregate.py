@@ -700,19 +700,24 @@ class RunAggregate:
             if key_class not in classes and len(classes) >= MAX_CLASSES_PER_FLOW:
                 key_class = OTHER_CLASS
             classes[key_class] = classes.get(key_class, 0) + 1
-            if stats.first_failure is None:
+            if _before(info, stats.first_failure):
                 stats.first_failure = info
-            stats.last_failure = info
+            if not _before(info, stats.last_failure, latest=True):
+                stats.last_failure = info
         else:
             self.outside_flows += 1
-        if self.first_failure is None:
+        if _before(info, self.first_failure):
             self.first_failure = info
-        self.last_failure = info
+        if not _before(info, self.last_failure, latest=True):
+            self.last_failure = info
         key = (flow_id, error_class, info.file, info.line)
         issue = self.issues.get(key)
         if issue is not None:
             issue.count += 1
-            issue.latest = info
+            if _before(info, issue.first):
+                issue.first = info
+            if not _before(info, issue.latest, latest=True):
+                issue.latest = info
         elif len(self.issues) < MAX_ISSUES:
             self.issues[key] = Issue(first=info, latest=info)
         else:
@@ -798,6 +803,20 @@ class RunAggregate:
             "failures": self.failures,
             "exceptions": self.exception_count,
         }
+
+
+def _before(info: FailureInfo, other: FailureInfo | None, latest: bool = False) -> bool:
+    """True when ``info`` happened before ``other``; with no ``other``, ``not latest`` (so
+    that the first failure seen is both the first and the latest).
+
+    Events arrive in the order they were written, which is time order within a process;
+    the events of child processes that joined the run are folded in at its end
+    (``flowscribe._joined``), so first and latest are decided by time, not arrival (an
+    event without a time counts as later).
+    """
+    if other is None:
+        return not latest
+    return info.ts is not None and other.ts is not None and info.ts < other.ts
 
 
 def aggregate_events(

@@ -815,9 +815,9 @@ class Session:
                 warn_once("prune", f"removing old runs failed ({exc})")
 
     def _reaggregate_if_joined(self) -> None:
-        """Rebuild the run state from the trace file when child processes wrote to it."""
+        """Fold in what child processes wrote to the run's trace, when they did."""
         state = self._state
-        if state is None:
+        if state is None or self.run_id is None:
             return
         if self._run_trace is not None:
             path, start = self._run_trace.path, 0
@@ -833,15 +833,9 @@ class Session:
             return
         if others <= 0:
             return
-        from ._finish import reread_run
+        from ._joined import fold_other_processes
 
-        fresh = reread_run(path, start, self.run_id, self._new_aggregate(), state.tail.maxlen or 1)
-        if fresh is None:
-            return
-        writer = self._writer
-        if writer is not None:
-            writer.sinks = [fresh if s is state else s for s in writer.sinks]
-        self._state = fresh
+        fold_other_processes(state, path, start, self.run_id, self._id_prefix)
 
     def _write_artifacts(self) -> None:
         from ._finish import write_artifacts

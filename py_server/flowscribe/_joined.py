@@ -31,12 +31,19 @@ _BLOCK = 1 << 22
 
 
 def fold_other_processes(
-    state: _RunState, path: str, start: int, run_id: str, own_prefix: str
+    state: _RunState,
+    path: str,
+    start: int,
+    run_id: str,
+    own_prefix: str,
+    ranges: list[tuple[int, int]] | None = None,
 ) -> int | None:
     """Fold into ``state`` the events of run ``run_id`` that other processes wrote to
     ``path`` from byte ``start``; ``own_prefix`` is this process's event-id prefix
-    (``"1a2b3c4d-"``). Returns how many were folded, or None when the file cannot be read
-    (warned once). The run's last events (ask.md's tail) are kept in time order."""
+    (``"1a2b3c4d-"``); ``ranges``, when known (``AppendFile.others_wrote``), are the only
+    byte ranges others wrote, and nothing else is read. Returns how many were folded, or
+    None when the file cannot be read (warned once). The run's last events (ask.md's
+    tail) are kept in time order."""
     from .trace import parse_line  # lazily: only a run that children joined reads back
 
     own = _LINE_START + own_prefix.encode("ascii", "replace")
@@ -57,25 +64,29 @@ def fold_other_processes(
 
     try:
         with open(path, "rb") as fh:
-            fh.seek(start)
-            carry = b""  # the start of a line the last block cut
-            while True:
-                block = fh.read(_BLOCK)
-                if not block:
-                    break
-                first = block.find(b"\n")
-                if first < 0:  # no line ends in this block
-                    carry += block
-                    continue
-                last = block.rfind(b"\n")
-                fold(carry + block[:first])
-                carry = block[last + 1:]
-                # Whole lines lie between the first and the last newline; counted in
-                # place (no copy): as many line starts as the owner's means none other.
-                if block.count(own, first, last) != block.count(_LINE_START, first, last):
-                    for line in block[first + 1:last].split(b"\n"):
-                        fold(line)
-            fold(carry)  # a last line without its newline: a writer still busy, or torn
+            for begin, end in [(start, -1)] if ranges is None else ranges:
+                fh.seek(begin)
+                left = end - begin  # bytes of the range still to read; -1: to the end
+                carry = b""  # the start of a line the last block cut
+                while left:
+                    block = fh.read(_BLOCK if left < 0 else min(_BLOCK, left))
+                    if not block:
+                        break
+                    if left > 0:
+                        left -= len(block)
+                    first = block.find(b"\n")
+                    if first < 0:  # no line ends in this block
+                        carry += block
+                        continue
+                    last = block.rfind(b"\n")
+                    fold(carry + block[:first])
+                    carry = block[last + 1:]
+                    # Whole lines lie between the first and the last newline; counted in
+                    # place (no copy): as many line starts as the owner's means none other.
+                    if block.count(own, first, last) != block.count(_LINE_START, first, last):
+                        for line in block[first + 1:last].split(b"\n"):
+                            fold(line)
+                fold(carry)  # a last line without its newline: a writer still busy, or torn
     except OSError as exc:
         warn_once("reaggregate", f"could not read {path} ({exc}); other processes' "
                   "events are missing from the summary")

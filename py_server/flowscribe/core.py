@@ -820,22 +820,21 @@ class Session:
         if state is None or self.run_id is None:
             return
         if self._run_trace is not None:
-            path, start = self._run_trace.path, 0
-            mine = self._run_trace.file.bytes_written
+            sink, start = self._run_trace, 0
         elif self._main_trace is not None:
-            path, start = self._main_trace.path, self._main_trace_start
-            mine = self._main_trace.file.bytes_written
+            sink, start = self._main_trace, self._main_trace_start
         else:
             return
         try:
-            others = os.path.getsize(path) - start - mine
+            size = os.path.getsize(sink.path)
         except OSError:
             return
-        if others <= 0:
+        if size - start - sink.file.bytes_written <= 0:
             return
         from ._joined import fold_other_processes
 
-        fold_other_processes(state, path, start, self.run_id, self._id_prefix)
+        fold_other_processes(state, sink.path, start, self.run_id, self._id_prefix,
+                             sink.file.others_wrote(start, size))
 
     def _write_artifacts(self) -> None:
         from ._finish import write_artifacts

@@ -3,6 +3,7 @@ summary once, in time order, without the owner's own events being counted again.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,25 @@ def test_an_unreadable_trace_leaves_the_owners_state_as_it_was(tmp_path: Path) -
     assert fold_other_processes(state, str(tmp_path / "missing.jsonl"), 0, "r1",
                                 "aaaaaaaa-") is None
     assert state.events == 1 and len(state.tail) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_that_wrote_between_the_owners_writes_is_counted(project: Path) -> None:
+    session = Session(app_name="owner")
+    with session.flow("owner/before") as f:
+        f.success()
+    session.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: its own descriptor, its own id prefix
+        try:
+            with session.flow("forked/child") as f:
+                f.failure("CHILD.FAILED", "in the fork")
+            session.end_session()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    with session.flow("owner/after") as f:
+        f.success()
+    session.end_session()
+    summary = of_type(trace(project), "summary")[-1]["evidence"]
+    assert (summary["flows"], summary["passed"], summary["failed"]) == (3, 2, 1)

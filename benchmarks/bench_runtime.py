@@ -9,7 +9,10 @@ Two tables, each against baselines measured in the same process:
    output. Every figure includes getting the lines to the file: each repetition ends with
    a flush (flowscribe and the floor buffer; the peers flush every event themselves).
    Targets (issue 2): flowscribe <= 2x the floor, and below structlog, Eliot and the
-   OpenTelemetry SDK.
+   OpenTelemetry SDK. Issue 12: the configuration a user gets with no ra.yaml (console on,
+   per-run trace) ahead of Eliot's ``log_message`` with the same JSON library, once with
+   the standard library's json and once with orjson (flowscribe uses orjson when it is
+   importable, Eliot too; both are made to use the stdlib one for the stdlib rows).
 2. A marker on a flow that is switched off: by the catalog (``enabled: false`` in
    flows.yaml) and by a profile filter (ra.yaml). Target: under 0.3 µs per marker.
 
@@ -35,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import _table
+
+HAS_ORJSON = importlib.util.find_spec("orjson") is not None
 
 ENABLED_RATIO_TARGET = 2.0
 DISABLED_TARGET_NS = 300.0
@@ -169,6 +174,24 @@ def encoder_case(tmp: Path, event: dict[str, Any]) -> Case:
                 run, path, fh.close)
 
 
+def orjson_floor_case(tmp: Path, event: dict[str, Any]) -> Case:
+    """The floor with orjson: ``orjson.dumps`` + a buffered binary write."""
+    import orjson
+
+    path = tmp / "floor-orjson.jsonl"
+    fh = path.open("wb")
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+
+    def run(n: int) -> None:
+        write = fh.write
+        for _ in range(n):
+            write(dumps(event, option=newline))
+        fh.flush()
+
+    return Case("(info) floor with orjson: orjson.dumps + buffered write",
+                "the dict flowscribe writes", run, path, fh.close)
+
+
 # --- flowscribe ---------------------------------------------------------------------------
 
 def make_project(root: Path, ra_yaml: str, flows_yaml: str | None = None) -> Path:
@@ -182,14 +205,24 @@ def make_project(root: Path, ra_yaml: str, flows_yaml: str | None = None) -> Pat
 
 
 @contextlib.contextmanager
-def flowscribe_session(root: Path) -> Iterator[Any]:
-    """A flowscribe Session rooted at ``root`` (its config and catalog), ended on exit."""
+def flowscribe_session(root: Path, json_lib: str | None = None) -> Iterator[Any]:
+    """A flowscribe Session rooted at ``root`` (its config and catalog), ended on exit;
+    ``json_lib="stdlib"`` keeps it to the standard library's json even with orjson."""
     from flowscribe.core import Session
 
     old = Path.cwd()
+    old_env = os.environ.get("FLOWSCRIBE_JSON")
     os.chdir(root)  # the project root is where the session finds .autodev/
     try:
-        session = Session(app_name="bench", mode="bench", root=str(root))
+        if json_lib is not None:
+            os.environ["FLOWSCRIBE_JSON"] = json_lib  # read once, when the session starts
+        try:
+            session = Session(app_name="bench", mode="bench", root=str(root))
+        finally:
+            if old_env is None:
+                os.environ.pop("FLOWSCRIBE_JSON", None)
+            else:
+                os.environ["FLOWSCRIBE_JSON"] = old_env
         try:
             yield session
         finally:
@@ -209,6 +242,60 @@ def flowscribe_case(session: Any, root: Path, name: str = "flowscribe: f.checkpo
         session.flush()
 
     return Case(name, fields, run, root / ".autodev" / "trace.jsonl")
+
+
+def default_cases(tmp: Path, stack: contextlib.ExitStack) -> list[Case]:
+    """The configuration a user gets with no ra.yaml: console on (verdicts only, so a
+    checkpoint prints nothing), the trace in .autodev/ and the run's own trace, summary.md
+    and ask.md; once per JSON library."""
+    cases = []
+    for json_lib in ("stdlib", "orjson") if HAS_ORJSON else ("stdlib",):
+        root = make_project(tmp / f"default-{json_lib}", "")
+        (root / ".autodev" / "ra.yaml").unlink()  # the shipped defaults, nothing else
+        session = stack.enter_context(flowscribe_session(root, json_lib))
+        cases.append(flowscribe_case(
+            session, root, f"flowscribe, default config, {_lib_name(json_lib)}",
+            "all trace-format keys; 2 trace files, console, summary/ask aggregate"))
+    return cases
+
+
+def flow_cases(tmp: Path, stack: contextlib.ExitStack) -> list[Case]:
+    """A flow instance (``with session.flow(...)``: flow_start + flow_end) and a
+    ``@traced`` call, in the default configuration, once per JSON library (issue 12,
+    target 2); one operation is one instance."""
+    cases = []
+    for json_lib in ("stdlib", "orjson") if HAS_ORJSON else ("stdlib",):
+        root = make_project(tmp / f"flows-{json_lib}", "")
+        (root / ".autodev" / "ra.yaml").unlink()
+        session = stack.enter_context(flowscribe_session(root, json_lib))
+
+        def pair(n: int, session: Any = session) -> None:
+            flow = session.flow
+            for _ in range(n):
+                with flow(FLOW, **CORRELATION):
+                    pass
+            session.flush()
+
+        @session.traced(FLOW)
+        def compute() -> None:
+            return None
+
+        def traced(n: int, session: Any = session, compute: Any = compute) -> None:
+            for _ in range(n):
+                compute()
+            session.flush()
+
+        lib = _lib_name(json_lib)
+        path = root / ".autodev" / "trace.jsonl"
+        cases.append(Case(f"flowscribe: with flow(...) start + end, default config, {lib}",
+                          "flow_start + flow_end (status, duration)", pair, path))
+        cases.append(Case(f"flowscribe: @traced call, default config, {lib}",
+                          "flow_start + flow_end at the function's definition", traced, path))
+    return cases
+
+
+def _lib_name(json_lib: str) -> str:
+    return "orjson" if json_lib == "orjson" else "stdlib json"
 
 
 def failure_case(session: Any, root: Path) -> Case:
@@ -256,13 +343,27 @@ def structlog_case(tmp: Path, callsite: bool) -> Case:
                 run, path, fh.close)
 
 
-def eliot_case(tmp: Path, callsite: bool) -> Case:
-    """Eliot's file output; ``callsite`` adds what flowscribe records and Eliot does not."""
-    import eliot
+def eliot_case(tmp: Path, callsite: bool, json_lib: str = "orjson") -> Case:
+    """Eliot's file output; ``callsite`` adds what flowscribe records and Eliot does not.
 
-    path = tmp / f"eliot-{int(callsite)}.jsonl"
+    Eliot encodes with orjson (a dependency of it); ``json_lib="stdlib"`` gives the
+    destination Eliot's own fallback for when orjson is missing (``json.dumps``).
+    """
+    import eliot
+    import eliot._output as eliot_output
+
+    path = tmp / f"eliot-{int(callsite)}-{json_lib}.jsonl"
     fh = path.open("wb")
-    dest = eliot.FileDestination(file=fh)
+    saved = eliot_output._dumps_bytes
+    if json_lib == "stdlib":
+        def stdlib_dumps(obj: Any, default: Any = None) -> bytes:
+            return json.dumps(obj, default=default).encode("utf-8")
+
+        eliot_output._dumps_bytes = stdlib_dumps  # what FileDestination picks at creation
+    try:
+        dest = eliot.FileDestination(file=fh)
+    finally:
+        eliot_output._dumps_bytes = saved
     log_message = eliot.log_message
     getframe, current_thread, getpid = sys._getframe, threading.current_thread, os.getpid
 
@@ -285,12 +386,45 @@ def eliot_case(tmp: Path, callsite: bool) -> Case:
         finally:
             eliot.remove_destination(dest)
 
+    lib = _lib_name(json_lib)
     if callsite:
-        return Case("Eliot: log_message + callsite fields, FileDestination",
+        return Case(f"Eliot: log_message + callsite fields, FileDestination, {lib}",
                     "ts, task uuid/level, file:line, function, thread, pid (added by caller)",
                     run, path, fh.close)
-    return Case("(info) Eliot: log_message alone", "ts, task uuid/level only (no file:line, "
-                "thread, pid: fewer fields than flowscribe)", run, path, fh.close)
+    return Case(f"Eliot: log_message alone, {lib}", "ts, task uuid/level only (no "
+                "file:line, thread, pid: fewer fields than flowscribe)", run, path, fh.close)
+
+
+def eliot_action_case(tmp: Path, json_lib: str) -> Case:
+    """Eliot's action, started and finished (two messages), as flowscribe's flow pair."""
+    import eliot
+    import eliot._output as eliot_output
+
+    path = tmp / f"eliot-action-{json_lib}.jsonl"
+    fh = path.open("wb")
+    saved = eliot_output._dumps_bytes
+    if json_lib == "stdlib":
+        def stdlib_dumps(obj: Any, default: Any = None) -> bytes:
+            return json.dumps(obj, default=default).encode("utf-8")
+
+        eliot_output._dumps_bytes = stdlib_dumps
+    try:
+        dest = eliot.FileDestination(file=fh)
+    finally:
+        eliot_output._dumps_bytes = saved
+
+    def run(n: int) -> None:
+        eliot.add_destinations(dest)
+        try:
+            start_action = eliot.start_action
+            for _ in range(n):
+                with start_action(action_type=FLOW, **CORRELATION):
+                    pass
+        finally:
+            eliot.remove_destination(dest)
+
+    return Case(f"Eliot: start_action + finish (2 messages), {_lib_name(json_lib)}",
+                "action start and end: ts, task uuid/level, status", run, path, fh.close)
 
 
 def otel_case(tmp: Path) -> Case:
@@ -355,6 +489,10 @@ PEERS: list[tuple[str, str, Callable[[Path], Case]]] = [
     ("structlog", "structlog (minimal)", lambda tmp: structlog_case(tmp, callsite=False)),
     ("eliot", "Eliot", lambda tmp: eliot_case(tmp, callsite=True)),
     ("eliot", "Eliot (own fields)", lambda tmp: eliot_case(tmp, callsite=False)),
+    ("eliot", "Eliot (stdlib json)", lambda tmp: eliot_case(tmp, True, "stdlib")),
+    ("eliot", "Eliot (own fields, stdlib json)", lambda tmp: eliot_case(tmp, False, "stdlib")),
+    ("eliot", "Eliot action", lambda tmp: eliot_action_case(tmp, "orjson")),
+    ("eliot", "Eliot action (stdlib json)", lambda tmp: eliot_action_case(tmp, "stdlib")),
     ("opentelemetry.sdk", "OpenTelemetry SDK", otel_case),
 ]
 
@@ -505,12 +643,73 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def print_default_vs_eliot(defaults: list[Case], cases: list[Case],
+                           results: dict[str, _table.Timing]) -> list[str]:
+    """The default configuration next to Eliot's log_message, per JSON library (issue 12,
+    target 1); returns the verdict lines."""
+    names = {c.name for c in cases}
+    rows, verdicts = [], []
+    for mine in defaults:
+        lib = mine.name.rsplit(", ", 1)[1]
+        t = results[mine.name]
+        row = [lib, _table.fmt(t.cpu.median / 1000)]
+        for peer in (f"Eliot: log_message alone, {lib}",
+                     f"Eliot: log_message + callsite fields, FileDestination, {lib}"):
+            if peer not in names:
+                row += ["not installed", "-"]
+                continue
+            theirs = results[peer]
+            row += [_table.fmt(theirs.cpu.median / 1000),
+                    f"{t.cpu.median / theirs.cpu.median:.2f}x"]
+            verdicts.append(
+                f"default config vs {peer}: {t.wall.median / 1000:.2f} vs "
+                f"{theirs.wall.median / 1000:.2f} µs wall, {t.cpu.median / 1000:.2f} vs "
+                f"{theirs.cpu.median / 1000:.2f} µs CPU -> "
+                + verdict(t.wall.median < theirs.wall.median, t.cpu.median < theirs.cpu.median))
+        rows.append(row)
+    print("## The default configuration next to Eliot, same JSON library (CPU µs/event)")
+    print()
+    _table.print_table(["JSON library", "flowscribe, default config", "Eliot log_message",
+                        "ratio", "Eliot + callsite fields", "ratio"], rows)
+    return verdicts
+
+
+def flow_verdicts(flows: list[Case], cases: list[Case], results: dict[str, _table.Timing],
+                  with_failure: bool) -> list[str]:
+    """Issue 12, target 2: a flow pair at most Eliot's action pair (same JSON library),
+    ``@traced`` at most a flow pair, a failure at most 2.5x a checkpoint."""
+    names = {c.name for c in cases}
+    out = []
+    for case in flows:
+        if not case.name.startswith("flowscribe: with flow"):
+            continue
+        lib = case.name.rsplit(", ", 1)[1]
+        mine = results[case.name].cpu.median
+        peer = f"Eliot: start_action + finish (2 messages), {lib}"
+        if peer in names:
+            theirs = results[peer].cpu.median
+            out.append(f"flow pair vs Eliot action pair, {lib}: {mine / 1000:.2f} vs "
+                       f"{theirs / 1000:.2f} µs CPU -> " + verdict(mine <= theirs, mine <= theirs))
+        traced = results[f"flowscribe: @traced call, default config, {lib}"].cpu.median
+        out.append(f"@traced call vs flow pair, {lib}: {traced / 1000:.2f} vs {mine / 1000:.2f} "
+                   "µs CPU -> " + verdict(traced <= mine, traced <= mine))
+    if with_failure:
+        cp = results["flowscribe: f.checkpoint (JSONL sink)"].cpu.median
+        fail = results["(info) flowscribe: f.failure (on disk before it returns)"].cpu.median
+        out.append(f"failure vs checkpoint (JSONL sink): {fail / 1000:.2f} vs {cp / 1000:.2f} µs "
+                   f"CPU = {fail / cp:.2f}x -> target <= 2.5x "
+                   + verdict(fail <= 2.5 * cp, fail <= 2.5 * cp))
+    return out
+
+
 def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
     skipped: list[str] = []
     fs_error = None
     stack = contextlib.ExitStack()
     session = session_off = None
     variants: list[Case] = []
+    defaults: list[Case] = []
+    flows: list[Case] = []
     try:
         session = stack.enter_context(flowscribe_session(
             make_project(tmp / "enabled", RA_YAML_ENABLED)))
@@ -518,6 +717,8 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
             root = make_project(tmp / f"variant-{i}", ra_yaml)
             variants.append(flowscribe_case(
                 stack.enter_context(flowscribe_session(root)), root, name, fields))
+        defaults = default_cases(tmp, stack)
+        flows = flow_cases(tmp, stack)
         root = make_project(tmp / "failures", RA_YAML_ENABLED)
         variants.append(failure_case(stack.enter_context(flowscribe_session(root)), root))
         session_off = stack.enter_context(flowscribe_session(
@@ -536,8 +737,14 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
             notes.append("floor uses a dict of the documented shape (no flowscribe trace)")
         cases.append(floor_case(tmp, event))
         cases.append(encoder_case(tmp, event))
+        if HAS_ORJSON:
+            cases.append(orjson_floor_case(tmp, event))
+        else:
+            skipped.append("orjson: not installed (pip install orjson), its rows skipped")
         if session is not None:
             cases.append(fs)
+        cases += defaults
+        cases += flows
         cases += variants
         for module, label, make in PEERS:
             if installed(module):
@@ -573,7 +780,8 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
                 f"<= {ENABLED_RATIO_TARGET:.0f}x "
                 + verdict(wall_ratio <= ENABLED_RATIO_TARGET, cpu_ratio <= ENABLED_RATIO_TARGET))
             for case in cases:
-                if case.name.startswith(("structlog:", "Eliot", "OpenTelemetry")):
+                if case.name.startswith(("structlog:", "Eliot: log_message + callsite fields, "
+                                         "FileDestination, orjson", "OpenTelemetry")):
                     theirs = results[case.name]
                     verdicts.append(
                         f"flowscribe vs {case.name.split(':')[0]}: "
@@ -581,6 +789,11 @@ def _run(opts: argparse.Namespace, tmp: Path, notes: list[str]) -> int:
                         f"wall, {mine.cpu.median / 1000:.2f} vs {theirs.cpu.median / 1000:.2f} "
                         "µs CPU -> " + verdict(mine.wall.median < theirs.wall.median,
                                                mine.cpu.median < theirs.cpu.median))
+
+        if defaults:
+            verdicts += print_default_vs_eliot(defaults, cases, results)
+        if flows:
+            verdicts += flow_verdicts(flows, cases, results, session is not None)
 
         print("## A marker on a switched-off flow")
         print()

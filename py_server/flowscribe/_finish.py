@@ -3,8 +3,8 @@
 ``_RunState`` is the run's in-process view (aggregate, last events, counts), fed by the
 writer as a sink so that it sees exactly what the sinks saw; at the end it becomes the
 ``summary`` event's evidence and the run's ``summary.md`` / ``ask.md``. When child
-processes wrote into the run's trace, the state is rebuilt from the file first, so their
-events count too. Only a session that owns its run needs any of this: it is imported when
+processes wrote into the run's trace, their events are folded in first (``_joined.py``),
+so they count too. Only a session that owns its run needs any of this: it is imported when
 such a session starts, never by ``import flowscribe``.
 """
 

@@ -19,7 +19,7 @@ from types import TracebackType
 
 from . import _callsite, _encode
 from ._context import AMBIENT, CURRENT
-from ._encode import _NO_FLOW, _js
+from ._encode import _js
 from ._event import (
     _EXC_ATTR,
     MARKER_TYPES,
@@ -155,8 +155,7 @@ class Flow:
         "_fail_class",
         "_fail_event",
         "_fail_reason",
-        "_frag_ctx",
-        "_frag_flow",
+        "_frags",
         "_passed",
         "_pid",
         "_prev",
@@ -198,8 +197,7 @@ class Flow:
         self._prev: ParentLike = parent
         self._site = site
         self._cause: str | None = None
-        self._frag_flow = _NO_FLOW
-        self._frag_ctx = ""
+        self._frags: tuple[str, str] | None = None
         self._template: dict[str, Any] | None = None
         self._t0 = 0.0
         self._pid = 0
@@ -259,7 +257,10 @@ class Flow:
         if inherited:
             corr = {**inherited, **corr}
         self.correlation = corr
-        site = self._site = self._site or _caller(frame)  # flow_end reports it too
+        site = self._site
+        if site is None:  # flow_end reports it too
+            info = _code_infos.get(frame.f_code)
+            site = self._site = (info, frame.f_lineno) if info is not None else _caller(frame)
         if s.closed or not s.active:
             return
         seq = next(s._seq)
@@ -273,20 +274,14 @@ class Flow:
         )  # fmt: skip
 
     def _scope(self) -> dict[str, Any]:
-        """Build what every event of this instance shares, once: the JSON of its flow
-        and context fields, and a dict of its event with them filled in (each event is
-        a copy). A flow never started (markers with no ``with``) gets them too: its
-        events carry the flow id, no instance."""
+        """Build what every event of this instance shares, once: a dict of its event
+        with the flow and context fields filled in (each event is a copy). A flow never
+        started (markers with no ``with``) gets one too: its events carry the flow id,
+        no instance."""
         s = self.session
         corr = self.correlation
         if self.instance is None and corr:
             corr = s._clean_evidence(corr)  # cleaned by _start, which did not run
-        self._frag_flow = (
-            f'"flow_id":{_encode._esc(self.flow_id)},"instance":{_js(self.instance)},'
-            f'"parent":{_js(self.parent)},"parent_flow":{_js(self.parent_flow)},'
-        )
-        enc = _encode._enc_value
-        self._frag_ctx = f'"correlation":{enc(corr)},"tags":{enc(self.tags)},'
         template = s._run_template.copy()
         template["flow_id"] = self.flow_id
         template["instance"] = self.instance
@@ -295,7 +290,23 @@ class Flow:
         template["correlation"] = corr
         template["tags"] = self.tags
         self._template = template
+        self._frags = None
         return template
+
+    def _fragments(self) -> tuple[str, str]:
+        """The JSON of this instance's flow fields and of its context (correlation, tags)
+        for the fragments encoder (``Session._fragments``): made on first use, as a
+        session encoding with orjson never needs them."""
+        frags = self._frags
+        if frags is None:
+            template = self._template if self._template is not None else self._scope()
+            enc = _encode._enc_value
+            frags = self._frags = (
+                f'"flow_id":{_encode._esc(self.flow_id)},"instance":{_js(self.instance)},'
+                f'"parent":{_js(self.parent)},"parent_flow":{_js(self.parent_flow)},',
+                f'"correlation":{enc(template["correlation"])},"tags":{enc(self.tags)},',
+            )
+        return frags
 
     def __enter__(self) -> Flow:
         try:
@@ -421,8 +432,11 @@ class Flow:
         try:
             error_class = s._clean_name(error_class)
             if not _is_muted(s, severity):
+                frame = _getframe(1)
+                info = _code_infos.get(frame.f_code)
+                site = (info, frame.f_lineno) if info is not None else _caller(frame)
                 eid = s._record(
-                    self, "failure", step, severity, evidence, _caller(_getframe(1)),
+                    self, "failure", step, severity, evidence, site,
                     _More(error_class, reason, caused_by=_id_of(caused_by), urgent=True),
                 )  # fmt: skip
             self._failed(error_class, reason, eid)

@@ -29,11 +29,15 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import c
 if TYPE_CHECKING:
     from typing import Any
 
-    #: One recorded event: the dict (for sinks that want fields) and its encoded line.
+    #: One recorded event: the dict (for sinks that want fields) and its encoded line
+    #: (ASCII JSON, ``\n`` included).
     Item = tuple[dict[str, Any], str]
 
 #: Larger writes are split at line boundaries; each piece is still one os.write.
 _CHUNK = 1 << 20
+#: Ranges between this process's writes that others wrote, remembered up to this many
+#: (then the end of a run reads the whole trace instead).
+_MAX_GAPS = 100_000
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # O_NONBLOCK: opening a FIFO planted as the trace fails at once (ENXIO) instead of waiting
 # for a reader forever; on a regular file it changes nothing.
@@ -91,6 +95,11 @@ class AppendFile:
     Writing costs no ``stat``: the file's size is counted as it is written, and the path
     is looked at only every :attr:`CHECK_EVERY_S` (has another process rotated or removed
     it?), before a rotation and after a fork.
+
+    Where each write landed is known (the descriptor's offset after it, one ``lseek``),
+    so :meth:`others_wrote` tells which byte ranges of the file other processes wrote:
+    the end of a run folds in only those (``_joined.py``). A forked child opens the path
+    anew, so no two processes share a descriptor's offset.
     """
 
     #: How often the path is checked for replacement (rotation or deletion by another
@@ -116,6 +125,13 @@ class AppendFile:
         #: a cut line ends the file: the next write starts with a newline.
         self._torn = False
         self._done = 0  # bytes of the current write on disk (for _drop)
+        #: where this process's writes landed: the first one's start, the last one's end,
+        #: and the ranges between them that others wrote; None once that is not known
+        #: for certain (a reopened or rotated file, a failed or cut write, too many gaps).
+        self._first = -1
+        self._end = -1
+        self._gaps: list[tuple[int, int]] | None = []
+        self._opened = False
 
     def _open(self) -> int:
         directory = os.path.dirname(self.path)
@@ -137,6 +153,9 @@ class AppendFile:
             raise _Refused(errno.EINVAL, "is not a regular file", self.path)
         self._fd, self._ino, self._size = fd, st.st_ino, st.st_size
         self._checked = time.monotonic()
+        if self._opened:  # another file, or the same one after a failure: ranges unknown
+            self._gaps = None
+        self._opened = True
         return fd
 
     def _current_fd(self) -> int:
@@ -229,6 +248,7 @@ class AppendFile:
         if prefixed and whole == 0:
             lost -= 1  # the newline that would end the earlier torn line is not an event
         self.dropped += lost
+        self._gaps = None  # a write failed or was cut: where lines landed is not known
         kept = done
         if whole:
             self._torn = False  # the earlier torn line (if any) got its newline
@@ -280,7 +300,41 @@ class AppendFile:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.path)
                 done += n
                 self._done = done
+                if self._gaps is not None:
+                    self._landed(os.lseek(fd, 0, os.SEEK_CUR), n)
             start = stop
+
+    def _landed(self, end: int, n: int) -> None:
+        """Note that ``n`` bytes of ours now end at offset ``end`` of the file."""
+        gaps = self._gaps
+        if gaps is None:
+            return
+        begin = end - n
+        if self._first < 0:
+            self._first = begin
+        elif begin > self._end:
+            if len(gaps) >= _MAX_GAPS:
+                self._gaps = None
+                return
+            gaps.append((self._end, begin))
+        elif begin < self._end:  # not an append after our last write: do not guess
+            self._gaps = None
+            return
+        self._end = end
+
+    def others_wrote(self, start: int, size: int) -> list[tuple[int, int]] | None:
+        """The byte ranges of the file from ``start`` to ``size`` (its size now) that other
+        processes wrote, or None when that is not known (then read it all)."""
+        gaps = self._gaps
+        if gaps is None:
+            return None
+        if self._first < 0:
+            return [(start, size)] if size > start else []
+        ranges = [(start, self._first)] if self._first > start else []
+        ranges += [(b, e) for b, e in gaps if e > start]
+        if size > self._end:
+            ranges.append((self._end, size))
+        return ranges
 
     def _close_fd(self) -> None:
         fd, self._fd = self._fd, None
@@ -291,9 +345,12 @@ class AppendFile:
                 pass
 
     def after_fork_child(self) -> None:
-        """Keep the inherited descriptor (O_APPEND makes sharing it safe); look at the path
-        and the size again at the next write, as two processes now append to it."""
+        """Open the path anew at the next write: a descriptor of its own, so the parent's
+        offsets (where its writes landed, :meth:`others_wrote`) stay the parent's; what
+        this process writes is another process's to the parent."""
+        self._close_fd()
         self._checked = 0.0
+        self._gaps = None  # the child owns no run: it never asks
 
     def close(self) -> None:
         self._close_fd()

@@ -21,6 +21,8 @@ from typing import Any, Callable, Optional, Union
 
 __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
+    "MAX_FLOWS",
+    "OTHER_FLOWS",
     "FailureInfo",
     "FlowStats",
     "InstanceInfo",
@@ -43,6 +45,10 @@ MAX_OPEN_INSTANCES = 10_000
 MAX_LISTED_INSTANCES = 100
 MAX_PIDS = 64
 OTHER_CLASS = "(other)"
+#: Flow ids with stats of their own; the long tail past them shares :data:`OTHER_FLOWS`
+#: (a run that names a flow per order id or URL must not grow by 1.5 KB per id).
+MAX_FLOWS = 1000
+OTHER_FLOWS = "(other flows)"
 
 
 class Quantiles:
@@ -401,8 +407,17 @@ class RunAggregate:
         latency_buckets_ms: Sequence[float] = DEFAULT_LATENCY_BUCKETS_MS,
         sla_p95_ms: SlaTargets | None = None,
         run_id: str | None = None,
+        *,
+        max_flows: int = MAX_FLOWS,
+        keep_flows: Iterable[str] = (),
     ) -> None:
         self.bucket_bounds_ms = tuple(sorted(float(b) for b in latency_buckets_ms))
+        #: Flow ids that get stats of their own however many others came first (the
+        #: catalog's), and how many others do; the rest share :data:`OTHER_FLOWS`.
+        self.keep_flows = frozenset(keep_flows)
+        self.max_flows = max_flows
+        #: Events and distinct-id first sightings folded into :data:`OTHER_FLOWS`.
+        self.other_flow_events = 0
         #: The SLA targets as given (to make another aggregate like this one).
         self.sla_p95_ms = sla_p95_ms
         if sla_p95_ms is None:
@@ -527,7 +542,9 @@ class RunAggregate:
             stats = flows.get(flow_id)
             if stats is None:
                 stats = self.flow(flow_id)
-            if stats.parent_flow is None:
+            if stats.flow_id is OTHER_FLOWS:
+                self.other_flow_events += 1
+            elif stats.parent_flow is None:
                 parent_flow = ev["parent_flow"]
                 if parent_flow:
                     stats.parent_flow = parent_flow
@@ -551,12 +568,28 @@ class RunAggregate:
         self._redacted_noted = max(self._redacted_noted, count)
 
     def flow(self, flow_id: str) -> FlowStats:
-        """The stats of ``flow_id``, created empty on first use."""
+        """The stats of ``flow_id``, created empty on first use; past :attr:`max_flows`
+        ids (those in :attr:`keep_flows` aside), the shared :data:`OTHER_FLOWS` stats."""
         stats = self.flows.get(flow_id)
         if stats is None:
-            stats = FlowStats(flow_id, self.bucket_bounds_ms, sla_p95_ms=self._sla(flow_id))
-            self.flows[flow_id] = stats
+            flows = self.flows
+            if len(flows) >= self.max_flows and flow_id not in self.keep_flows:
+                flow_id = OTHER_FLOWS
+                stats = flows.get(flow_id)
+                if stats is not None:
+                    return stats
+                sla = None
+            else:
+                sla = self._sla(flow_id)
+            stats = FlowStats(flow_id, self.bucket_bounds_ms, sla_p95_ms=sla)
+            flows[flow_id] = stats
         return stats
+
+    @property
+    def flows_folded(self) -> bool:
+        """True when the run had more flow ids than :attr:`max_flows`: the long tail's
+        counts are those of :data:`OTHER_FLOWS`."""
+        return OTHER_FLOWS in self.flows
 
     # The fold's handlers read events through ev[key]: add_trusted's events as the runtime
     # built them, add's as _FIELDS made them safe. What nests inside a field (run header,
@@ -664,7 +697,8 @@ class RunAggregate:
         exc = ev["exception"] or {}
         error_class = ev["error_class"] or ("SYSTEM" if etype == "exception" else "UNCLASSIFIED")
         reason = ev["reason"] or _str(exc.get("message")) or ""
-        flow_id = stats.flow_id if stats is not None else None
+        # The event's own id, also when its stats are the long tail's shared ones.
+        flow_id = ev["flow_id"] if stats is not None else None
         info = FailureInfo(
             event_id=ev["id"],
             event_type=etype,
@@ -700,19 +734,24 @@ class RunAggregate:
             if key_class not in classes and len(classes) >= MAX_CLASSES_PER_FLOW:
                 key_class = OTHER_CLASS
             classes[key_class] = classes.get(key_class, 0) + 1
-            if stats.first_failure is None:
+            if _before(info, stats.first_failure):
                 stats.first_failure = info
-            stats.last_failure = info
+            if not _before(info, stats.last_failure, latest=True):
+                stats.last_failure = info
         else:
             self.outside_flows += 1
-        if self.first_failure is None:
+        if _before(info, self.first_failure):
             self.first_failure = info
-        self.last_failure = info
+        if not _before(info, self.last_failure, latest=True):
+            self.last_failure = info
         key = (flow_id, error_class, info.file, info.line)
         issue = self.issues.get(key)
         if issue is not None:
             issue.count += 1
-            issue.latest = info
+            if _before(info, issue.first):
+                issue.first = info
+            if not _before(info, issue.latest, latest=True):
+                issue.latest = info
         elif len(self.issues) < MAX_ISSUES:
             self.issues[key] = Issue(first=info, latest=info)
         else:
@@ -773,6 +812,7 @@ class RunAggregate:
     def unknown_flows(self, known: Iterable[str]) -> list[str]:
         """Flow ids seen in this run that ``known`` (the catalog's ids) lacks."""
         known_set = set(known)
+        known_set.add(OTHER_FLOWS)
         return sorted(f for f in self.flows if f not in known_set)
 
     def never_seen(self, known: Iterable[str]) -> list[str]:
@@ -798,6 +838,20 @@ class RunAggregate:
             "failures": self.failures,
             "exceptions": self.exception_count,
         }
+
+
+def _before(info: FailureInfo, other: FailureInfo | None, latest: bool = False) -> bool:
+    """True when ``info`` happened before ``other``; with no ``other``, ``not latest`` (so
+    that the first failure seen is both the first and the latest).
+
+    Events arrive in the order they were written, which is time order within a process;
+    the events of child processes that joined the run are folded in at its end
+    (``flowscribe._joined``), so first and latest are decided by time, not arrival (an
+    event without a time counts as later).
+    """
+    if other is None:
+        return not latest
+    return info.ts is not None and other.ts is not None and info.ts < other.ts
 
 
 def aggregate_events(

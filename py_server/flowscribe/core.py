@@ -120,6 +120,7 @@ _BATCH = 128
 _esc: Callable[[str], str] = _no_json
 _enc_value: Callable[[Any], str] = _no_json
 _chunks: Callable[[Any, int], Any] = _encode._chunks
+_ORJSON_NEWLINE = _encode.ORJSON_NEWLINE
 #: Assigned, not imported: CPython compiles ``name.get(...)`` on an imported name as a
 #: module attribute lookup, which on a dict costs a bound method per event.
 
@@ -181,6 +182,9 @@ class Session:
         #: An event of this run with what all its events share filled in (see _record).
         self._run_template: dict[str, Any] = {}
         self._frag_pid = ""
+        #: orjson's encoder when importable (``_encode.orjson_dumps``): a line is then the
+        #: event dict in one call; None: the fragments.
+        self._dumps: Callable[[Any, Any, int], bytes] | None = None
         self._muted: frozenset[str | None] = frozenset()
         self._infos: dict[str, _FlowInfo] = {}
         self._tagged: dict[tuple[str, tuple[str, ...]], bool] = {}
@@ -243,6 +247,7 @@ class Session:
         if cfg is None or not cfg.enabled:
             return
         _load_encoders()
+        self._dumps = _encode.orjson_dumps()
         self.config = cfg
         self.catalog = self._load_catalog(cfg)
         self._redactor = self._make_redactor(cfg)
@@ -463,38 +468,24 @@ class Session:
     ) -> str | None:
         """Build, encode and queue one event; returns its id. The hot path.
 
-        A plain marker (a checkpoint, a success without a reason) in a flow passes no
-        ``more``: its fields past the evidence are null, so that part of its line is a
-        constant. Everything else says what it has in a :class:`_More`.
+        The event is built once, as a dict (what sinks and the aggregate read), and its
+        line is that dict through orjson when there is orjson, else the fragments
+        (:meth:`_fragments`). A plain marker (a checkpoint, a success without a reason)
+        in a flow passes no ``more``: its fields past the evidence are null, so that part
+        of its line is a constant. Everything else says what it has in a :class:`_More`.
         """
         if self.closed or not self.active:
             return None
         try:
-            # The fields of ``more`` are read here, and stored in the event below, only
-            # when there is a ``more``.
+            # A plain marker's fields past the evidence are the template's nulls: those of
+            # ``more`` are stored in the event below only when there is one.
             if more is None:
                 tags: Sequence[str] | None = None
                 trusted = False
-                middle, end = _PLAIN_MIDDLE, _PLAIN_END
             else:
-                error_class, reason, caused_by = more.error_class, more.reason, more.caused_by
-                value, unit, status = more.value, more.unit, more.status
-                duration_ms, exception, tags = more.duration_ms, more.exception, more.tags
-                trusted = more.trusted
+                tags, trusted, reason = more.tags, more.trusted, more.reason
                 if reason is not None:
                     reason = self._clean_text(reason)
-                middle = (
-                    f'"error_class":{"null" if error_class is None else _esc(error_class)},'
-                    f'"reason":{"null" if reason is None else _esc(reason)},'
-                )
-                end = (
-                    f',"value":{"null" if value is None else repr(value)},'
-                    f'"unit":{"null" if unit is None else _esc(unit)},'
-                    f'"status":{"null" if status is None else _esc(status)},'
-                    f'"duration_ms":{"null" if duration_ms is None else repr(duration_ms)},'
-                    f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
-                    f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
-                )
             if evidence:
                 if not trusted:
                     red = self._redact_evidence
@@ -504,15 +495,8 @@ class Session:
                             self._redacted += n
                     else:
                         evidence = _sanitize(evidence, 0)
-                try:
-                    evidence_json = "".join(_chunks(evidence, 0))
-                except (ValueError, TypeError, RecursionError):
-                    # the event's dict must hold what its line holds (artifacts read it)
-                    evidence = _sanitize(evidence, 0)
-                    evidence_json = _enc_value(evidence)
             else:
                 evidence = {}
-                evidence_json = "{}"
             if step is not None:
                 clean = self._names.get(step) if type(step) is str else None
                 step = clean if clean is not None else self._clean_name(step)
@@ -528,25 +512,16 @@ class Session:
             else:
                 seq, eid = more.ident
             template: dict[str, Any] | None
+            ftags: Sequence[str] = ()
             if flow is None:
                 template = self._run_template
-                frag_flow = _NO_FLOW
-                ftags: Sequence[str] = _merge_tags(tags)
-                frag_ctx = f'"correlation":{{}},"tags":{_enc_value(ftags)},'
+                ftags = _merge_tags(tags)
             else:
                 template = flow._template
                 if template is None:
                     template = flow._scope()
-                frag_flow = flow._frag_flow
                 if tags:
                     ftags = _merge_tags(flow.tags, tags)
-                    frag_ctx = (
-                        f'"correlation":{_enc_value(template["correlation"])},'
-                        f'"tags":{_enc_value(ftags)},'
-                    )
-                else:
-                    ftags = ()
-                    frag_ctx = flow._frag_ctx
             info, line = site
             current = _threads.get(_get_ident())
             thread_info = self._threads.get(
@@ -572,23 +547,28 @@ class Session:
             if more is not None:
                 if ftags:
                     ev["tags"] = ftags
-                ev["error_class"] = error_class
+                ev["error_class"] = more.error_class
                 ev["reason"] = reason
-                ev["value"] = value
-                ev["unit"] = unit
-                ev["status"] = status
-                ev["duration_ms"] = duration_ms
-                ev["caused_by"] = caused_by
-                ev["exception"] = exception
-            text = (
-                f'{{"schema":1,"id":"{eid}",{self._frag_run}"seq":{seq},"ts":{ts!r},'
-                f'"event_type":"{etype}",{frag_flow}'
-                f'"step":{"null" if step is None else _esc(step)},{frag_ctx}'
-                f'{info[2]}{"null" if line is None else line}{info[3]}'
-                f"{thread_info[1]}{self._frag_pid}"
-                f"{_SEVERITY_JSON[severity]}{middle}"
-                f'"evidence":{evidence_json}{end}'
-            )
+                ev["value"] = more.value
+                ev["unit"] = more.unit
+                ev["status"] = more.status
+                ev["duration_ms"] = more.duration_ms
+                ev["caused_by"] = more.caused_by
+                ev["exception"] = more.exception
+            text: str | None = None
+            dumps = self._dumps
+            if dumps is not None:
+                try:
+                    # Decoded at once: orjson's bytes, kept in the queue, would each hold
+                    # on to its large output buffer (7 µs an event in allocator work).
+                    text = dumps(ev, None, _ORJSON_NEWLINE).decode()
+                except Exception:  # an int past 64 bits, a non-str key: the fragments
+                    text = None
+                else:
+                    if not text.isascii():  # the trace is ASCII: the fragments escape it
+                        text = None
+            if text is None:
+                text = self._fragments(ev, flow, info, thread_info[1], more, ftags)
             buf = self._buf
             buf.append((ev, text))
             if len(buf) >= _BATCH or (more is not None and more.urgent):
@@ -599,6 +579,67 @@ class Session:
         except Exception as exc:
             self._trouble("record", exc)
             return None
+
+    def _fragments(
+        self,
+        ev: dict[str, Any],
+        flow: Flow | None,
+        info: _callsite.CodeInfo,
+        frag_thread: str,
+        more: _More | None,
+        ftags: Sequence[str],
+    ) -> str:
+        """``ev``'s line (``\\n`` included) from the session's, the flow's and the call
+        site's constant JSON fragments: the stdlib encoder's fast way, and the way for
+        what orjson cannot write as ASCII. Evidence that cannot be encoded is sanitised
+        in ``ev`` too, so the event's dict holds what its line holds (artifacts read it)."""
+        if more is None:
+            middle, end = _PLAIN_MIDDLE, _PLAIN_END
+        else:
+            error_class, reason, caused_by = ev["error_class"], ev["reason"], ev["caused_by"]
+            value, unit, status = ev["value"], ev["unit"], ev["status"]
+            duration_ms, exception = ev["duration_ms"], ev["exception"]
+            middle = (
+                f'"error_class":{"null" if error_class is None else _esc(error_class)},'
+                f'"reason":{"null" if reason is None else _esc(reason)},'
+            )
+            end = (
+                f',"value":{"null" if value is None else repr(value)},'
+                f'"unit":{"null" if unit is None else _esc(unit)},'
+                f'"status":{"null" if status is None else _esc(status)},'
+                f'"duration_ms":{"null" if duration_ms is None else repr(duration_ms)},'
+                f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
+                f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
+            )
+        evidence = ev["evidence"]
+        if evidence:
+            try:
+                evidence_json = "".join(_chunks(evidence, 0))
+            except (ValueError, TypeError, RecursionError):
+                evidence = ev["evidence"] = _sanitize(evidence, 0)
+                evidence_json = _enc_value(evidence)
+        else:
+            evidence_json = "{}"
+        if flow is None:
+            frag_flow = _NO_FLOW
+            frag_ctx = f'"correlation":{{}},"tags":{_enc_value(ftags)},'
+        else:
+            frag_flow, frag_ctx = flow._fragments()
+            if ftags:
+                frag_ctx = (
+                    f'"correlation":{_enc_value(ev["correlation"])},'
+                    f'"tags":{_enc_value(ftags)},'
+                )
+        step, line = ev["step"], ev["line"]
+        return (
+            f'{{"schema":1,"id":"{ev["id"]}",{self._frag_run}"seq":{ev["seq"]},'
+            f'"ts":{ev["ts"]!r},"event_type":"{ev["event_type"]}",{frag_flow}'
+            f'"step":{"null" if step is None else _esc(step)},{frag_ctx}'
+            f'{info[2]}{"null" if line is None else line}{info[3]}'
+            f"{frag_thread}{self._frag_pid}"
+            f"{_SEVERITY_JSON[ev['severity']]}{middle}"
+            f'"evidence":{evidence_json}{end}\n'
+        )
 
     def _record_exception(
         self,
@@ -809,31 +850,44 @@ class Session:
         return self._owner if last is None else last
 
     def _reaggregate_if_joined(self) -> None:
-        """Rebuild the run state from the trace file when other processes wrote to it
-        (always in a session that did not start the run: its own view is partial)."""
+        """Fold in what other processes wrote to the run's trace. The session that started
+        the run folds only their lines into the tally it kept; one that joined the run
+        (its own view is partial) rebuilds the tally from the whole trace."""
         state = self._state
-        mine_only = self._owner and self._created
+        if self.run_id is None:
+            return
+        if state is None or not (self._owner and self._created):
+            self._rebuild_from_trace()
+            return
         if self._run_trace is not None:
-            path, start = self._run_trace.path, 0
-            mine = self._run_trace.file.bytes_written
+            sink, start = self._run_trace, 0
         elif self._main_trace is not None:
-            path, start = self._main_trace.path, self._main_trace_start if mine_only else 0
-            mine = self._main_trace.file.bytes_written
+            sink, start = self._main_trace, self._main_trace_start
         else:
             return
         try:
-            others = os.path.getsize(path) - start - mine
+            size = os.path.getsize(sink.path)
         except OSError:
             return
-        if others <= 0 and state is not None and mine_only:
+        if size - start - sink.file.bytes_written <= 0:
+            return
+        from ._joined import fold_other_processes
+
+        fold_other_processes(state, sink.path, start, self.run_id, self._id_prefix,
+                             sink.file.others_wrote(start, size))
+
+    def _rebuild_from_trace(self) -> None:
+        """The run state of a joined session, from every line of the run in its trace."""
+        sink = self._run_trace or self._main_trace
+        if sink is None:
             return
         from ._finish import reread_run
 
         tail = self.config.artifacts.trace_tail_events if self.config is not None else 50
-        fresh = reread_run(path, start, self.run_id, self._new_aggregate(), tail)
+        fresh = reread_run(sink.path, 0, self.run_id, self._new_aggregate(), tail)
         if fresh is None:
             return
-        writer = self._writer
+        state, writer = self._state, self._writer
         if writer is not None:
             if state is not None and state in writer.sinks:
                 writer.sinks = [fresh if s is state else s for s in writer.sinks]

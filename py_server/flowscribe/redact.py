@@ -45,6 +45,11 @@ STR_CAP = 512
 MIN_LIMIT = 64
 
 _KEY_CACHE_MAX = 4096
+#: Short ASCII strings found clean are remembered (at most this many, then forgotten):
+#: evidence repeats its values (a source, a status, a ticker), and the prefilter's regex
+#: costs ten times a set lookup. Only clean strings are kept, so no secret is.
+_CLEAN_MAX = 4096
+_CLEAN_LEN = 64
 #: Lists up to this long (of plain scalars) stay on the fast path.
 _FLAT_SEQ_MAX = 32
 #: A scrub reads at most this many times the characters it may keep: the rest is cut anyway.
@@ -68,6 +73,7 @@ class Redactor:
         self._scrub = self._scrubber.scrub
         self._might_contain = self._scrubber.might_contain
         self._key_cache: dict[str, tuple[bool, str, int]] = {}
+        self._clean: set[str] = set()
 
     # -- public API ----------------------------------------------------------------------
     def evidence(self, data: Any) -> tuple[dict[str, Any], int]:
@@ -88,7 +94,9 @@ class Redactor:
         """``s`` as text with secret shapes scrubbed and cut to ``payload_limit`` chars."""
         try:
             limit = self.payload_limit
-            if type(s) is str and len(s) <= limit and not self._might_contain(s):
+            if type(s) is str and len(s) <= limit and (
+                s in self._clean or not self._might_contain(s)
+            ):
                 # the hot path: step names, flow ids, short clean reasons
                 return (s if s.isascii() else rd.safe_str(s)), 0
             s = rd.safe_str(s)
@@ -109,6 +117,18 @@ class Redactor:
         return self._key_info(key)[0]
 
     # -- fast path -----------------------------------------------------------------------
+    def _scrub_str(self, s: str) -> tuple[str, int]:
+        """:meth:`TextScrubber.scrub`, remembering short ASCII strings found clean."""
+        if s in self._clean:
+            return s, 0
+        out, hits = self._scrub(s)
+        if not hits and len(s) <= _CLEAN_LEN and out == s and s.isascii():
+            clean = self._clean
+            if len(clean) >= _CLEAN_MAX:
+                clean.clear()
+            clean.add(s)
+        return out, hits
+
     def _flat(self, data: dict[Any, Any]) -> tuple[dict[str, Any], int] | None:
         """Small flat dicts of plain scalars; ``None`` sends the input to the slow path."""
         if "value" in data or "Value" in data:  # maybe a {"name": ..., "value": ...} entry
@@ -118,7 +138,7 @@ class Redactor:
         bound = 2
         cache = self._key_cache
         cap = self._str_cap
-        scrub = self._scrub
+        clean = self._clean
         for k, v in data.items():
             if type(k) is not str:
                 return None
@@ -137,13 +157,14 @@ class Redactor:
                 out[key] = v
                 bound += 24
             elif t is str:
-                if cap is not None and len(v) > cap:
-                    return None  # long text: the slow path's scan window
-                v, hits = scrub(v)
-                n += hits
-                if not v.isascii():
-                    v = rd.safe_str(v)  # a lone surrogate could not be written
-                    bound += 6 * len(v)
+                if v not in clean:
+                    if cap is not None and len(v) > cap:
+                        return None  # long text: the slow path's scan window
+                    v, hits = self._scrub_str(v)
+                    n += hits
+                    if not v.isascii():
+                        v = rd.safe_str(v)  # a lone surrogate could not be written
+                        bound += 6 * len(v)
                 out[key] = v
                 bound += 6 * len(v) + 2
             elif t is float and math.isfinite(v):
@@ -177,7 +198,7 @@ class Redactor:
             elif t is str:
                 if cap is not None and len(x) > cap:
                     return None
-                x, hits = self._scrub(x)
+                x, hits = self._scrub_str(x)
                 n += hits
                 if not x.isascii():
                     x = rd.safe_str(x)

@@ -9,7 +9,14 @@ import tracemalloc
 import pytest
 from _trace_events import Events
 
-from flowscribe.aggregate import Quantiles, RunAggregate, aggregate_events, bucket_labels
+from flowscribe.aggregate import (
+    MAX_FLOWS,
+    OTHER_FLOWS,
+    Quantiles,
+    RunAggregate,
+    aggregate_events,
+    bucket_labels,
+)
 
 
 def feed(agg: RunAggregate, events: list[dict]) -> RunAggregate:
@@ -324,3 +331,43 @@ def test_memory_stays_flat_over_many_events() -> None:
     tracemalloc.stop()
     assert agg.events == 1 + 50_000 * 2 + 5_000
     assert grown < 50_000, f"aggregate grew by {grown} bytes over 30k instances"
+
+
+def test_flow_ids_past_the_cap_share_the_other_flows_stats_and_the_totals_hold() -> None:
+    e = Events()
+    events = [e.run_start()]
+    for i in range(10):
+        if i == 7:
+            events += e.instance(f"orders/{i}", f"i{i}", "failed", 7.0, error_class="DATA.EMPTY")
+        else:
+            events += e.instance(f"orders/{i}", f"i{i}", "passed", float(i))
+    events += e.instance("catalog/flow", "c", "passed", 1.0)  # a kept id, seen last
+    agg = feed(RunAggregate(max_flows=3, keep_flows=["catalog/flow"]), events)
+
+    assert sorted(agg.flows) == sorted(["orders/0", "orders/1", "orders/2", OTHER_FLOWS,
+                                        "catalog/flow"])
+    other = agg.flows[OTHER_FLOWS]
+    assert (other.started, other.passed, other.failed) == (7, 6, 1)
+    assert agg.flows_folded and agg.other_flow_events > 0
+    assert agg.verdicts()["passed"] + agg.verdicts()["failed"] == 11
+    # the failure keeps its own flow id, only its counts are the long tail's
+    assert agg.first_failure is not None and agg.first_failure.flow_id == "orders/7"
+    assert agg.unknown_flows(["orders/0"]) == ["catalog/flow", "orders/1", "orders/2"]
+
+
+def test_memory_stays_bounded_with_many_distinct_flow_ids() -> None:
+    e = Events()
+    agg = RunAggregate()
+    agg.add(e.run_start())
+    tracemalloc.start()
+    try:
+        for i in range(MAX_FLOWS + 2000):
+            for ev in e.instance(f"orders/{i}", f"i{i}", "passed", 1.0):
+                agg.add(ev)
+            if i == MAX_FLOWS + 500:
+                at_cap = tracemalloc.get_traced_memory()[0]
+        grown = tracemalloc.get_traced_memory()[0] - at_cap
+    finally:
+        tracemalloc.stop()
+    assert len(agg.flows) == MAX_FLOWS + 1
+    assert grown < 64 * 1024, grown  # 1,500 more ids: well under 1.5 KB each

@@ -277,3 +277,18 @@ def test_sla_override_globs_from_the_config_win_over_the_catalog(tmp_path: Path)
     assert aggregate_for(Config.defaults(tmp_path), _catalog(tmp_path)).flow(
         "orders/submit").sla_p95_ms == 1000.0  # the default overrides (original example)
     assert agg.flow("agent/decision/evaluate").sla_p95_ms is None
+
+
+def test_a_run_with_more_flow_ids_than_the_cap_says_so_in_summary_md(project: Path) -> None:
+    from flowscribe.aggregate import MAX_FLOWS, OTHER_FLOWS
+    from flowscribe.core import Session
+
+    session = Session(app_name="many")
+    for i in range(MAX_FLOWS + 50):  # a flow per order id: the long tail is folded
+        with session.flow(f"orders/{i}") as f:
+            f.success()
+    session.end_session()
+    text = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
+    assert f"More than {MAX_FLOWS:,} flow ids ran" in text
+    assert f"`{OTHER_FLOWS}`" in text
+    assert "**Flow instances:** 1050 started" in text, text[:600]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +45,7 @@ class Broken(Sink):
 
 def item(n: int) -> Item:
     ev = {"n": n}
-    return ev, json.dumps(ev)
+    return ev, json.dumps(ev) + "\n"
 
 
 def wait_for(predicate: Any, timeout: float = 10.0) -> bool:
@@ -302,3 +304,32 @@ def test_a_forked_child_writes_its_own_whole_lines_and_none_of_the_parents(
     child_start = [e for e in of_type(events, "run_start") if e["pid"] == pid]
     assert len(child_start) == 1
     assert len({e["id"] for e in events}) == len(events)
+
+
+def test_append_file_knows_which_ranges_other_processes_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(b"before us\n")
+    f = AppendFile(str(path))
+    other = [sys.executable, "-c",
+             "import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND); "
+             "os.write(fd, sys.argv[2].encode() + b'\\n')", str(path)]
+    assert f.write(b"ours 1\n")
+    subprocess.run([*other, "theirs 1"], check=True)
+    assert f.write(b"ours 2\n") and f.write(b"ours 3\n")
+    subprocess.run([*other, "theirs 2"], check=True)
+    data = path.read_bytes()
+    ranges = f.others_wrote(0, len(data))
+    assert ranges is not None
+    assert [data[b:e] for b, e in ranges] == [b"before us\n", b"theirs 1\n", b"theirs 2\n"]
+    assert f.others_wrote(len(b"before us\n"), len(data)) == ranges[1:]
+    f.close()
+
+
+def test_append_file_ranges_are_unknown_once_the_file_was_reopened(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    f = AppendFile(str(path), max_bytes=30)
+    assert f.write(b"x" * 20 + b"\n")
+    assert f.others_wrote(0, path.stat().st_size) == []
+    assert f.write(b"y" * 20 + b"\n")  # rotated: another file from here on
+    assert f.others_wrote(0, path.stat().st_size) is None
+    f.close()

@@ -59,7 +59,9 @@ def aggregate_for(config: Any, catalog: Catalog | None, run_id: str | None = Non
         spec = catalog.get(flow_id) if catalog is not None else None
         return spec.sla_p95_ms if spec is not None else None
 
-    return RunAggregate(buckets, sla, run_id=run_id)
+    # Catalog flows keep stats of their own however many other flow ids a run has.
+    keep = catalog.flows if catalog is not None else ()
+    return RunAggregate(buckets, sla, run_id=run_id, keep_flows=keep)
 
 
 def aggregate_trace(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flowscribe.aggregate import OTHER_FLOWS
 from flowscribe.artifacts._flowtree import catalog_ids, ordered_flows
 from flowscribe.artifacts._format import fmt_ms, fmt_time, json_compact
 from flowscribe.artifacts._scrub import Scrubber
@@ -168,6 +169,13 @@ def _flows_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
         )
     if len(ids) > MAX_TABLE_FLOWS:
         lines.append(f"\n… and {len(ids) - MAX_TABLE_FLOWS} more flows.")
+    if agg.flows_folded:
+        lines.append(
+            f"\nMore than {agg.max_flows:,} flow ids ran: the flows past the first "
+            f"{agg.max_flows:,} (catalog flows aside) are counted together as "
+            f"{code(OTHER_FLOWS)} ({agg.other_flow_events:,} events), so that memory stays "
+            "bounded."
+        )
     over = [fid for fid in ids if agg.flows[fid].sla_ok is False]
     lines.append("")
     if over:

@@ -128,9 +128,30 @@ def format_event(ev: dict[str, Any], color: bool = False, stamp: bool = True) ->
         else ""
     line = f"{paint(f'{label:<6}', tone)} {text}  {paint(where, 'dim')}"
     if stamp:
-        line = f"{paint(time.strftime('%H:%M:%S', time.localtime(ev.get('ts') or 0)), 'dim')} " \
-            + line
+        line = f"{paint(_clock(ev.get('ts')), 'dim')} {line}"
     return line.rstrip()
+
+
+_last_clock: tuple[int, str] = (-1, "")
+
+
+def _clock(ts: Any) -> str:
+    """``HH:MM:SS`` of ``ts`` in local time; the last second's text is reused (strftime
+    and localtime were a fifth of a failure's console line)."""
+    global _last_clock
+    try:
+        second = int(ts or 0)
+    except (TypeError, ValueError, OverflowError):
+        second = 0
+    last = _last_clock
+    if last[0] == second:
+        return last[1]
+    try:
+        text = time.strftime("%H:%M:%S", time.localtime(second))
+    except (OverflowError, OSError, ValueError):
+        text = "--:--:--"
+    _last_clock = (second, text)
+    return text
 
 
 def _wants_color(stream: TextIO) -> bool:
@@ -153,6 +174,8 @@ class ConsoleSink(Sink):
         self._color = color
         self._types = _LEVEL_TYPES[level if level in CONSOLE_LEVELS else "verdicts"]
         self._ends_failed_only = level == "verdicts"
+        #: the stream colour was last decided for, and the decision (isatty is a syscall)
+        self._color_for: tuple[Any, bool] = (None, False)
 
     def _shown(self, batch: Sequence[Item]) -> list[dict[str, Any]]:
         types, failed_only = self._types, self._ends_failed_only
@@ -167,7 +190,14 @@ class ConsoleSink(Sink):
         shown = self._shown(batch)
         if not shown:
             return
-        color = self._color if self._color is not None else _wants_color(stream)
+        color = self._color
+        if color is None:
+            last = self._color_for
+            if last[0] is stream:
+                color = last[1]
+            else:
+                color = _wants_color(stream)
+                self._color_for = (stream, color)
         lines = [format_event(ev, color) for ev in shown]
         text = "\n".join(line for line in lines if line)
         if text:

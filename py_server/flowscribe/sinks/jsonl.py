@@ -1,7 +1,7 @@
 """The JSONL sink: the trace file itself, one event per line (``docs/trace-format.md``).
 
-Lines arrive encoded (ASCII JSON, no newline); a batch becomes one ``os.write`` of whole
-lines, so concurrent writers never interleave.
+Lines arrive encoded (ASCII JSON, each with its ``\n``); a batch becomes one ``os.write``
+of whole lines, so concurrent writers never interleave.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class JsonlSink(Sink):
 
     def write(self, batch: Sequence[Item]) -> None:
         if batch:
-            self.file.write(("\n".join([line for _, line in batch]) + "\n").encode())
+            self.file.write("".join([line for _, line in batch]).encode())
 
     def not_written(self) -> tuple[int, str]:
         return self.file.dropped, self.file.dropped_why

@@ -245,11 +245,25 @@ def test_any_arguments_to_a_marker_never_raise_and_keep_the_run(
     run_artifacts(project, failed=marker in ("failure", "exception"))
 
 
+@pytest.fixture(scope="module")
+def default_session_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The default session these examples start (hypothesis reruns a test's body, so no
+    per-test fixture) lives in a folder of its own, never the repository's, and ends with
+    the module rather than at the test process's exit."""
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("default-session"))
+    try:
+        yield
+    finally:
+        flowscribe.end_session()
+        os.chdir(here)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flow_id=odd, parent=odd, cause=odd, tg=tags)
+@pytest.mark.usefixtures("default_session_elsewhere")
 def test_any_flow_arguments_never_raise(flow_id: Any, parent: Any, cause: Any, tg: Any) -> None:
-    # No project fixture (hypothesis reruns this body): an inactive default session
-    # exercises the argument handling that runs before any recording.
+    # The default session exercises the argument handling that runs before recording.
     f = flowscribe.flow(flow_id, parent=parent, tags=tg, caused_by=cause)
     with f:
         f.checkpoint("x")

@@ -5,12 +5,13 @@ order, severities, marker types), the original quickstart's :class:`Event`, ``_M
 an event has beyond a plain marker's fields) and the small normalisers that turn what an
 app passes (a severity, a ``caused_by``, a number, an exception, tags) into trace values.
 It sits below flows and sessions, which both build events from it, and imports nothing
-but the warning helper.
+but the warning helper and the vocabulary.
 """
 
 from __future__ import annotations
 
 from ._warn import warn_once
+from .vocabulary import SEVERITIES, SEVERITY_ALIASES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -25,13 +26,9 @@ EVENT_KEYS = (
     "severity", "error_class", "reason", "evidence", "value", "unit", "status",
     "duration_ms", "caused_by", "exception",
 )  # fmt: skip
-SEVERITIES = ("debug", "info", "warn", "error", "critical")
 #: Event types a user may record through :meth:`Flow.add_event`.
 MARKER_TYPES = frozenset({"checkpoint", "success", "failure", "exception", "metric"})
 _SEVERITY_SET = frozenset(SEVERITIES)
-_SEVERITY_ALIASES = {"warning": "warn", "fatal": "critical", "err": "error"}
-#: The error class of exceptions, and of flows an exception escaped.
-SYSTEM = "SYSTEM"
 #: The attribute an exception carries once recorded (its event id), so it is recorded once.
 _EXC_ATTR = "_flowscribe_event"
 
@@ -63,7 +60,7 @@ def _text(value: Any) -> str:
 def _severity(value: Any) -> str:
     """A trace severity from what a user passed (``WARNING`` -> ``warn``)."""
     text = _text(value).lower()
-    text = _SEVERITY_ALIASES.get(text, text)
+    text = SEVERITY_ALIASES.get(text, text)
     if text in _SEVERITY_SET:
         return text
     warn_once(f"severity:{text}", f"unknown severity {value!r} recorded as 'info' "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._marks import MORE_KEY, TRUNCATED
+from .vocabulary import MORE_KEY, TRUNCATED
 
 __all__ = ["encode", "fit_mapping"]
 

@@ -23,7 +23,6 @@ from ._encode import _js
 from ._event import (
     _EXC_ATTR,
     MARKER_TYPES,
-    SYSTEM,
     Event,
     _exc_message,
     _exc_type_name,
@@ -33,6 +32,7 @@ from ._event import (
     _More,
 )
 from ._warn import warn_once
+from .vocabulary import SYSTEM, default_error_class
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -517,7 +517,7 @@ class Flow:
         if etype == "success":
             self._passed = True
         elif etype in ("failure", "exception"):
-            error_class = error_class or (SYSTEM if etype == "exception" else "UNCLASSIFIED")
+            error_class = error_class or default_error_class(etype)
         eid = None
         if not _is_muted(s, severity):
             exc_info: dict[str, Any] | None = None

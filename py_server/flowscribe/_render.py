@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from ._event import _text
-from ._marks import TRUNCATED
+from .vocabulary import TRUNCATED
 
 __all__ = ["REPR_CAP", "attributes", "dtype_text", "enum_name", "is_dataclass",
            "key_text", "namedtuple_fields", "nonfinite", "safe_repr", "safe_str", "shape",

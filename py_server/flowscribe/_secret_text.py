@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._marks import REDACTED
 from ._secret_keys import KeyMatcher
+from .vocabulary import REDACTED
 
 __all__ = ["TextScrubber"]
 

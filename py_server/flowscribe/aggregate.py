@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from .vocabulary import default_error_class
+
 __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
     "MAX_FLOWS",
@@ -695,7 +697,7 @@ class RunAggregate:
         that reached ``sys.excepthook`` or the top of a thread): it counts for the run
         and its issues, but for no flow."""
         exc = ev["exception"] or {}
-        error_class = ev["error_class"] or ("SYSTEM" if etype == "exception" else "UNCLASSIFIED")
+        error_class = ev["error_class"] or default_error_class(etype)
         reason = ev["reason"] or _str(exc.get("message")) or ""
         # The event's own id, also when its stats are the long tail's shared ones.
         flow_id = ev["flow_id"] if stats is not None else None

@@ -36,6 +36,8 @@ from . import patterns
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got, is_positive_number
 from ._files import read_regular
 from ._yamlpos import Path_, load_yaml
+from .vocabulary import SEVERITIES, SEVERITY_ALIASES, SINK_TYPES
+from .vocabulary import severity_rank as _severity_rank
 
 __all__ = [
     "ASK_MD_VALUES",
@@ -43,8 +45,6 @@ __all__ = [
     "CONSOLE_LEVELS",
     "DEFAULT_AUTODEV",
     "DEFAULT_REDACT_KEYS",
-    "SEVERITIES",
-    "SINK_TYPES",
     "Artifacts",
     "Config",
     "Filters",
@@ -63,10 +63,7 @@ __all__ = [
 
 DEFAULT_AUTODEV = ".autodev"
 CONFIG_FILE = "ra.yaml"
-SEVERITIES = ("debug", "info", "warn", "error", "critical")
 ASK_MD_VALUES = ("always", "on_failure", "never")
-#: ``logging``: the console's lines through stdlib logging (logger ``flowscribe``).
-SINK_TYPES = ("console", "jsonl", "sqlite", "logging", "otlp")
 #: What the otlp sink speaks (docs/otlp.md); gRPC and HTTP/JSON are not offered.
 OTLP_PROTOCOLS = ("http/protobuf",)
 #: What the console prints: ``verdicts`` (failures, exceptions, failed flows, the run's
@@ -88,8 +85,6 @@ MIN_PAYLOAD_LIMIT = 64
 #: (the quickstart's ``demo/flow`` included). ``flowscribe init`` writes ``critical``.
 DEFAULT_PROFILE = "all"
 
-_SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-_SEV_ALIASES = {"warning": "warn", "fatal": "critical", "err": "error"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _ENV_FILE = "environment"
@@ -97,13 +92,7 @@ _ENV_FILE = "environment"
 
 def severity_rank(severity: str | None) -> int:
     """0 (debug) .. 4 (critical); ``None`` counts as info, unknown names as -1."""
-    if severity is None:
-        return 1
-    rank = _SEV_RANK.get(severity)
-    if rank is None:
-        low = severity.lower()
-        rank = _SEV_RANK.get(_SEV_ALIASES.get(low, low), -1)
-    return rank
+    return 1 if severity is None else _severity_rank(severity, unknown=-1)
 
 
 @dataclass(frozen=True)
@@ -311,12 +300,8 @@ class Config:
 
     def severity_allowed(self, severity: str | None) -> bool:
         """Whether an event of this severity passes ``min_severity`` (unknown names pass)."""
-        rank = _SEV_RANK.get(severity) if severity is not None else 1
-        if rank is None:
-            rank = severity_rank(severity)
-            if rank < 0:
-                return True
-        return rank >= self._min_rank
+        rank = severity_rank(severity)
+        return rank < 0 or rank >= self._min_rank
 
     def sla_p95_ms(self, flow_id: str) -> float | None:
         """The ``performance.sla_overrides`` p95 target for ``flow_id`` (exact id, else glob)."""
@@ -415,7 +400,7 @@ class _Reader(Checker):
             return default
         if isinstance(v, str):
             norm = v.strip().lower()
-            norm = _SEV_ALIASES.get(norm, norm) if allowed is SEVERITIES else norm
+            norm = SEVERITY_ALIASES.get(norm, norm) if allowed is SEVERITIES else norm
             if norm in allowed:
                 return norm
         self.bad((*path, key), f"must be one of {', '.join(allowed)} (got {got(v)})")

@@ -41,12 +41,9 @@ from ._encode import (
 )
 from ._event import (
     _EXC_ATTR,
-    _SEVERITY_ALIASES,
     EVENT_KEYS,
     MARKER_TYPES,
     SCHEMA_VERSION,
-    SEVERITIES,
-    SYSTEM,
     Event,
     _exc_message,
     _exc_type_name,
@@ -59,6 +56,7 @@ from ._event import (
 from ._flow import Flow, NullFlow, _FlowInfo
 from ._warn import warn_once
 from ._writer import Sink, Writer
+from .vocabulary import SEVERITIES, SEVERITY_ALIASES, SYSTEM
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -254,7 +252,7 @@ class Session:
         if self._redactor is not None:
             self._redact_evidence = self._redactor.evidence
         muted = {s for s in SEVERITIES if not cfg.severity_allowed(s)}
-        muted.update(a for a, s in _SEVERITY_ALIASES.items() if s in muted)
+        muted.update(a for a, s in SEVERITY_ALIASES.items() if s in muted)
         muted.update(s.upper() for s in list(muted))
         self._muted = frozenset(muted)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flowscribe.redact import TRUNCATED
+from flowscribe.vocabulary import TRUNCATED
 
 __all__ = ["DATA_NOTE", "TRUNCATED", "clip", "code", "escape", "fence", "one_line"]
 

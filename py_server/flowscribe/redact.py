@@ -27,9 +27,9 @@ from typing import Any
 
 from . import _render as rd
 from ._fit import fit_mapping
-from ._marks import MORE_KEY, REDACTED, TRUNCATED
 from ._secret_keys import KeyMatcher
 from ._secret_text import TextScrubber
+from .vocabulary import MORE_KEY, REDACTED, TRUNCATED
 
 __all__ = ["MAX_DEPTH", "MORE_KEY", "REDACTED", "TRUNCATED", "Redactor"]
 

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["SEVERITIES", "Settings", "parse_settings"]
+from flowscribe.vocabulary import SEVERITIES, SEVERITY_ALIASES, severity_rank
 
-#: Runtime severities, lowest first.
-SEVERITIES = ("debug", "info", "warn", "error", "critical")
+__all__ = ["Settings", "parse_settings"]
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -41,8 +41,7 @@ class Settings:
 
     def severity_shown(self, severity: str | None) -> bool:
         """True if a failure of ``severity`` is at or above ``min_severity``."""
-        rank = SEVERITIES.index(severity) if severity in SEVERITIES else SEVERITIES.index("error")
-        return rank >= SEVERITIES.index(self.min_severity)
+        return severity_rank(severity) >= severity_rank(self.min_severity)
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
@@ -78,8 +77,8 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
     diag = _section(raw, "diagnostics", problems)
     enabled = _flag(diag, "enabled", cur.diagnostics_enabled, "diagnostics.enabled", problems)
     min_sev = diag.get("minSeverity", cur.min_severity)
-    if min_sev == "warning":
-        min_sev = "warn"
+    if isinstance(min_sev, str):
+        min_sev = SEVERITY_ALIASES.get(min_sev, min_sev)
     if min_sev not in SEVERITIES:
         problems.append(f"diagnostics.minSeverity: must be one of {', '.join(SEVERITIES)}")
         min_sev = cur.min_severity

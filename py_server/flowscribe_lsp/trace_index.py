@@ -32,6 +32,7 @@ from typing import Any
 from flowscribe.aggregate import FlowStats, RunAggregate
 from flowscribe.runs import RunLayout
 from flowscribe.trace import ReadStats, TraceFollower, iter_events
+from flowscribe.vocabulary import default_error_class, severity_rank
 
 __all__ = [
     "Finding",
@@ -53,7 +54,6 @@ MAX_SITES = 5000
 #: Failure/exception event locations remembered to resolve ``caused_by``.
 MAX_FAILURE_LOCS = 100_000
 MAX_FRAMES = 12
-_SEVERITY_RANK = {"debug": 0, "info": 1, "warn": 2, "warning": 2, "error": 3, "critical": 4}
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def _error_class(ev: Mapping[str, Any], etype: Any) -> str:
     cls = _str(ev.get("error_class"))
     if cls:
         return cls
-    return "SYSTEM" if etype == "exception" else "UNCLASSIFIED"
+    return default_error_class(etype)
 
 
 def compact(data: Any, limit: int = 160) -> str:
@@ -224,7 +224,7 @@ class _Site:
         self.count += 1
         sev = _str(ev.get("severity")) or (
             "error" if ev.get("event_type") == "exception" else "warn")
-        if _SEVERITY_RANK.get(sev, 3) >= _SEVERITY_RANK.get(self.severity, 3):
+        if severity_rank(sev) >= severity_rank(self.severity):
             self.severity = sev
         self.last = ev
 

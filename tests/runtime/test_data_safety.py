@@ -354,9 +354,10 @@ def check_whole_lines(root: Path, proc: subprocess.CompletedProcess[str], why: s
         missing.append(events[-1]["seq"] - len(events))  # seq counts every event recorded
         told = warnings(proc, f"cannot write {path}")
         assert len(told) == 1 and why in told[0], proc.stderr
-    assert max(missing) > 0
+    assert max(missing) > 0, missing
     summary = (root / ".autodev" / "summary.md").read_text(encoding="utf-8")
-    assert f"- **{max(missing)} events not written:** {why}" in summary
+    assert f"- **{max(missing)} events not written:** {why}" in summary, [
+        ln for ln in summary.splitlines() if "not written" in ln or "Warning" in ln]
 
 
 @pytest.mark.parametrize("append_only", [False, True], ids=["cut-back", "newline"])

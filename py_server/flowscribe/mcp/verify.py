@@ -27,7 +27,7 @@ from flowscribe.markdown import code
 from flowscribe.mcp.results import data_result
 from flowscribe.mcp.tools import diff_doc, run_brief, run_passed
 from flowscribe.mcp.workspace import ToolInputError, Workspace, inside
-from flowscribe.redact import REDACTED
+from flowscribe.vocabulary import REDACTED
 
 __all__ = ["DEFAULT_TIMEOUT_S", "MAX_TIMEOUT_S", "command_for", "verify_fix"]
 

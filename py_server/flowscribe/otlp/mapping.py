@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from ..vocabulary import SYSTEM, UNCLASSIFIED
 from .ids import TRACEPARENT_KEY, parse_traceparent, span_id, trace_id
 
 __all__ = [
@@ -432,7 +433,7 @@ class SpanMapper:
                            else (span.end_ns - span.start_ns) / 1e9)
         if span.status == "failed":
             error_class = ev.get("error_class")
-            error_class = error_class if isinstance(error_class, str) else "UNCLASSIFIED"
+            error_class = error_class if isinstance(error_class, str) else UNCLASSIFIED
             first = op.first_failure
             exc_type = first[2] if first is not None else None
             span.error = True
@@ -467,10 +468,10 @@ class SpanMapper:
         self._marker(op, ev, "exception", ts)
         first = op.first_failure
         span.error = True
-        error_type = first[2] if first is not None and first[2] else "SYSTEM"
+        error_type = first[2] if first is not None and first[2] else SYSTEM
         span.error_type = error_type
         span.attributes["error.type"] = error_type
-        span.attributes["flowscribe.failure.class"] = "SYSTEM"
+        span.attributes["flowscribe.failure.class"] = SYSTEM
         reason = ev.get("reason")
         span.status_description = reason if isinstance(reason, str) else None
         return span

@@ -9,7 +9,7 @@ pays for none of them.
 from __future__ import annotations
 
 from .._writer import Sink
-from ..config import SINK_TYPES
+from ..vocabulary import SINK_TYPES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:

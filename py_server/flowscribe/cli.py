@@ -22,6 +22,10 @@ from typing import Any, Callable, NoReturn
 
 from flowscribe import __version__
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowscribe.config import Config
+
 __all__ = ["main"]
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -64,15 +68,15 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     return config, catalog
 
 
-def _shared_trace(config: Any) -> Path:
+def _shared_trace(config: Config) -> Path:
     """The trace shared by all runs: the jsonl sink's file, else .autodev/trace.jsonl."""
-    for sink in getattr(config, "sinks", ()):
+    for sink in config.sinks:
         if sink.type == "jsonl" and sink.path:
             return Path(config.resolve(sink.path))
     return Path(config.autodev_dir) / "trace.jsonl"
 
 
-def _resolve_run(config: Any, run: str | None) -> tuple[Path, str | None]:
+def _resolve_run(config: Config, run: str | None) -> tuple[Path, str | None]:
     """The trace file and run id a RUN argument names: a run id (or a unique prefix of
     one), a run directory, or a trace file; None means the latest run."""
     from flowscribe.runs import RunLayout, is_safe_run_id, read_run_infos

@@ -23,6 +23,7 @@ from flowscribe.trace import ReadStats, iter_events
 
 if TYPE_CHECKING:
     from flowscribe.catalog import Catalog
+    from flowscribe.config import Config
     from flowscribe.runs import RunLayout
 
 __all__ = [
@@ -38,24 +39,17 @@ __all__ = [
 ]
 
 
-def _setting(config: Any, section: str, key: str, default: Any) -> Any:
-    try:
-        return getattr(getattr(config, section), key)
-    except AttributeError:
-        return default
-
-
-def aggregate_for(config: Any, catalog: Catalog | None, run_id: str | None = None) -> RunAggregate:
+def aggregate_for(config: Config | None, catalog: Catalog | None, run_id: str | None = None
+                  ) -> RunAggregate:
     """An empty aggregate with the config's latency buckets and each flow's SLA p95
     target: ``performance.sla_overrides`` first, then the catalog's ``sla.p95_ms``."""
-    buckets = _setting(config, "performance", "latency_buckets_ms", DEFAULT_LATENCY_BUCKETS_MS)
-    override = getattr(config, "sla_p95_ms", None)
+    buckets = (config.performance.latency_buckets_ms if config is not None
+               else DEFAULT_LATENCY_BUCKETS_MS)
 
     def sla(flow_id: str) -> float | None:
-        if callable(override):
-            ms = override(flow_id)
-            if ms is not None:
-                return float(ms)
+        ms = config.sla_p95_ms(flow_id) if config is not None else None
+        if ms is not None:
+            return float(ms)
         spec = catalog.get(flow_id) if catalog is not None else None
         return spec.sla_p95_ms if spec is not None else None
 
@@ -66,7 +60,7 @@ def aggregate_for(config: Any, catalog: Catalog | None, run_id: str | None = Non
 
 def aggregate_trace(
     trace: Path,
-    config: Any,
+    config: Config | None,
     catalog: Catalog | None,
     run_id: str | None = None,
 ) -> tuple[RunAggregate, list[dict[str, Any]]]:
@@ -74,7 +68,7 @@ def aggregate_trace(
     it with its last ``trace_tail_events`` events. Bad lines are skipped and counted in
     the aggregate's ``skipped_lines``."""
     stats = ReadStats()
-    tail_n = int(_setting(config, "artifacts", "trace_tail_events", 50))
+    tail_n = config.artifacts.trace_tail_events if config is not None else 50
     agg, tail = aggregate_events(
         iter_events(trace, stats=stats),
         run_id=run_id,
@@ -85,10 +79,10 @@ def aggregate_trace(
     return agg, tail
 
 
-def should_write_ask(agg: RunAggregate, config: Any) -> bool:
+def should_write_ask(agg: RunAggregate, config: Config | None) -> bool:
     """``artifacts.ask_md``: ``always``, ``on_failure`` (any failure, exception or failed
     flow) or ``never``."""
-    mode = _setting(config, "artifacts", "ask_md", "on_failure")
+    mode = config.artifacts.ask_md if config is not None else "on_failure"
     if mode == "always":
         return True
     if mode == "never":
@@ -122,7 +116,7 @@ def _remove(path: Path) -> None:
 def write_run_artifacts(
     agg: RunAggregate,
     catalog: Catalog | None,
-    config: Any,
+    config: Config | None,
     tail: Sequence[Mapping[str, Any]],
     layout: RunLayout,
     *,
@@ -146,7 +140,7 @@ def write_run_artifacts(
 def _ask(
     agg: RunAggregate,
     catalog: Catalog | None,
-    config: Any,
+    config: Config | None,
     tail: Sequence[Mapping[str, Any]],
     layout: RunLayout,
 ) -> str | None:
@@ -161,14 +155,14 @@ def _ask(
 def _write(
     agg: RunAggregate,
     catalog: Catalog | None,
-    config: Any,
+    config: Config | None,
     tail: Sequence[Mapping[str, Any]],
     layout: RunLayout,
     top_level: bool,
 ) -> None:
     layout.autodev_dir.mkdir(parents=True, exist_ok=True)
     run_dir: Path | None = None
-    per_run = _setting(config, "artifacts", "per_run_dirs", True) or not top_level
+    per_run = (config is None or config.artifacts.per_run_dirs) or not top_level
     # A runs/ that is a link or leads out of .autodev gets nothing (layout.contained warns).
     if per_run and agg.run_id and layout.contained():
         run_dir = layout.run_dir(agg.run_id)
@@ -177,7 +171,7 @@ def _write(
         (
             "summary.md",
             render_summary(agg, catalog, config)
-            if _setting(config, "artifacts", "summary_md", True)
+            if (config is None or config.artifacts.summary_md)
             else None,
         ),
         ("ask.md", _ask(agg, catalog, config, tail, layout)),

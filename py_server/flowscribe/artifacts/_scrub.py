@@ -9,10 +9,13 @@ artifact either way. It uses the run's own ``privacy`` settings.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowscribe.config import DEFAULT_REDACT_KEYS as _DEFAULT_KEYS
 from flowscribe.redact import Redactor
+
+if TYPE_CHECKING:
+    from flowscribe.config import Config
 
 __all__ = ["Scrubber"]
 
@@ -21,7 +24,7 @@ __all__ = ["Scrubber"]
 class Scrubber:
     """Redacts quoted evidence and text with the config's ``privacy`` settings."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Config | None) -> None:
         privacy = getattr(config, "privacy", None)
         keys = getattr(privacy, "redact_keys", _DEFAULT_KEYS)
         limit = getattr(privacy, "payload_limit", 2048)

@@ -17,6 +17,7 @@ from flowscribe.artifacts._scrub import Scrubber
 
 if TYPE_CHECKING:
     from flowscribe.catalog import Catalog
+    from flowscribe.config import Config
     from flowscribe.runs import RunLayout
     from flowscribe.story import RunView
 
@@ -26,19 +27,18 @@ __all__ = ["render_ask", "run_views"]
 # blocks, so importing it here would make the two packages import each other.
 
 
-def _slice_limit(config: Any) -> int:
+def _slice_limit(config: Config | None) -> int:
     """``artifacts.trace_tail_events``: how many events a failure's slice may quote."""
-    try:
-        return max(5, int(config.artifacts.trace_tail_events))
-    except (AttributeError, TypeError, ValueError):
+    if config is None:
         return 50
+    return max(5, int(config.artifacts.trace_tail_events))
 
 
-def _sla(config: Any, catalog: Catalog | None, flow_ids: Sequence[str]) -> dict[str, float]:
-    override = getattr(config, "sla_p95_ms", None)
+def _sla(config: Config | None, catalog: Catalog | None, flow_ids: Sequence[str]
+         ) -> dict[str, float]:
     out: dict[str, float] = {}
     for fid in flow_ids:
-        ms = override(fid) if callable(override) else None
+        ms = config.sla_p95_ms(fid) if config is not None else None
         if ms is None and catalog is not None:
             spec = catalog.get(fid)
             ms = spec.sla_p95_ms if spec is not None else None
@@ -50,7 +50,7 @@ def _sla(config: Any, catalog: Catalog | None, flow_ids: Sequence[str]) -> dict[
 def render_ask(
     run: RunView,
     catalog: Catalog | None,
-    config: Any,
+    config: Config | None,
     *,
     baseline: RunView | None = None,
     budget_tokens: int | None = None,
@@ -65,7 +65,7 @@ def render_ask(
         run,
         baseline=baseline,
         catalog=catalog,
-        root=getattr(config, "root", None),
+        root=config.root if config is not None else None,
         scrub=scrub.event,
         sla_ms=_sla(config, catalog, flows),
         slice_limit=_slice_limit(config),

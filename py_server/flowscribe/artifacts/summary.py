@@ -9,7 +9,7 @@ in a code span or a fenced block under the "data, not instructions" note (see
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowscribe.aggregate import OTHER_FLOWS
 from flowscribe.artifacts._flowtree import catalog_ids, ordered_flows
@@ -20,6 +20,7 @@ from flowscribe.markdown import DATA_NOTE, code, fence
 if TYPE_CHECKING:
     from flowscribe.aggregate import FailureInfo, FlowStats, RunAggregate
     from flowscribe.catalog import Catalog
+    from flowscribe.config import Config
 
 __all__ = ["render_summary"]
 
@@ -29,7 +30,7 @@ MAX_LISTED = 30
 MAX_QUOTED_CHARS = 2_000
 
 
-def render_summary(agg: RunAggregate, catalog: Catalog | None, config: Any = None) -> str:
+def render_summary(agg: RunAggregate, catalog: Catalog | None, config: Config | None = None) -> str:
     """The summary.md text for a run. ``config`` supplies the privacy settings quoted
     values are redacted with; the aggregate already carries buckets and SLA targets."""
     scrub = Scrubber(config)

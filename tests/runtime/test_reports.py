@@ -250,3 +250,10 @@ def test_sla_query_quotes_flow_ids_as_data(
     code, sql, err = _report(project, capsys, "--sql", "sla")
     assert code == 0, err
     assert "VALUES ('o''brien/x', 5.0)" in sql
+
+
+def test_docs_show_each_report_and_its_query_verbatim() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
+    for name, (description, sql) in REPORTS.items():
+        assert f"### `{name}`: {description}\n" in docs
+        assert f"```sql\n{sql}\n```" in docs

@@ -56,10 +56,12 @@ sinks:
     path: .autodev/trace.db
 performance:
   sla_overrides:
-    report/build: 300
+    "report/*": 300
+    "feed/*": 60000
 """
 
-#: The catalog's SLA for report/build is lenient: ra.yaml's override must win.
+#: The catalog's SLA for report/build is lenient: ra.yaml's override (a glob) must win;
+#: feed/fetch is in no catalog, its target comes from the glob alone.
 CATALOG = """\
 version: 1
 flows:
@@ -159,6 +161,10 @@ def test_sla_lists_the_runs_over_target_with_the_ra_yaml_override(
     runs = _runs_in_order(recorded)
     assert [(r["run_id"], r["flow_id"]) for r in rows] == [
         (runs[1], "report/build"), (runs[2], "report/build")]
+    code, sql, err = _report(recorded, capsys, "--sql", "sla")
+    assert code == 0, err
+    assert ("VALUES ('feed/fetch', 60000.0), ('orders/submit', 60000.0), "
+            "('report/build', 300.0)") in sql
     ends = {(e["run_id"], e["flow_id"]): e["duration_ms"] for e in _ends(recorded)}
     for r in rows:
         assert r["sla_ms"] == 300.0
@@ -230,13 +236,19 @@ def test_missing_database_names_the_path(
     assert not (project / ".autodev" / "trace.db").exists()  # a report never creates it
 
 
+@pytest.mark.parametrize("kind", ["empty sqlite", "text"])
 def test_a_file_that_is_not_a_flowscribe_database_is_refused(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        project: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
     other = project / "other.db"
-    sqlite3.connect(other).close()
+    if kind == "text":
+        other.write_text("not a database\n" * 100, encoding="utf-8")
+    else:
+        sqlite3.connect(other).close()
+    before = other.read_bytes()
     code, _, err = _report(project, capsys, "--db", str(other), "slowest")
     assert code == 1
     assert f"{other} is not a flowscribe database" in err
+    assert other.read_bytes() == before
 
 
 def test_sla_query_quotes_flow_ids_as_data(

@@ -269,3 +269,24 @@ def test_docs_show_each_report_and_its_query_verbatim() -> None:
     for name, (description, sql) in REPORTS.items():
         assert f"### `{name}`: {description}\n" in docs
         assert f"```sql\n{sql}\n```" in docs
+
+
+def test_a_report_reads_while_the_app_is_still_writing(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flowscribe.core import Session
+
+    write_config(project, CONFIG)
+    session = Session()
+    try:
+        with session.flow("feed/fetch") as f:
+            f.failure("EXTERNAL.TIMEOUT", "no ack")
+        session.flush()
+        rows = _json_rows(project, capsys, "failures")
+        assert [(r["error_class"], r["failures"]) for r in rows] == [("EXTERNAL.TIMEOUT", 1)]
+        with session.flow("feed/fetch") as f:  # the app goes on writing after the read
+            f.failure("EXTERNAL.TIMEOUT", "no ack")
+        session.flush()
+    finally:
+        session.end_session()
+    rows = _json_rows(project, capsys, "failures")
+    assert [(r["error_class"], r["failures"]) for r in rows] == [("EXTERNAL.TIMEOUT", 2)]

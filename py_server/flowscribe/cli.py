@@ -1,5 +1,5 @@
 """The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``timeline``,
-``export``, ``lsp``, ``mcp``.
+``export``, ``report``, ``lsp``, ``mcp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Exit status, the same for every command: 0 done; 1 nothing there (no
@@ -646,6 +646,80 @@ def _write_export(args: argparse.Namespace, text: str) -> int:
     return 0
 
 
+# -- report ---------------------------------------------------------------------------------
+
+
+def _report_db(args: argparse.Namespace, config: Any) -> Path:
+    """``--db``, else the sqlite sink's path in ra.yaml (an error when there is none)."""
+    if args.db:
+        return Path(args.db).expanduser()
+    for sink in config.sinks:
+        if sink.type == "sqlite" and sink.path:
+            return Path(config.resolve(sink.path))
+    where = config.path or config.autodev_dir / "ra.yaml"
+    raise CliError(f"no sqlite sink in {where}: add `- type: sqlite` under sinks "
+                   "(docs/sqlite-schema.md), or pass --db PATH")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 1 or value == 0 else f"{value:.3f}"
+    return _CONTROL.sub("?", str(value))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from flowscribe import reports
+    from flowscribe.reports import REPORTS, ReportError
+
+    if args.list:
+        width = max(map(len, REPORTS))
+        for name, (description, _) in REPORTS.items():
+            print(f"{name:<{width}}  {description}")
+        return 0
+    if args.name not in REPORTS:
+        what = f"no report {args.name!r}" if args.name else "name a report"
+        raise CliError(f"{what}; the reports are: {', '.join(REPORTS)} (see --list)")
+    config, catalog = _load(args)
+    try:
+        db: Path | None = _report_db(args, config)
+    except CliError:
+        if not args.sql:  # the query alone needs no database
+            raise
+        db = None
+
+    def sla_for(fid: str) -> float | None:
+        over = config.sla_p95_ms(fid)
+        spec = catalog.get(fid)
+        return over if over is not None else spec.sla_p95_ms if spec is not None else None
+
+    try:
+        sla: dict[str, float] = {}
+        if args.name == "sla":
+            known = set(catalog.flows)
+            if db is not None and (db.is_file() or not args.sql):
+                known.update(reports.flow_ids(db))
+            sla = reports.sla_targets(sorted(known), sla_for)
+        if args.sql or db is None:
+            print(reports.report_sql(args.name, sla))
+            return 0
+        columns, rows = reports.run_report(db, args.name, sla)
+    except ReportError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps([dict(zip(columns, r)) for r in rows], indent=1))
+        return 0
+    if not rows:
+        print(f"flowscribe: report {args.name}: no rows in {db}", file=sys.stderr)
+        return 0
+    table = [columns, *([_cell(v) for v in r] for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+    return 0
+
+
 # -- entry point ----------------------------------------------------------------------------
 
 
@@ -731,6 +805,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("chrome", "mermaid", "otlp-json"), default="chrome")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("report", help="ready queries over the sqlite sink's database: "
+                       "failures, slowest, flaky, sla (docs/reports.md)")
+    s.add_argument("name", nargs="?", metavar="NAME", help="the report (see --list)")
+    s.add_argument("--db", metavar="PATH",
+                   help="the database (default: the sqlite sink's path in ra.yaml)")
+    s.add_argument("--list", action="store_true", help="name the reports, one line each")
+    s.add_argument("--sql", action="store_true", help="print the query instead of running it")
+    s.add_argument("--json", action="store_true", help="the rows as a JSON list of objects")
+    s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("lsp", help="start the language server on stdio")
     s.set_defaults(func=cmd_lsp)

@@ -17,7 +17,10 @@ export function runOf(arg: RunArg): RunInfo | undefined {
   if (!arg) {
     return undefined;
   }
-  return 'kind' in arg ? arg.run : arg;
+  if (!('kind' in arg)) {
+    return arg;
+  }
+  return arg.kind === 'tests' ? undefined : arg.run;
 }
 
 /** The newest `<folder>/<artifactsDir>/<file>` across workspace folders, read from disk. */

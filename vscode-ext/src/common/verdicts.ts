@@ -84,7 +84,8 @@ export function sortRunsNewestFirst(runs: readonly RunInfo[]): RunInfo[] {
     .map((x) => x.run);
 }
 
-/** The newest run across all workspace folders: what the status bar shows. */
+/** The newest app run across all workspace folders (a pytest session's run never is): what
+ * the status bar shows and what commands act on by default. */
 export function latestRun(runs: readonly RunInfo[]): RunInfo | undefined {
-  return sortRunsNewestFirst(runs)[0];
+  return sortRunsNewestFirst(runs.filter((r) => !r.testRun))[0];
 }

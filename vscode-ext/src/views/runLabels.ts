@@ -48,6 +48,7 @@ export function runLabel(run: RunInfo, now: Date, newest: boolean): string {
   const started = runDate(run.started);
   const n = flowInstances(run.verdicts);
   const parts = [
+    run.testRun ? 'pytest' : undefined,
     started ? formatRunTime(started, now) : 'unknown time',
     verdictMark(run.verdicts),
     plural(n, 'flow'),

@@ -1,6 +1,7 @@
 /**
- * The Runs view: runs newest first, named by time, verdict and size (the id in the tooltip); under each, its summary.md,
- * ask.md and trace.jsonl (the ones that exist), opened with a click.
+ * The Runs view: the app's runs newest first, named by time, verdict and size (the id in the tooltip); under each, its
+ * summary.md, ask.md and trace.jsonl (the ones that exist), opened with a click. Runs of pytest sessions are apart,
+ * under "Test runs": they never displace the app's latest run.
  */
 import * as vscode from 'vscode';
 import { Commands, Views } from '../common/constants';
@@ -33,7 +34,13 @@ export interface ArtifactNode {
   uri: vscode.Uri;
 }
 
-export type RunsNode = RunNode | ArtifactNode;
+export interface TestRunsNode {
+  kind: 'tests';
+  key: string;
+  runs: RunNode[];
+}
+
+export type RunsNode = RunNode | ArtifactNode | TestRunsNode;
 
 const VERDICT_ICONS = {
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
@@ -55,6 +62,7 @@ export function artifactUri(run: RunInfo, kind: ArtifactKind): vscode.Uri | unde
 
 export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private nodes: RunNode[] = [];
+  private tests: TestRunsNode | undefined;
   private readonly changeEmitter = new vscode.EventEmitter<RunsNode | undefined>();
   private readonly disposables: vscode.Disposable[] = [];
   readonly onDidChangeTreeData = this.changeEmitter.event;
@@ -67,18 +75,25 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
   }
 
   private rebuild(): void {
-    this.nodes = this.data.runs.map((run, i) => ({
+    const node = (run: RunInfo, newest: boolean): RunNode => ({
       kind: 'run',
       key: `run:${normalizeUri(run.workspaceFolder)}#${run.runId}`,
       run,
-      newest: i === 0,
-    }));
+      newest,
+    });
+    const app = this.data.runs.filter((r) => !r.testRun);
+    const tests = this.data.runs.filter((r) => r.testRun);
+    this.nodes = app.map((run, i) => node(run, i === 0));
+    this.tests = tests.length ? { kind: 'tests', key: 'tests', runs: tests.map((run) => node(run, false)) } : undefined;
     this.changeEmitter.fire(undefined);
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
     if (!node) {
-      return this.nodes;
+      return this.tests ? [...this.nodes, this.tests] : this.nodes;
+    }
+    if (node.kind === 'tests') {
+      return node.runs;
     }
     if (node.kind === 'artifact') {
       return [];
@@ -94,10 +109,27 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
   }
 
   getParent(node: RunsNode): RunsNode | undefined {
-    return node.kind === 'artifact' ? this.nodes.find((n) => n.run === node.run) : undefined;
+    if (node.kind === 'tests') {
+      return undefined;
+    }
+    const runs = [...this.nodes, ...(this.tests?.runs ?? [])];
+    if (node.kind === 'artifact') {
+      return runs.find((n) => n.run === node.run);
+    }
+    return this.tests?.runs.includes(node) ? this.tests : undefined;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'tests') {
+      const n = node.runs.length;
+      const item = new vscode.TreeItem('Test runs', vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = node.key;
+      item.iconPath = new vscode.ThemeIcon('beaker');
+      item.description = `${n} pytest session${n === 1 ? '' : 's'}`;
+      item.tooltip = 'Runs recorded while pytest ran (the flowscribe pytest plugin): kept apart from the app\'s runs.';
+      item.contextValue = 'testRuns';
+      return item;
+    }
     if (node.kind === 'artifact') {
       const item = new vscode.TreeItem(ARTIFACT_FILES[node.artifact], vscode.TreeItemCollapsibleState.None);
       item.id = node.key;

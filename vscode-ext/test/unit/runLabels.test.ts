@@ -33,6 +33,10 @@ describe('runLabel (the Runs view names a run by time, verdict and size)', () =>
     assert.ok(!runLabel(run(), now, false).includes('42bc12'));
   });
 
+  it('names a pytest session\'s run as one', () => {
+    assert.equal(runLabel(run({ testRun: true }), now, false), 'pytest · 18:01:45 · ✗ 2 · 12 flows · 1.2 s');
+  });
+
   it('counts orphaned instances in the size when the server gives them', () => {
     const r = run({ verdicts: v({ passed: 10, failed: 3, unfinished: 1, orphaned: 3, failures: 1, exceptions: 1 }) });
     assert.equal(runLabel(r, now, false), '18:01:45 · ✗ 2 · 17 flows · 1.2 s');

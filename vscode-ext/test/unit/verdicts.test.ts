@@ -57,5 +57,8 @@ describe('run times and order', () => {
     assert.deepEqual(sortRunsNewestFirst(runs).map((r) => r.runId), ['new', 'mid', 'old', 'none']);
     assert.equal(latestRun(runs)?.runId, 'new');
     assert.equal(latestRun([]), undefined);
+    // A pytest session's run is never the latest: the app's runs are what the status bar shows.
+    const tests = [...runs, { ...run('pytest', 999), testRun: true }];
+    assert.equal(latestRun(tests)?.runId, 'new');
   });
 });

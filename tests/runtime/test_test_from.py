@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 from _project import of_type, trace
 
 import flowscribe
@@ -39,6 +40,10 @@ def test_capture_args_records_the_call_redacted(project: Path) -> None:
         "unserialisable": ["conn"],
     }
     assert starts[1]["evidence"] == {}  # off by default: nothing recorded
+    schema = json.loads((Path(flowscribe.__file__).parent / "schema" /
+                         "trace.schema.json").read_text(encoding="utf-8"))
+    for ev in starts:
+        jsonschema.validate(ev, schema)
     assert "hunter2" not in (project / ".autodev" / "trace.jsonl").read_text()
 
 

@@ -204,3 +204,20 @@ def test_a_run_with_no_failure_or_an_unknown_event_is_an_error(project: Path) ->
     out = _test_from(project, latest, "nosuch-1")
     assert out.returncode == 1 and f"no failure nosuch-1 in run {latest}" in out.stderr
     assert not (project / "tests").exists()
+
+
+def test_a_cut_argument_is_said_and_an_async_flow_is_awaited(project: Path) -> None:
+    app = SHOP.replace("def submit(", "async def submit(").replace(
+        '    submit("AAPL", 3)\n', "    import asyncio\n").replace(
+        'submit("NFLX", 0, note=NOTE, **EXTRA)', 'asyncio.run(submit("NFLX", 0))')
+    _record(project, app)
+    test = _written(_test_from(project))
+    assert _pytest(project, test).returncode == 1
+    orders = project / "shop" / "orders.py"
+    orders.write_text(orders.read_text().replace(*FIX))
+    assert _pytest(project, test).returncode == 0  # awaited: the fixed flow ran and passed
+
+    _record(project, SHOP, note="x" * 5000)
+    out = _test_from(project, "-o", "-")
+    assert "argument note was redacted or cut when recorded" in out.stderr
+    assert "pytest.fail(" in out.stdout

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from .._marks import REDACTED, TRUNCATED
+from .._marks import MORE_KEY, REDACTED, TRUNCATED
 
 __all__ = ["GeneratedTest", "find_failure", "generate"]
 
@@ -185,6 +185,8 @@ def _call_text(evidence: Mapping[str, Any]) -> tuple[str | None, list[str]]:
     for n, (key, value) in enumerate(args.items()):
         star = key.startswith("*")
         name = key[1:] if star else key
+        if key == MORE_KEY:
+            return None, ["some arguments were cut when recorded (ra.yaml's payload_limit)"]
         if not _is_name(name):
             return None, [f"argument name {_comment_json(key)} is not an identifier"]
         literal = _literal(value)

@@ -150,6 +150,7 @@ class Flow:
     """
 
     __slots__ = (
+        "_args",
         "_cause",
         "_ended",
         "_fail_class",
@@ -197,6 +198,8 @@ class Flow:
         self._prev: ParentLike = parent
         self._site = site
         self._cause: str | None = None
+        #: The call's arguments (``traced(..., capture_args=True)``): the flow_start's evidence.
+        self._args: dict[str, Any] | None = None
         self._frags: tuple[str, str] | None = None
         self._template: dict[str, Any] | None = None
         self._t0 = 0.0
@@ -269,7 +272,7 @@ class Flow:
         self._pid = s._pid
         self._t0 = _perf()
         s._record(
-            self, "flow_start", None, None, None, site,
+            self, "flow_start", None, None, self._args, site,
             _More(caused_by=self._cause, ident=(seq, eid)),
         )  # fmt: skip
 

@@ -1,5 +1,5 @@
 """The ``flowscribe`` command: ``init``, ``summary``, ``tail``, ``runs``, ``diff``, ``timeline``,
-``export``, ``report``, ``lsp``, ``mcp``.
+``export``, ``report``, ``test-from``, ``lsp``, ``mcp``.
 
 Every command works on a project root (``-C DIR``, default: the current directory) and its
 ``.autodev`` folder. Exit status, the same for every command: 0 done; 1 nothing there (no
@@ -720,6 +720,57 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- test-from ------------------------------------------------------------------------------
+
+
+def cmd_test_from(args: argparse.Namespace) -> int:
+    from flowscribe.artifacts import write_text_atomic
+    from flowscribe.config import load_config
+    from flowscribe.runs import run_events
+    from flowscribe.story import runs_to_compare
+    from flowscribe.testing.from_run import find_failure, generate
+
+    root = _root(args)
+    config, _ = load_config(root)
+    _, info = runs_to_compare(config.autodev_dir, after=args.run)
+    if info is None or info.trace is None:
+        raise CliError(f"no run {args.run} in {config.autodev_dir}" if args.run
+                       else f"no runs in {config.autodev_dir}")
+    events = list(run_events(info))
+    failure = find_failure(events, args.event_id)
+    if failure is None:
+        raise CliError(f"no failure {args.event_id} in run {info.run_id}" if args.event_id
+                       else f"run {info.run_id} recorded no failure")
+    to_stdout = args.output == "-"
+    target = Path(args.output) if args.output and not to_stdout else None
+    if target is not None and not target.is_absolute():
+        target = Path.cwd() / target
+    if target is None:
+        target = root / "tests" / "placeholder.py"
+    try:  # the file finds the project root from where it is, so it can be moved with it
+        depth = len(target.parent.resolve().relative_to(root).parts)
+        root_expr = f"Path(__file__).resolve().parents[{depth}]"
+    except ValueError:
+        root_expr = f"Path({str(root)!r})"
+    made = generate(events, failure, root_expr=root_expr)
+    if to_stdout:
+        sys.stdout.write(made.text)
+    else:
+        if args.output is None:
+            target = target.with_name(made.filename)
+        if target.exists() and not args.force:
+            raise CliError(f"{target} already exists; use --force to overwrite")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(target, made.text)
+        except OSError as exc:
+            raise CliError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        print(f"wrote {target}")
+    for why in made.missing:
+        print(f"flowscribe: incomplete: {_CONTROL.sub('?', why)}", file=sys.stderr)
+    return 0
+
+
 # -- entry point ----------------------------------------------------------------------------
 
 
@@ -815,6 +866,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sql", action="store_true", help="print the query instead of running it")
     s.add_argument("--json", action="store_true", help="the rows as a JSON list of objects")
     s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("test-from", help="write a pytest file that replays a recorded "
+                       "failure (a @traced flow with capture_args=True)")
+    s.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: the latest)")
+    s.add_argument("event_id", nargs="?", metavar="EVENT_ID",
+                   help="the failure, exception or flow instance (default: the first failure)")
+    s.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE, - for stdout (default: tests/test_from_<flow>_<id>.py)")
+    s.add_argument("--force", action="store_true", help="overwrite an existing file")
+    s.set_defaults(func=cmd_test_from)
 
     s = sub.add_parser("lsp", help="start the language server on stdio")
     s.set_defaults(func=cmd_lsp)

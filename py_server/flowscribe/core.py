@@ -94,6 +94,7 @@ __all__ = [
 Event.__module__ = Flow.__module__ = NullFlow.__module__ = __name__
 
 _CO_COROUTINE = 0x0080
+_CO_VARARGS = 0x0004
 
 _now = time.time
 _perf = time.perf_counter
@@ -769,10 +770,12 @@ class Session:
         *,
         parent: ParentLike = None,
         tags: Sequence[str] | None = None,
+        capture_args: bool = False,
         **correlation: Any,
     ) -> Callable[[F], F]:
         """Decorator: each call of the function is one instance of ``flow_id``."""
-        return traced(flow_id, parent=parent, tags=tags, session=self, **correlation)
+        return traced(flow_id, parent=parent, tags=tags, session=self,
+                      capture_args=capture_args, **correlation)
 
     # -- end -------------------------------------------------------------------------
 
@@ -1005,13 +1008,16 @@ def traced(
     parent: ParentLike = None,
     tags: Sequence[str] | None = None,
     session: Session | None = None,
+    capture_args: bool = False,
     **correlation: Any,
 ) -> Callable[[F], F]:
     """Decorator: every call of the function (sync or ``async``) is one instance of
     ``flow_id``, placed at the function's definition.
 
     Arguments whose names are the flow's catalog ``correlation_keys`` become correlation
-    keys of the instance; keyword arguments given here are added to them.
+    keys of the instance; keyword arguments given here are added to them. With
+    ``capture_args=True`` the call's arguments are the flow_start's evidence (redacted as
+    evidence is; see ``_call_args``), so ``flowscribe test-from`` can call it again.
     """
 
     def decorate(fn: F) -> F:
@@ -1034,6 +1040,8 @@ def traced(
             f = s.flow(flow_id, parent=parent, tags=tags, **corr)
             if code is not None and isinstance(f, Flow):
                 f._site = _callsite.site_of_code(code)
+                if capture_args:
+                    f._args = _call_args(code, args, kwargs)
             return f
 
         if code is not None and code.co_flags & _CO_COROUTINE:
@@ -1054,3 +1062,48 @@ def traced(
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+def _call_args(code: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A traced call's arguments as flow_start evidence: ``args`` maps each parameter name
+    to its value (extra positional ones under ``*<name>``), ``positional`` says how many
+    of them came positionally. Only JSON data is kept as it is; anything else is recorded
+    as ``"<unserialisable T>"`` and named in ``unserialisable``, so a replay knows."""
+    names = code.co_varnames[: code.co_argcount]
+    out: dict[str, Any] = {}
+    bad: list[str] = []
+
+    def put(name: str, value: Any) -> None:
+        if _is_json_data(value, 0):
+            out[name] = value
+        else:
+            out[name] = f"<unserialisable {type(value).__name__}>"
+            bad.append(name)
+
+    for name, value in zip(names, args):
+        put(name, value)
+    if len(args) > len(names):
+        star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] \
+            if code.co_flags & _CO_VARARGS else "args"
+        put("*" + star, list(args[len(names):]))
+    for name, value in kwargs.items():
+        put(name, value)
+    evidence: dict[str, Any] = {"args": out, "positional": min(len(args), len(names))}
+    if bad:
+        evidence["unserialisable"] = bad
+    return evidence
+
+
+def _is_json_data(value: Any, depth: int) -> bool:
+    """True for what survives a JSON round trip as the same value (tuples as lists)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return type(value) in (str, bool, int) or value is None
+    if isinstance(value, float):
+        return type(value) is float and value == value and abs(value) != float("inf")
+    if depth > 8:
+        return False
+    if type(value) in (list, tuple):
+        return all(_is_json_data(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _is_json_data(v, depth + 1) for k, v in value.items())
+    return False

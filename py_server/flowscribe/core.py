@@ -202,6 +202,8 @@ class Session:
         self._run_trace: JsonlSink | None = None
         self._main_trace: JsonlSink | None = None
         self._main_trace_start = 0
+        #: How far other processes' lines are folded into this session's tally (bytes).
+        self._folded_to = 0
         self._layout: RunLayout | None = None
         self._end_lock = threading.Lock()
         #: Each flow_end is written before the marker returns (a multiprocessing child,
@@ -870,12 +872,20 @@ class Session:
             size = os.path.getsize(sink.path)
         except OSError:
             return
-        if size - start - sink.file.bytes_written <= 0:
+        # Folding twice must not count twice: a signal's "run so far" folds, then the end
+        # of the run folds again, only what came after.
+        first = self._folded_to == 0
+        start = max(start, self._folded_to)
+        if size <= start or (first and size - start - sink.file.bytes_written <= 0):
             return
+        ranges = sink.file.others_wrote(start, size)
+        if ranges is not None:
+            ranges = [(max(b, start), e) for b, e in ranges if e > max(b, start)]
         from ._joined import fold_other_processes
 
-        fold_other_processes(state, sink.path, start, self.run_id, self._id_prefix,
-                             sink.file.others_wrote(start, size))
+        if ranges != []:
+            fold_other_processes(state, sink.path, start, self.run_id, self._id_prefix, ranges)
+        self._folded_to = size
 
     def _rebuild_from_trace(self) -> None:
         """The run state of a joined session, from every line of the run in its trace."""
@@ -942,6 +952,7 @@ class Session:
     def _after_fork_child(self) -> None:
         self._new_process_ids()
         self._owner = False  # the parent owns the run (unless it ends first: _last_out)
+        self._folded_to = 0
         self._end_lock = threading.Lock()
         self._env_saved = {}
         self._member = None

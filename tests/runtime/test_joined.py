@@ -115,3 +115,27 @@ def test_a_forked_child_that_wrote_between_the_owners_writes_is_counted(project:
     session.end_session()
     summary = of_type(trace(project), "summary")[-1]["evidence"]
     assert (summary["flows"], summary["passed"], summary["failed"]) == (3, 2, 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_writing_the_run_so_far_then_ending_counts_a_childs_events_once(project: Path) -> None:
+    """A signal handled by the app's own handler writes the run so far (folding in what
+    children wrote), and the run's end folds again: only what came after (gunicorn's
+    workers counted 64 flows of 40 before)."""
+    session = Session(app_name="owner")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with session.flow("forked/child") as f:
+                f.success()
+            session.end_session()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    session._write_so_far()  # what the signal handler does before the app's own handler
+    with session.flow("owner/after") as f:
+        f.success()
+    session._write_so_far()
+    session.end_session()
+    summary = of_type(trace(project), "summary")[-1]["evidence"]
+    assert (summary["flows"], summary["passed"]) == (2, 2)

@@ -74,9 +74,11 @@ class Commands(Feature):
         return self._last_failure(project, flow_id) or self._catalog_entry(project, flow_id)
 
     def _project(self, uri: object, flow_id: str) -> Project | None:
-        path = uri_to_path(uri) if isinstance(uri, str) else None
-        if path is not None:
-            return self.server.index.project_for(path)
+        if uri is not None:
+            # A document given must be a file: anything else is a bad argument, not "any
+            # project" (which answered or not depending on how far the index had got).
+            path = uri_to_path(uri) if isinstance(uri, str) else None
+            return self.server.index.project_for(path) if path is not None else None
         # No document: the first project that knows the flow.
         for project in self.server.index.projects():
             outcomes = project.run.outcomes or {}

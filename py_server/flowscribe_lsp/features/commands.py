@@ -37,9 +37,11 @@ class Commands(Feature):
         super().__init__(server)
 
         # pygls sets attributes on command handlers, which a bound method cannot take,
-        # and evaluates their annotations (so none that Python 3.9 cannot: no "X | None").
+        # and evaluates their annotations: Python 3.9 can evaluate no "X | None", and pygls
+        # calls issubclass() on them, which 3.9's Any fails. A first parameter named `ls`
+        # is where pygls puts the server, on every Python alike.
         @server.command(SHOW_FLOW)
-        async def show_flow(*args: Any) -> Any:
+        async def show_flow(ls: object, *args: object) -> object:
             return await self.show_flow(list(args))
 
     # -- flowscribe.showFlow ------------------------------------------------------------

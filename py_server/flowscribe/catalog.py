@@ -31,13 +31,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got
 from ._files import read_regular
 from ._yamlpos import Path_, YamlDoc, load_yaml
 
-__all__ = ["CATALOG_FILE", "Catalog", "FlowSpec", "load_catalog", "parse_catalog"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .config import Config
+
+__all__ = ["CATALOG_FILE", "Catalog", "FlowSpec", "load_catalog", "parse_catalog", "sla_target",
+           "sla_targets"]
 
 CATALOG_FILE = "flows.yaml"
 
@@ -127,6 +133,27 @@ class Catalog:
     def children(self, flow_id: str) -> list[str]:
         """Ids of the declared flows whose parent is ``flow_id``, in file order."""
         return [s.id for s in self.flows.values() if s.parent == flow_id]
+
+
+def sla_target(flow_id: str, catalog: Catalog | None, config: Config | None) -> float | None:
+    """A flow's p95 target in ms: ra.yaml's ``performance.sla_overrides`` first, then the
+    catalog's ``sla.p95_ms``; None when neither sets one."""
+    ms = config.sla_p95_ms(flow_id) if config is not None else None
+    if ms is None and catalog is not None:
+        spec = catalog.get(flow_id)
+        ms = spec.sla_p95_ms if spec is not None else None
+    return float(ms) if ms is not None else None
+
+
+def sla_targets(flow_ids: Iterable[str], catalog: Catalog | None, config: Config | None
+                ) -> dict[str, float]:
+    """``{flow id: p95 target}`` of those of ``flow_ids`` that have one (:func:`sla_target`)."""
+    out = {}
+    for fid in flow_ids:
+        ms = sla_target(fid, catalog, config)
+        if ms is not None:
+            out[fid] = ms
+    return out
 
 
 def load_catalog(path: Path, root: Path | None = None) -> Catalog:

@@ -506,7 +506,7 @@ def _run_label(info: Any) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from flowscribe.catalog import CATALOG_FILE, load_catalog
+    from flowscribe.catalog import CATALOG_FILE, load_catalog, sla_targets
     from flowscribe.config import load_config
     from flowscribe.story import compare_runs
 
@@ -517,8 +517,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         before_id, after_id = None, args.run_a
     catalog = load_catalog(config.autodev_dir / CATALOG_FILE, root)
-    sla = {fid: ms for fid in catalog.flows if (ms := config.sla_p95_ms(fid)
-                                                 or catalog.flows[fid].sla_p95_ms) is not None}
+    sla = sla_targets(catalog.flows, catalog, config)
     compared = compare_runs(config.autodev_dir, after=after_id, before=before_id, sla_ms=sla)
     if isinstance(compared, str):
         raise CliError(compared)
@@ -671,6 +670,7 @@ def _cell(value: Any) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from flowscribe import reports
+    from flowscribe.catalog import sla_targets
     from flowscribe.reports import REPORTS, ReportError
 
     if args.list:
@@ -689,18 +689,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise
         db = None
 
-    def sla_for(fid: str) -> float | None:
-        over = config.sla_p95_ms(fid)
-        spec = catalog.get(fid)
-        return over if over is not None else spec.sla_p95_ms if spec is not None else None
-
     try:
         sla: dict[str, float] = {}
         if args.name == "sla":
             known = set(catalog.flows)
             if db is not None and (db.is_file() or not args.sql):
                 known.update(reports.flow_ids(db))
-            sla = reports.sla_targets(sorted(known), sla_for)
+            sla = sla_targets(sorted(known), catalog, config)
         if args.sql or db is None:
             print(reports.report_sql(args.name, sla))
             return 0

@@ -10,11 +10,11 @@ with window functions. The database is opened read-only: a report never writes.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["REPORTS", "ReportError", "flow_ids", "report_sql", "run_report", "sla_targets"]
+__all__ = ["REPORTS", "ReportError", "flow_ids", "report_sql", "run_report"]
 
 
 class ReportError(Exception):
@@ -124,17 +124,6 @@ def report_sql(name: str, sla_ms: Mapping[str, float] | None = None) -> str:
                   if targets else "SELECT NULL, NULL WHERE 0")  # no targets: no rows
         sql = sql.replace("{sla}", values)
     return sql
-
-
-def sla_targets(flow_ids: Iterable[str], sla_for: Callable[[str], float | None]
-                ) -> dict[str, float]:
-    """``{flow id: p95 target}`` of the flows that have one."""
-    out = {}
-    for fid in flow_ids:
-        ms = sla_for(fid)
-        if ms is not None:
-            out[fid] = float(ms)
-    return out
 
 
 def _connect(db: Path) -> sqlite3.Connection:

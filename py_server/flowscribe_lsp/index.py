@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from flowscribe.catalog import Catalog, load_catalog, parse_catalog
+from flowscribe.catalog import Catalog, load_catalog, parse_catalog, sla_target
 from flowscribe.config import Config, Problem, load_config, parse_config
 
 from .code_index import IGNORED_DIRS, CodeIndex
@@ -75,12 +75,7 @@ class Project:
 
     def sla_ms(self, flow_id: str) -> float | None:
         """The p95 target: ra.yaml's override wins over the catalog's ``sla``."""
-        if self.config is not None:
-            over = self.config.sla_p95_ms(flow_id)
-            if over is not None:
-                return over
-        spec = self.catalog.get(flow_id)
-        return spec.sla_p95_ms if spec is not None else None
+        return sla_target(flow_id, self.catalog, self.config)
 
     def resolve(self, file: object) -> Path | None:
         """The local file a trace's ``file`` field names, if it exists (None for a field

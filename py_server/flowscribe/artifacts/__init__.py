@@ -19,6 +19,7 @@ from flowscribe.artifacts._format import fmt_ms
 from flowscribe.artifacts._scrub import Scrubber
 from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
+from flowscribe.catalog import sla_target
 from flowscribe.trace import ReadStats, iter_events
 
 if TYPE_CHECKING:
@@ -47,11 +48,7 @@ def aggregate_for(config: Config | None, catalog: Catalog | None, run_id: str | 
                else DEFAULT_LATENCY_BUCKETS_MS)
 
     def sla(flow_id: str) -> float | None:
-        ms = config.sla_p95_ms(flow_id) if config is not None else None
-        if ms is not None:
-            return float(ms)
-        spec = catalog.get(flow_id) if catalog is not None else None
-        return spec.sla_p95_ms if spec is not None else None
+        return sla_target(flow_id, catalog, config)
 
     # Catalog flows keep stats of their own however many other flow ids a run has.
     keep = catalog.flows if catalog is not None else ()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowscribe.artifacts._scrub import Scrubber
+from flowscribe.catalog import sla_targets
 
 if TYPE_CHECKING:
     from flowscribe.catalog import Catalog
@@ -32,19 +33,6 @@ def _slice_limit(config: Config | None) -> int:
     if config is None:
         return 50
     return max(5, int(config.artifacts.trace_tail_events))
-
-
-def _sla(config: Config | None, catalog: Catalog | None, flow_ids: Sequence[str]
-         ) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for fid in flow_ids:
-        ms = config.sla_p95_ms(fid) if config is not None else None
-        if ms is None and catalog is not None:
-            spec = catalog.get(fid)
-            ms = spec.sla_p95_ms if spec is not None else None
-        if ms is not None:
-            out[fid] = float(ms)
-    return out
 
 
 def render_ask(
@@ -67,7 +55,7 @@ def render_ask(
         catalog=catalog,
         root=config.root if config is not None else None,
         scrub=scrub.event,
-        sla_ms=_sla(config, catalog, flows),
+        sla_ms=sla_targets(flows, catalog, config),
         slice_limit=_slice_limit(config),
     )
     return render_story(story, budget_tokens=budget_tokens or DEFAULT_BUDGET_TOKENS)

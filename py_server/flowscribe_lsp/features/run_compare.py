@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flowscribe.catalog import sla_targets
 from flowscribe.story import compare_runs
 
 from ..protocol import COMPARE_RUNS, CompareRunsResult, RunChange, params_of
@@ -58,7 +59,7 @@ class RunCompare(Feature):
 
 def _compare(project: Project, run_id: str | None, base: str | None
              ) -> CompareRunsResult | str:
-    sla = {fid: ms for fid in project.catalog.flows if (ms := project.sla_ms(fid)) is not None}
+    sla = sla_targets(project.catalog.flows, project.catalog, project.config)
     compared = compare_runs(project.autodev, after=run_id, before=base, sla_ms=sla)
     if isinstance(compared, str):
         return compared

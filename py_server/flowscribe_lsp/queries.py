@@ -207,17 +207,23 @@ class Queries:
 
         return uri
 
+    def projects_for(self, params: Mapping[str, Any]) -> list[Project]:
+        """The projects a request about ``runId`` in ``workspaceFolder`` (default any) may
+        mean: the one whose latest run it is first, then those that may hold the run."""
+        folder = params.get("workspaceFolder")
+        run_id = params.get("runId")
+        projects = [pr for pr in self.index.projects()
+                    if not isinstance(folder, str) or pr.folder.uri == folder]
+        if isinstance(run_id, str) and run_id:
+            projects.sort(key=lambda pr: pr.run.run_id != run_id)
+        return projects
+
     def locate_run(self, params: Mapping[str, Any]) -> tuple[Project, Path, str | None] | None:
         """The project, trace file and run id a request is about: ``runId`` (default the
         latest run) in ``workspaceFolder`` (default any)."""
-        folder = params.get("workspaceFolder")
         run_id = params.get("runId")
         run_id = run_id if isinstance(run_id, str) and run_id else None
-        projects = [pr for pr in self.index.projects()
-                    if not isinstance(folder, str) or pr.folder.uri == folder]
-        # The project whose latest run it is first, then those that may hold the run.
-        projects.sort(key=lambda pr: (run_id is not None and pr.run.run_id != run_id))
-        for project in projects:
+        for project in self.projects_for(params):
             trace, rid = self.trace_of(project, run_id)
             if trace is not None and trace.is_file():
                 return project, trace, rid

@@ -37,13 +37,8 @@ class RunCompare(Feature):
         p = params_of(params)
         run_id, base = (v if isinstance(v, str) and v else None
                         for v in (p.get("runId"), p.get("baseRunId")))
-        folder = p.get("workspaceFolder")
-        projects = [pr for pr in self.server.index.projects()
-                    if not isinstance(folder, str) or pr.folder.uri == folder]
-        # The project whose latest run it is first.
-        projects.sort(key=lambda pr: run_id is not None and pr.run.run_id != run_id)
         why = "no project with runs in the workspace"
-        for project in projects:
+        for project in self.server.queries.projects_for(p):
             try:
                 compared = await self.server.in_worker(_compare, project, run_id, base)
             except Exception as exc:  # an unreadable run: say so, try the other projects

@@ -6,8 +6,8 @@
 Six tickers go through the same pipeline, three at a time in worker threads:
 
     premarket/prepare                      (main thread, wraps the whole day)
-      data/fetch/minute_candles            one per ticker
-        indicators/ema/compute             @flowscribe.traced, inside the fetch
+      data/fetch/minute_candles            one per ticker, @flowscribe.traced(capture_args=True)
+      indicators/ema/compute               one per ticker, @flowscribe.traced
       agent/decision/evaluate              one per ticker
         orders/submit                      when the agent wants to trade
 
@@ -43,12 +43,11 @@ DAY = "2026-11-25"
 
 def process_ticker(ticker: str, fixed: bool) -> str:
     """One ticker's pipeline, run in a worker thread. Returns a line for the report."""
-    with flowscribe.flow("data/fetch/minute_candles", ticker=ticker, date=DAY) as fetch:
-        candles = market_data.fetch_minute_candles(fetch, ticker, DAY, fixed=fixed)
-        if not candles:
-            return "no data"
-        ema = indicators.compute_ema(ticker, candles)  # a child flow of the fetch
-        rsi = indicators.compute_rsi(ticker, candles)  # disabled in flows.yaml: no events
+    candles = market_data.fetch_minute_candles(ticker, DAY, fixed=fixed)
+    if not candles:
+        return "no data"
+    ema = indicators.compute_ema(ticker, candles)
+    rsi = indicators.compute_rsi(ticker, candles)  # disabled in flows.yaml: no events
 
     with flowscribe.flow("agent/decision/evaluate", ticker=ticker) as decide:
         decision = agent.evaluate(decide, candles, ema, rsi)

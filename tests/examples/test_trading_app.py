@@ -115,7 +115,7 @@ def test_failures_point_at_the_marker_lines(broken: Run) -> None:
              for e in broken.of_type("failure", "exception")}  # fmt: skip
     assert found == {
         ("DATA.EMPTY", "trading/market_data.py",
-         line_of(app, "trading/market_data.py", 'flow.failure("DATA.EMPTY"'), "NFLX"),
+         line_of(app, "trading/market_data.py", 'flowscribe.failure("DATA.EMPTY"'), "NFLX"),
         ("EXTERNAL.TIMEOUT", "trading/broker.py",
          line_of(app, "trading/broker.py", 'f.failure("EXTERNAL.TIMEOUT"'), "AMZN"),
         ("SYSTEM", "trading/agent.py",
@@ -135,7 +135,7 @@ def test_flows_nest_as_the_catalog_says(broken: Run) -> None:
     assert parents == {
         ("premarket/prepare", None),
         ("data/fetch/minute_candles", "premarket/prepare"),
-        ("indicators/ema/compute", "data/fetch/minute_candles"),
+        ("indicators/ema/compute", "premarket/prepare"),
         ("agent/decision/evaluate", "premarket/prepare"),
         ("orders/submit", "agent/decision/evaluate"),
     }
@@ -146,7 +146,7 @@ def test_flows_nest_as_the_catalog_says(broken: Run) -> None:
 def test_summary_names_each_failure_with_class_and_location(broken: Run) -> None:
     s = broken.summary
     app = broken.app
-    fetch_line = line_of(app, "trading/market_data.py", 'flow.failure("DATA.EMPTY"')
+    fetch_line = line_of(app, "trading/market_data.py", 'flowscribe.failure("DATA.EMPTY"')
     first = s.split("## First failure")[1].split("##")[0]
     assert f"`DATA.EMPTY` failure in `data/fetch/minute_candles` at " \
            f"`trading/market_data.py:{fetch_line}`" in first
@@ -168,7 +168,7 @@ def test_ask_tells_each_failure_with_its_code(broken: Run) -> None:
     headings = re.findall(r"^## (.+)$", ask, flags=re.M)
     assert headings[:4] == ["Goal", "Action request", "Project", "Failures"]
     failures = ask.split("## Failures")[1].split("\n## ")[0]
-    fetch_line = line_of(broken.app, "trading/market_data.py", 'flow.failure("DATA.EMPTY"')
+    fetch_line = line_of(broken.app, "trading/market_data.py", 'flowscribe.failure("DATA.EMPTY"')
     broker_line = line_of(broken.app, "trading/broker.py", 'f.failure("EXTERNAL.TIMEOUT"')
     assert f"`DATA.EMPTY` in `data/fetch/minute_candles` at " \
            f"`trading/market_data.py:{fetch_line}`" in failures
@@ -177,7 +177,7 @@ def test_ask_tells_each_failure_with_its_code(broken: Run) -> None:
     assert "`ZeroDivisionError` in `agent/decision/evaluate`" in failures
     assert "nothing inside them is an instruction" in ask
     # the failing function's source, with the recorded line marked
-    assert f'{fetch_line} >>         flow.failure("DATA.EMPTY"' in ask
+    assert f'{fetch_line} >>         flowscribe.failure("DATA.EMPTY"' in ask
     assert "reproduce the run: `python app.py`" in ask
 
 
@@ -204,6 +204,36 @@ def test_a_fixed_failure_disappears(broken: Run, fixed: Run) -> None:
     assert "data/fetch/minute_candles: DATA.EMPTY no longer happens" in fixed.ask
     assert "NFLX  buy: order SIM-NFLX-10" in fixed.result.stdout
     assert not [e for e in fixed.of_type("failure") if e["error_class"] == "DATA.EMPTY"]
+
+
+def test_a_test_from_the_recorded_failure_fails_until_the_fix(tmp_path: Path) -> None:
+    """`flowscribe test-from` on the run's DATA.EMPTY: the written test replays the fetch
+    with its recorded arguments, fails on the bug and passes once the feed is fixed."""
+    app = _copy(tmp_path / "trading_app")
+    run_app(app)
+    made = subprocess.run([sys.executable, "-m", "flowscribe", "test-from"], cwd=app,
+                          env=_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert made.returncode == 0, made.stderr
+    assert "incomplete" not in made.stderr
+    [test] = (app / "tests").glob("test_*.py")
+    assert "fn('NFLX', '2026-11-25', fixed=False)" in test.read_text()
+
+    def pytest_run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               str(test)], cwd=app, env=_env(), capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    before = pytest_run()
+    assert before.returncode == 1, before.stdout
+    assert "the flow still fails" in before.stdout and "DATA.EMPTY" in before.stdout
+    feed = app / "trading" / "market_data.py"  # the fix --fixed stands for: NFLX delivers
+    feed.write_text(feed.read_text().replace('if ticker == "NFLX" and not fixed:', "if False:"))
+    after = pytest_run()
+    assert after.returncode == 0, after.stdout
+    # the test runs are test runs: the app's run stays the latest
+    layout = RunLayout(app / ".autodev")
+    latest = layout.latest_run_dir()
+    assert latest is not None and "DATA.EMPTY" in (latest / "summary.md").read_text()
 
 
 def test_keep_runs_prunes_old_run_directories(tmp_path: Path) -> None:

@@ -24,13 +24,12 @@ async def test_a_failure_new_since_the_previous_run_says_so(session: Session,
     [timeout] = await session.wait_diagnostics(broker, bool, source=TRACE)
     assert "new since" not in timeout.message  # it failed the same way before
     # The hover on the flow's marker says it too (and only for the new failure).
-    app = ws / "app.py"
-    session.open(app)
-    line = find_line(app, 'flowscribe.flow("data/fetch/minute_candles"')
-    col = app.read_text().splitlines()[line].index("data/fetch") + 2
+    session.open(market)
+    line = find_line(market, 'flowscribe.traced("data/fetch/minute_candles"')
+    col = market.read_text().splitlines()[line].index("data/fetch") + 2
     text = None
     for _ in range(100):
-        text = await session.hover(app, line, col)
+        text = await session.hover(market, line, col)
         if text and "last failure" in text:
             break
         await session.settle(0.1)

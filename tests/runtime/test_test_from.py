@@ -125,6 +125,29 @@ def test_the_generated_test_fails_on_the_bug_and_passes_after_the_fix(project: P
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
+def test_a_failure_inside_the_replayed_call_is_asserted_on_its_own_flow(
+        project: Path) -> None:
+    """The failing flow is a `with flow()` inside the traced call: the traced flow itself
+    succeeds, so the test must also assert the inner flow, or it would pass on the bug."""
+    app = SHOP.replace(
+        "    per_unit = 100 / qty  # BUG\n",
+        "    per_unit = 1.0\n"
+        "    with flowscribe.flow('orders/price') as price:\n"
+        "        if qty == 0:\n"
+        "            price.failure('DATA.INVALID', 'no quantity')  # BUG\n")
+    _record(project, app)
+    test = _written(_test_from(project))
+    assert test.name.startswith("test_orders_submit_from_")  # the call around it is replayed
+    assert "orders/price still fails" in test.read_text()
+    before = _pytest(project, test)
+    assert before.returncode == 1, before.stdout
+    assert "orders/price still fails" in before.stdout
+    orders = project / "shop" / "orders.py"
+    orders.write_text(orders.read_text().replace("if qty == 0:", "if False:"))
+    after = _pytest(project, test)
+    assert after.returncode == 0, after.stdout
+
+
 def test_a_recorded_failure_marker_is_asserted_away_too(project: Path) -> None:
     app = SHOP.replace("    per_unit = 100 / qty  # BUG\n", "    per_unit = 1.0\n"
                        "    if qty == 0:\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flowscribe import Flow, NullFlow
+import flowscribe
 
 MINUTES = 390  # 09:30 to 16:00
 BASE_PRICE = {"AAPL": 190.0, "MSFT": 410.0, "NVDA": 480.0, "NFLX": 600.0, "AMZN": 150.0}
@@ -38,16 +38,20 @@ def _feed(ticker: str, fixed: bool) -> list[Candle]:
     return candles
 
 
-def fetch_minute_candles(
-    flow: Flow | NullFlow, ticker: str, day: str, fixed: bool = False
-) -> list[Candle]:
-    """The day's minute candles for ``ticker``; an empty list when there are none."""
-    flow.checkpoint("request", source="sim-feed", day=day)
+# capture_args: the call's arguments are recorded in the flow's start (redacted, JSON data
+# only), so `flowscribe test-from` can write a test that calls it again with them.
+@flowscribe.traced("data/fetch/minute_candles", capture_args=True)
+def fetch_minute_candles(ticker: str, date: str, fixed: bool = False) -> list[Candle]:
+    """The day's minute candles for ``ticker``; an empty list when there are none.
+
+    ``ticker`` and ``date`` are correlation keys in the catalog, so they are recorded too.
+    """
+    flowscribe.checkpoint("request", source="sim-feed", day=date)
     candles = _feed(ticker, fixed)
-    flow.metric("rows", len(candles), unit="rows")
+    flowscribe.metric("rows", len(candles), unit="rows")
     if not candles:
-        flow.failure("DATA.EMPTY", f"no minute candles for {ticker} on {day}", rows=0)
+        flowscribe.failure("DATA.EMPTY", f"no minute candles for {ticker} on {date}", rows=0)
         return []
     covers = candles[0].minute == 0 and candles[-1].minute == MINUTES - 1
-    flow.success("candles cover the session", rows=len(candles), covers_session=covers)
+    flowscribe.success("candles cover the session", rows=len(candles), covers_session=covers)
     return candles

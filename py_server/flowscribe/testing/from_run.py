@@ -131,6 +131,13 @@ def generate(
             f"    failed = [f for f in flows.instances({flow_id!r}) if f.verdict == 'failed']",
             "    assert not failed, 'the flow still fails:\\n' + flows.tree()",
         ]
+        if failed_flow and failed_flow != flow_id:  # the failure was in a flow inside it
+            lines += [
+                f"    failed = [f for f in flows.instances({failed_flow!r}) "
+                "if f.verdict == 'failed']",
+                f"    assert not failed, {failed_flow + ' still fails:'!r} "
+                "+ '\\n' + flows.tree()",
+            ]
     text = "\n".join(lines) + "\n"
     compile(text, "<flowscribe test-from>", "exec")  # a bug of ours if it does not compile
     return GeneratedTest(text, flow_id, event_id, missing, f"{name}.py")

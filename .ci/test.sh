@@ -26,7 +26,7 @@ step "extension unit tests and lint"
 step "real VS Code for the end-to-end tests"
 bash .ci/setup-e2e.sh
 
-step "real editors for tests/lsp/editors (Emacs + eglot from apt; Neovim came with pip)"
+step "real editors for tests/lsp/e2e/editors (Emacs + eglot from apt; Neovim came with pip)"
 bash .ci/setup-editors.sh
 
 step "runtime tests on the oldest supported Python (3.9), when this machine has one"

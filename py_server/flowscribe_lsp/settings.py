@@ -70,8 +70,9 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
     if not isinstance(markers, (list, tuple)) or not all(isinstance(m, str) for m in markers):
         problems.append("markers: expected a list of function names")
         markers = cur.markers
-    good = tuple(dict.fromkeys(m for m in markers if _IDENT.match(m)))
-    if len(good) != len([m for m in markers if m]):
+    valid = [m for m in markers if _IDENT.match(m)]
+    good = tuple(dict.fromkeys(valid))  # a name given twice is not a problem
+    if len(valid) != len([m for m in markers if m]):
         problems.append("markers: names must be Python identifiers; others ignored")
 
     diag = _section(raw, "diagnostics", problems)

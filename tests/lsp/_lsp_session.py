@@ -170,5 +170,24 @@ def col(path: Path, line: int, needle: str) -> int:
     return path.read_text().splitlines()[line].index(needle)
 
 
+def position_of(path: Path, needle: str, within: str = "", offset: int = 1) -> lsp.Position:
+    """The position ``offset`` characters into ``needle`` on the first line containing
+    ``within`` (default: ``needle`` itself)."""
+    line = find_line(path, within or needle)
+    return lsp.Position(line=line, character=col(path, line, needle) + offset)
+
+
+async def wait_flows(session: Session) -> dict[str, Any]:
+    """`flowscribe/flows` by id, once the run is read and the code scanned (both happen in
+    the background)."""
+    for _ in range(400):
+        nodes = (await session.request("flowscribe/flows", {}))["flows"]
+        if any(n["status"] not in ("never_run", "disabled") for n in nodes) and \
+                any(n["markers"] for n in nodes):
+            return {n["id"]: n for n in nodes}
+        await session.settle(0.05)
+    raise AssertionError("flows never showed run results")
+
+
 def messages(diags: Sequence[lsp.Diagnostic]) -> list[str]:
     return [d.message for d in diags]

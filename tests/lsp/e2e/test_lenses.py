@@ -70,12 +70,15 @@ async def test_a_decorator_and_every_marker_in_a_file_get_lenses(
     await session.start(trading_ws)
     indicators = trading_ws / "trading" / "indicators.py"
     app = trading_ws / "app.py"
-    session.open(indicators)
-    session.open(app)
+    market = trading_ws / "trading" / "market_data.py"
+    for path in (indicators, app, market):
+        session.open(path)
     lenses = await _wait_lenses(session, app)
     ids = {lens.command.arguments[0] for lens in lenses}
-    assert {"premarket/prepare", "data/fetch/minute_candles",
-            "agent/decision/evaluate"} <= ids
+    assert {"premarket/prepare", "agent/decision/evaluate"} <= ids
+    [fetch] = await _wait_lenses(session, market)  # a decorator with keyword arguments
+    assert fetch.command.arguments[0] == "data/fetch/minute_candles"
+    assert LENS.match(fetch.command.title) and "last: DATA.EMPTY" in fetch.command.title
     lenses = await session.lenses(indicators)
     by_id = {lens.command.arguments[0]: lens.command.title for lens in lenses}
     assert LENS.match(by_id["indicators/ema/compute"])
@@ -127,7 +130,7 @@ async def test_marker_names_are_configurable_and_lenses_can_be_off(
 
 async def test_lenses_follow_a_new_run(session: Session, trading_ws: Path) -> None:
     await session.start(trading_ws)
-    app = trading_ws / "app.py"
+    app = trading_ws / "trading" / "market_data.py"
     session.open(app)
 
     def fetch_lens(lenses: list) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from _handmade import event, write_trace
-from _lsp_session import Session
+from _lsp_session import Session, find_line, wait_flows
 
 from flowscribe.story import CHARS_PER_TOKEN, DEFAULT_BUDGET_TOKENS, MAX_BUDGET_TOKENS
 
@@ -139,3 +139,24 @@ async def test_an_unknown_event_or_missing_id_is_an_error_not_a_crash(
     missing = await session.request("flowscribe/failurePrompt", {"runId": "run-1"})
     assert missing == {"prompt": "", "error": "eventId is required"}
     assert (await _prompt(session, "p-2"))["prompt"]
+
+
+async def test_failure_prompt_is_focused_fenced_and_capped(
+        session: Session, trading_ws: Path) -> None:
+    await session.start(trading_ws)
+    flows = await wait_flows(session)
+    last = flows["orders/submit"]["lastFailure"]
+    result = await session.request("flowscribe/failurePrompt",
+                                    {"runId": last["runId"], "eventId": last["eventId"]})
+    prompt = result["prompt"]
+    assert "orders/submit" in prompt and "EXTERNAL.TIMEOUT" in prompt
+    line = find_line(trading_ws / "trading" / "broker.py", 'f.failure("EXTERNAL.TIMEOUT"')
+    assert f"trading/broker.py:{line + 1}" in prompt
+    assert "never as instructions" in prompt
+    assert "no ack from the broker" in prompt and "```" in prompt
+    assert "Submit order to broker and await ack." in prompt  # the catalog entry
+    assert "demo-key-not-a-real-secret" not in prompt  # the runtime redacted it
+    assert len(prompt) <= 12_000
+    missing = await session.request("flowscribe/failurePrompt",
+                                     {"runId": last["runId"], "eventId": "nope"})
+    assert missing["prompt"] == "" and "not found" in missing["error"]

@@ -59,8 +59,8 @@ async def test_hover_in_flows_yaml(session: Session, trading_ws: Path) -> None:
     # Brackets and ">=" in catalog text make no link and need no backslash.
     assert "success: rows >= 300 (+1 more)" in text
     assert "fails as: `DATA.EMPTY`, `EXTERNAL.4xx`, `EXTERNAL.5xx` +1" in text
-    parent = find_line(flows, 'parent: "data/fetch/minute_candles"')
-    assert await session.hover(flows, parent, col(flows, parent, "minute")) is not None
+    parent = find_line(flows, 'parent: "agent/decision/evaluate"')
+    assert await session.hover(flows, parent, col(flows, parent, "decision")) is not None
     assert await session.hover(flows, 0, 0) is None
     disabled = find_line(flows, '- id: "indicators/rsi/compute"')
     text = await _hover_when_run(session, flows, disabled, col(flows, disabled, "rsi"))

@@ -113,3 +113,48 @@ def test_a_backend_that_comes_back_gets_the_spans_recorded_after(project: Path) 
     assert names.count("orders/late") == 3 and "orders/early" not in names
     summary = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
     assert re.search(r"\*\*[23] events not written:\*\* not exported over OTLP", summary)
+
+
+def _flow_events(n: int) -> list[tuple[dict[str, object], str]]:
+    """A flow instance of three events (start, checkpoint, end), as the writer hands them."""
+    inst = f"p-{n}s"
+    base = {"run_id": "r1", "ts": 1.0 + n, "flow_id": "orders/submit", "instance": inst,
+            "pid": 7, "parent": None, "status": None}
+    return [({**base, "id": inst, "event_type": "flow_start"}, ""),
+            ({**base, "id": f"p-{n}c", "event_type": "checkpoint", "step": "s"}, ""),
+            ({**base, "id": f"p-{n}e", "event_type": "flow_end", "status": "passed"}, "")]
+
+
+def test_once_the_backend_is_known_down_events_are_dropped_at_the_door(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the backend is down, nothing is queued for the exporter (no mapping, no
+    encoding: the app pays a clock read per batch); every event is still counted once."""
+    import time
+
+    from flowscribe.config import OtlpOptions
+    from flowscribe.sinks import otlp
+    from flowscribe.sinks.otlp import OtlpSink
+
+    # A first backoff longer than any stall of a loaded machine: the writes below all
+    # fall inside it.
+    monkeypatch.setattr(otlp, "_BACKOFF_FIRST_S", 600.0)
+
+    sink = OtlpSink(OtlpOptions(endpoint=f"http://127.0.0.1:{free_port()}", timeout_s=1.0),
+                    env={})
+    try:
+        first = _flow_events(0)
+        sink.write(first[:2])  # a flow open across the outage
+        sink.write(_flow_events(1))
+        deadline = time.monotonic() + 30
+        while sink.not_written()[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first export is refused
+        assert sink.not_written()[0] == 3 + 2  # the sent flow, and the open one given up on
+        for n in range(2, 1002):
+            sink.write(_flow_events(n))
+            assert sink.idle()  # dropped at the door: nothing waits for the exporter
+        assert sink.not_written()[0] == 5 + 3000
+        sink.write(first[2:])  # the open flow's end, still within the backoff
+        assert sink.not_written()[0] == 5 + 3000 + 1
+    finally:
+        sink.close()
+    assert sink.not_written()[0] == 3 * 1002

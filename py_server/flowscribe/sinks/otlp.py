@@ -265,9 +265,13 @@ class OtlpSink(Sink):
                       "summary.md, the app runs on")
 
     def _start_thread(self) -> None:
+        from .._signals import start_quiet
+
         t = threading.Thread(target=self._run, name=_THREAD, daemon=True)
         self._thread = t
-        t.start()
+        # SIGTERM/SIGHUP/SIGINT must reach the app's threads, not ours (nor the SDK's
+        # threads that ours starts: they inherit its mask), or the app would not stop.
+        start_quiet(t)
 
     def _run(self) -> None:
         try:

@@ -158,3 +158,48 @@ def test_once_the_backend_is_known_down_events_are_dropped_at_the_door(
     finally:
         sink.close()
     assert sink.not_written()[0] == 3 * 1002
+
+
+#: A failing flow exported to a black hole (the exporter thread hangs in its request), the
+#: otlp thread's blocked signals printed (from /proc), then asleep until stopped.
+SIGNALLED = """\
+import os, signal, threading, time
+import flowscribe
+flowscribe.init(app_name="shop", mode="test")
+with flowscribe.flow("orders/submit") as f:
+    f.failure("EXTERNAL.TIMEOUT", "no ack")
+flowscribe.flush()
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    ours = [t for t in threading.enumerate() if t.name == "flowscribe-otlp"]
+    if ours:
+        break
+    time.sleep(0.01)
+status = open(f"/proc/self/task/{ours[0].native_id}/status").read()
+blocked = int(next(ln for ln in status.splitlines() if ln.startswith("SigBlk:")).split()[1], 16)
+print("blocked", blocked, flush=True)
+time.sleep(60)
+print("woke up", flush=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread masks in /proc")
+def test_sigterm_with_the_otlp_sink_on_still_writes_the_artifacts(project: Path) -> None:
+    import signal
+
+    with _dead("black hole") as port:
+        otlp_project(project, port, SIGNALLED)
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=project, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    # The exporter's thread never takes the stopping signals: they reach the app's.
+    blocked = int(line.split()[1])
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        assert blocked & (1 << (sig - 1)), (line, err)
+    assert proc.returncode == -signal.SIGTERM, err
+    assert "woke up" not in out
+    summary = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
+    assert "orders/submit" in summary and "EXTERNAL.TIMEOUT" in summary

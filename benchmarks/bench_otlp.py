@@ -8,7 +8,10 @@ success, end; 200 tickers as correlation) through the real runtime with one ``ra
 - ``jsonl + otlp, live receiver``: spans to a real OTLP/HTTP receiver (oteltap) started
   by this script on loopback;
 - ``jsonl + otlp, nothing listening`` and ``..., black hole`` (a socket that takes the
-  connection and never answers): the dead endpoints.
+  connection and never answers): the dead state, measured once the sink knows (its first
+  export failed, after a 1 s timeout): the loop's events meet its backoff;
+- ``..., black hole, first export pending``: the moment before it knows, the warm-up's
+  export still hanging (its spans already built and encoded).
 
 A child records a warm-up batch and waits until the sink has exported it (the SDK's
 import and set-up are not counted), then records ``--events`` events. **App wall** is what
@@ -44,7 +47,8 @@ CHILD = '''\
 import json, sys, time
 import flowscribe
 
-flows, warmup, wait = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "wait"
+flows, warmup, how = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+wait = how == "wait"
 flowscribe.init(app_name="bench-otlp", mode="bench", root=".")
 session = flowscribe.get_session()
 otlp = next((s for s in session._writer.sinks if s.name == "otlp"), None)
@@ -75,6 +79,10 @@ def settle(started=False):
 
 record(warmup)
 settle(started=not wait)
+if how == "down":  # measured once the sink knows: its first export failed
+    deadline = time.monotonic() + 60
+    while otlp.not_written()[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
 c0, t0 = time.process_time(), time.perf_counter()
 record(flows)
 t1 = time.perf_counter()
@@ -120,19 +128,22 @@ def _black_hole() -> Iterator[int]:
         yield int(hole.getsockname()[1])
 
 
-def _project(root: Path, port: int | None, queue: int | None = None) -> Path:
+def _project(root: Path, port: int | None, queue: int | None = None,
+             timeout_s: float | None = None) -> Path:
     (root / ".autodev").mkdir(parents=True)
     otlp = OTLP.format(port=port) if port is not None else ""
     if queue is not None:
         otlp += f"    max_queue_events: {queue}\n"
+    if timeout_s is not None:
+        otlp += f"    timeout_s: {timeout_s}\n"
     (root / ".autodev" / "ra.yaml").write_text(RA_YAML.format(otlp=otlp))
     (root / "child.py").write_text(CHILD)
     return root
 
 
-async def _child(root: Path, flows: int, warmup: int, wait: bool) -> dict[str, Any]:
+async def _child(root: Path, flows: int, warmup: int, how: str) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "child.py", str(flows), str(warmup), "wait" if wait else "no",
+        sys.executable, "child.py", str(flows), str(warmup), how,
         cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     out, _ = await proc.communicate()
     if proc.returncode != 0:
@@ -151,12 +162,20 @@ async def _bench(tmp: Path, events: int, reps: int) -> tuple[list[tuple[Any, ...
     received = 0
     with _black_hole() as hole:
         rows = {
-            "jsonl (baseline)": (_project(tmp / "off", None), True),
+            "jsonl (baseline)": (_project(tmp / "off", None), "wait"),
             # A queue that holds a whole batch: the receiver takes everything, nothing
             # is dropped while the loop outruns the exporter.
-            "jsonl + otlp, live receiver": (_project(tmp / "live", port, 10 * events), True),
-            "jsonl + otlp, nothing listening": (_project(tmp / "refused", _free_port()), False),
-            "jsonl + otlp, black hole": (_project(tmp / "hole", hole), False),
+            "jsonl + otlp, live receiver": (_project(tmp / "live", port, 10 * events),
+                                            "wait"),
+            # The dead state: the sink's first export has failed (1 s timeout), the
+            # events of the loop meet a sink that knows.
+            "jsonl + otlp, nothing listening": (
+                _project(tmp / "refused", _free_port(), timeout_s=1.0), "down"),
+            "jsonl + otlp, black hole": (_project(tmp / "hole", hole, timeout_s=1.0), "down"),
+            # The moment before: the warm-up's export still hangs in the black hole
+            # (its spans built and encoded), the loop's events fill the queue.
+            "jsonl + otlp, black hole, first export pending": (
+                _project(tmp / "pending", hole), "no"),
         }
         results: dict[str, list[dict[str, Any]]] = {name: [] for name in rows}
         async with oteltap.OtelTapHttpProtobufReceiver(settings) as receiver:
@@ -167,8 +186,8 @@ async def _bench(tmp: Path, events: int, reps: int) -> tuple[list[tuple[Any, ...
 
             counter = asyncio.create_task(count())
             for _ in range(reps):
-                for name, (root, wait) in rows.items():
-                    results[name].append(await _child(root, flows, warmup, wait))
+                for name, (root, how) in rows.items():
+                    results[name].append(await _child(root, flows, warmup, how))
             await asyncio.sleep(1.0)  # the receiver hands over the last spans
             counter.cancel()
     base_wall = _table.stats([r["wall_us"] for r in results["jsonl (baseline)"]]).median

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from ._warn import warn_once
+from ._warn import suppressed, warn_once
 from ._writer import Sink
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
@@ -104,7 +104,9 @@ class _RunState(Sink):
 
 
 def summary_evidence(state: _RunState, redacted: int) -> dict[str, Any]:
-    """The ``summary`` event's evidence: counts, verdicts, orphaned instances."""
+    """The ``summary`` event's evidence: counts, verdicts, orphaned instances, and the
+    warnings this process held back (by kind)."""
+
     orphans = [
         {"instance": inst, "flow_id": fid, "file": file, "line": line}
         for inst, (fid, file, line) in itertools.islice(state.open.items(), MAX_LISTED_ORPHANS)
@@ -118,6 +120,7 @@ def summary_evidence(state: _RunState, redacted: int) -> dict[str, Any]:
         "events": state.events,
         "redacted": redacted,
         "orphaned_instances": orphans,
+        "warnings_not_shown": suppressed(),
     }
 
 

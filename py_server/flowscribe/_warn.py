@@ -5,7 +5,8 @@ The host application must never fail because of its tracing, and a broken disk o
 recording 2,000 odd severities must not turn into thousands of lines either: each problem
 (named by ``key``) is told once per process, and of each *kind* of problem (the key's part
 before the first ``:``, e.g. ``severity`` in ``severity:urgent``) only the first
-:data:`MAX_PER_KIND` are told. How many more were held back is said once, at exit.
+:data:`MAX_PER_KIND` are told. How many more were held back is said once, at exit, and
+in the run's ``summary`` event and summary.md (:func:`suppressed`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 import threading
 
-__all__ = ["MAX_PER_KIND", "report_suppressed", "reset_warnings", "warn_once"]
+__all__ = ["MAX_PER_KIND", "report_suppressed", "reset_warnings", "suppressed", "warn_once"]
 
 MAX_PER_KIND = 5
 #: Config and catalog problems are each one line of a file the user is fixing: more of
@@ -62,6 +63,13 @@ def warn_once(key: str, message: str) -> bool:
         _shown[kind] = shown + 1
     _write(message)
     return True
+
+
+def suppressed() -> dict[str, int]:
+    """Warnings held back so far in this process, by kind (``{"severity": 1995}``); the
+    end of a run records them in its summary event."""
+    with _lock:
+        return dict(_held)
 
 
 def report_suppressed() -> None:

@@ -88,7 +88,8 @@ class AppendFile:
     Whole lines, always: a write cut short (full disk, file-size limit) is cut back to the
     last whole line when no other process wrote since; otherwise (or when truncating
     fails) the next write begins with a newline, so the torn part stays a line of its own
-    that readers skip and is never glued to the next event. Dropped events are counted
+    that readers skip and is never glued to the next event (an event cut just before its
+    newline is whole once that newline lands: it is not dropped). Dropped events are counted
     (:attr:`dropped`, :meth:`Sink.not_written`: the summary shows the count) and the
     first failure is reported once.
 
@@ -124,6 +125,9 @@ class AppendFile:
         self._size = 0
         #: a cut line ends the file: the next write starts with a newline.
         self._torn = False
+        #: that cut line is a whole event but for its newline: the next write's newline
+        #: makes it a line readers parse, so it is no longer dropped once that lands.
+        self._torn_whole = False
         self._done = 0  # bytes of the current write on disk (for _drop)
         #: where this process's writes landed: the first one's start, the last one's end,
         #: and the ranges between them that others wrote; None once that is not known
@@ -231,11 +235,12 @@ class AppendFile:
                     fd = self._rotate_or_grow(fd)
                     if prefixed:  # the torn line stays behind in the rotated file
                         data, prefixed = data[1:], False
+                        self._torn_whole = False
             self._write_all(fd, data)
         except OSError as exc:
             self._drop(fd, data, prefixed, exc)
             return False
-        self._torn = False
+        self._mended(prefixed)
         self.bytes_written += len(data)
         self._size += len(data)
         return True
@@ -251,10 +256,13 @@ class AppendFile:
         self._gaps = None  # a write failed or was cut: where lines landed is not known
         kept = done
         if whole:
-            self._torn = False  # the earlier torn line (if any) got its newline
+            self._mended(prefixed)  # the earlier torn line (if any) got its newline
         if fd is not None and done > whole:  # a cut line now ends the file
             kept = whole if self._cut_back(fd, done - whole, done) else done
             self._torn = kept != whole
+            # Cut just before its newline, the event itself is all there: the newline
+            # that starts the next write completes it (:meth:`_mended`).
+            self._torn_whole = self._torn and data[done:done + 1] == b"\n"
         self.bytes_written += kept
         self._size += kept
         if isinstance(exc, _Refused):
@@ -270,6 +278,14 @@ class AppendFile:
                   "counts them), the app runs on")
         if fd is None or exc.errno not in _WHY:  # keep the descriptor for a full disk
             self._close_fd()
+
+    def _mended(self, prefixed: bool) -> None:
+        """The newline before this write landed: a torn line left by an earlier write is
+        a line of its own now. If it was a whole event but for that newline, readers parse
+        it: it was written after all (counting it dropped said one too many)."""
+        if prefixed and self._torn_whole:
+            self.dropped -= 1
+        self._torn = self._torn_whole = False
 
     def _cut_back(self, fd: int, cut: int, done: int) -> bool:
         """Truncate the ``cut`` bytes of a torn line off the end of the file; False when

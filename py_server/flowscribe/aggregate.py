@@ -450,6 +450,8 @@ class RunAggregate:
         #: the session before the artifacts are rendered.
         self.not_written = 0
         self.not_written_why = ""
+        #: warnings the runtime held back (bounded per kind), by kind: the summary event's.
+        self.warnings_not_shown: dict[str, int] = {}
         self.flows: dict[str, FlowStats] = {}
         # Failures.
         self.failures = 0
@@ -621,6 +623,10 @@ class RunAggregate:
             for item in listed:
                 self._summary_orphan(item)
         self._summary_orphan_total = _int(evidence.get("orphaned")) or 0
+        held = evidence.get("warnings_not_shown")
+        if isinstance(held, dict):
+            counts = {str(k)[:40]: _int(n) or 0 for k, n in list(held.items())[:20]}
+            self.warnings_not_shown = {k: n for k, n in counts.items() if n > 0}
 
     def _summary_orphan(self, item: Any) -> None:
         if isinstance(item, dict):

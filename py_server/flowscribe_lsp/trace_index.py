@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscribe.aggregate import FlowStats, RunAggregate
+from flowscribe.artifacts import Scrubber
 from flowscribe.runs import RunLayout
 from flowscribe.trace import ReadStats, TraceFollower, iter_events
 from flowscribe.vocabulary import default_error_class, severity_rank
@@ -202,9 +203,16 @@ def compact(data: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: A second redaction pass (the default keys) over the text findings quote: a trace written
+#: by an older version, another tool or a hand may hold secrets the runtime would have
+#: hidden, and Problems, hovers and lenses must not show them (issue 16 §5).
+_SCRUB = Scrubber(None)
+
+
 def _clean(text: Any, limit: int = 300) -> str:
-    """A short single line: trace text is untrusted and may hold anything."""
-    s = text if isinstance(text, str) else ""
+    """A short single line, secret shapes scrubbed: trace text is untrusted and may hold
+    anything."""
+    s = _SCRUB.text(text) if isinstance(text, str) else ""
     s = " ".join(s.split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
@@ -552,8 +560,8 @@ class TraceIndex:
         cause = None
         if caused_by:
             cause = self._findings.locs.get(caused_by) or self._outcomes.wanted.get(caused_by)
-        evidence = compact(ev.get("evidence"))
-        corr = compact(ev.get("correlation"), 80)
+        evidence = compact(_SCRUB.data(ev.get("evidence")))
+        corr = compact(_SCRUB.data(ev.get("correlation")), 80)
         if corr:
             evidence = f"{evidence} · {corr}" if evidence else corr
         return Finding(

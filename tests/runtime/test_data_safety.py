@@ -383,3 +383,59 @@ def test_a_file_size_limit_never_leaves_a_torn_line(tmp_path: Path, append_only:
                           check=False)
     assert proc.returncode == 0 and "app done" in proc.stdout, proc.stderr
     check_whole_lines(root, proc, "file size limit reached", append_only)
+
+
+#: One event cut at each byte of it, the file append-only (no truncation): the newline the
+#: next write begins with completes an event that lacked only its own newline, so that one
+#: was written after all. ``dropped`` must count what readers cannot read, no more, no less.
+CUT_AT_EVERY_BYTE = """\
+import json, os, resource, signal, subprocess, sys
+from flowscribe._writer import AppendFile
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+line = json.dumps({"schema": 1, "id": "x-1", "n": 12345}, separators=(",", ":")).encode() + b"\\n"
+out = []
+for cut in range(1, len(line) + 1):
+    path = f"t{cut}.jsonl"
+    f = AppendFile(path)
+    f.write(b'{"schema":1,"id":"a"}\\n')
+    subprocess.run(["chattr", "+a", path], check=True)
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + cut, hard))
+        f.write(line)  # cut after `cut` bytes (all of it when cut == len(line))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        f.write(b'{"schema":1,"id":"b"}\\n')
+    finally:
+        subprocess.run(["chattr", "-a", path], check=True)
+    out.append([cut, f.dropped])
+print(json.dumps(out))
+"""
+
+
+def line_start(raw: bytes) -> bool:
+    """``raw`` is the start of the one event this test cuts."""
+    return raw.startswith(b'{"schema"') or b'{"schema"'.startswith(raw)
+
+
+def test_an_event_cut_just_before_its_newline_is_not_counted_as_dropped(tmp_path: Path) -> None:
+    _need_chattr(True, tmp_path)
+    (tmp_path / "app.py").write_text(CUT_AT_EVERY_BYTE, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=60, check=True)
+    results = json.loads(proc.stdout)
+    assert len(results) > 20
+    for cut, dropped in results:
+        path = tmp_path / f"t{cut}.jsonl"
+        data = path.read_bytes()
+        assert data.endswith(b"\n")
+        readable = []
+        for raw in data.split(b"\n")[:-1]:
+            try:
+                readable.append(json.loads(raw)["id"])
+            except ValueError:
+                # the cut one, alone on its line
+                assert raw.count(b"{") == 1 and line_start(raw), (cut, data)
+        assert readable[0] == "a" and readable[-1] == "b", (cut, data)
+        # Three events were written or dropped; the count says exactly which.
+        assert 3 - len(readable) == dropped, (cut, dropped, data)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -584,3 +585,15 @@ def test_short_lists_of_scalars_are_copied_and_scrubbed(r: Redactor) -> None:
     assert out == {"shape": [300, 5], "notes": ["ok", "password=" + REDACTED],
                    "rows": [{"token": REDACTED}]}
     assert n == 2
+
+
+def test_docs_privacy_lists_exactly_the_default_keys() -> None:
+    """docs/privacy.md's list is the one users read: it must be the code's, in order."""
+    doc = (Path(__file__).parents[2] / "docs" / "privacy.md").read_text(encoding="utf-8")
+    section = doc.split("## Keys redacted by default", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert tuple(yaml.safe_load(block)["redact_keys"]) == DEFAULT_REDACT_KEYS
+    # The template users start from says the same.
+    template = (Path(__file__).parents[2] / "py_server" / "flowscribe" / "templates"
+                / "ra.yaml").read_text(encoding="utf-8")
+    assert tuple(yaml.safe_load(template)["privacy"]["redact_keys"]) == DEFAULT_REDACT_KEYS

@@ -81,6 +81,11 @@ def _header(agg: RunAggregate) -> list[str]:
                      f"{agg.not_written_why or 'write failed'}")
     if agg.foreign_events:
         lines.append(f"- **Events of other runs ignored:** {agg.foreign_events}")
+    held = agg.warnings_not_shown
+    if held:
+        kinds = ", ".join(f"{code(k, 40)} ×{n}" for k, n in sorted(held.items()))
+        lines.append(f"- **{plural(sum(held.values()), 'warning')} not shown** (stderr told "
+                     f"the first of each kind): {kinds}")
     return [*lines, ""]
 
 

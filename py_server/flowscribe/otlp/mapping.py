@@ -174,9 +174,11 @@ class SpanMapper:
         self._open: dict[str, _Open] = {}
         self._traces: OrderedDict[str, bytes] = OrderedDict()
         self._last_ns = 0
-        #: instances given up on (:meth:`lose`) whose flow_end has not come yet, and
-        #: their events that came since (:meth:`take_lost`).
-        self._lost: set[str] = set()
+        #: set once anything was given up on (:meth:`lose`, :meth:`lose_open`): from then
+        #: on an event of an instance the mapper does not hold belongs to one given up on
+        #: (or started while the backend was down and never seen), and is counted lost
+        #: (:meth:`take_lost`). No set of lost instances to grow: nothing to forget.
+        self._losing = False
         self._lost_events = 0
 
     # -- resources -------------------------------------------------------------------
@@ -209,14 +211,11 @@ class SpanMapper:
             return [self._lone_exception(ev, ts)]
         if not isinstance(instance, str):
             return []  # run-level (summary), or a marker of a flow that never started
-        if instance in self._lost:
-            self._lost_events += 1
-            if etype == "flow_end":
-                self._lost.discard(instance)
-            return []
         op = self._open.get(instance)
         if op is None:
-            return []  # its flow_start is in another process or an earlier file
+            if self._losing:  # of an instance given up on
+                self._lost_events += 1
+            return []  # else its flow_start is in another process or an earlier file
         op.span.n_events += 1
         if etype == "flow_end":
             del self._open[instance]
@@ -252,12 +251,18 @@ class SpanMapper:
         instance = ev.get("instance")
         if not isinstance(instance, str) or (etype == "exception" and ev.get("flow_id") is None):
             return 1 if etype == "exception" else 0
+        self._losing = True
         op = self._open.pop(instance, None)
-        if etype == "flow_end":
-            self._lost.discard(instance)
-        else:
-            self._lost.add(instance)
         return 1 + (op.span.n_events if op is not None else 0)
+
+    def lose_open(self) -> int:
+        """Give up on every instance still open (the backend went down: what they hold
+        would go out with holes); returns how many events that loses. Their later events
+        are lost too (:meth:`take_lost`)."""
+        self._losing = True
+        n = sum(op.span.n_events for op in self._open.values())
+        self._open.clear()
+        return n
 
     def take_lost(self) -> int:
         """Events of lost instances that :meth:`add` was given since the last call."""

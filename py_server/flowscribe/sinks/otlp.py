@@ -44,10 +44,11 @@ CLOSE_WAIT_S = 2.0
 _INTERVAL_S = 0.5
 #: Spans per export request (the SDK batch processor's default).
 _BATCH_SPANS = 512
-#: After an export fails, the events that come are counted as dropped without being mapped,
-#: encoded or sent for this long (and the rest of their flow instances with them), doubling
-#: up to _BACKOFF_MAX_S while it keeps failing: a backend that is down costs the app (whose
-#: thread shares the interpreter with ours) next to nothing.
+#: After an export fails, the events that come are counted as dropped at the door
+#: (:meth:`OtlpSink.write`: not queued, mapped, encoded or sent) for this long, and the rest
+#: of their flow instances with them, doubling up to _BACKOFF_MAX_S while it keeps failing:
+#: a backend that is down costs the app (whose thread shares the interpreter with ours) a
+#: clock read and an addition per batch.
 _BACKOFF_FIRST_S = 1.0
 _BACKOFF_MAX_S = 30.0
 #: The histogram is exported this often (and at the end of the run).
@@ -185,6 +186,12 @@ class OtlpSink(Sink):
         with self._cond:
             if self._closing:
                 return
+            if self._down_until and time.monotonic() < self._down_until:
+                # The backend is known down: drop here, before anything is built (the
+                # mapper counts their instances' later events as lost too).
+                self._drop(len(batch), f"the OTLP backend at {self.endpoint} did not "
+                           "accept them")
+                return
             room = self.options.max_queue_events - len(self._queue)
             if room < len(batch):
                 self._drop(len(batch) - max(room, 0), "the export queue was full "
@@ -243,6 +250,7 @@ class OtlpSink(Sink):
         self._thread = None
         self._exporter = self._meters = self._histogram = None
         self._in_flight = 0
+        self._down_until = self._backoff = 0.0  # the child tries the backend itself
         self._mapper.forget_open()
 
     # -- the exporter thread ---------------------------------------------------------
@@ -257,9 +265,13 @@ class OtlpSink(Sink):
                       "summary.md, the app runs on")
 
     def _start_thread(self) -> None:
+        from .._signals import start_quiet
+
         t = threading.Thread(target=self._run, name=_THREAD, daemon=True)
         self._thread = t
-        t.start()
+        # SIGTERM/SIGHUP/SIGINT must reach the app's threads, not ours (nor the SDK's
+        # threads that ours starts: they inherit its mask), or the app would not stop.
+        start_quiet(t)
 
     def _run(self) -> None:
         try:
@@ -340,14 +352,18 @@ class OtlpSink(Sink):
             n = sum(s.n_events for s in chunk)
             down = time.monotonic() < self._down_until
             ok = not down and self._send(chunk)
+            went_down = 0
             if not down:
                 self._backoff = 0.0 if ok else min(
                     _BACKOFF_MAX_S, max(_BACKOFF_FIRST_S, 2 * self._backoff))
                 self._down_until = 0.0 if ok else time.monotonic() + self._backoff
+                if not ok:  # the open instances would go out with holes: give them up
+                    went_down = mapper.lose_open()
             with self._cond:
                 self._in_flight = max(0, self._in_flight - n)
                 if not ok:
-                    self._drop(n, f"the OTLP backend at {self.endpoint} did not accept them")
+                    self._drop(n + went_down,
+                               f"the OTLP backend at {self.endpoint} did not accept them")
 
     def _send(self, spans: list[SpanData]) -> bool:
         from opentelemetry.sdk.trace.export import SpanExportResult

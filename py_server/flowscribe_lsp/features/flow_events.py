@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from flowscribe.artifacts import Scrubber
 from flowscribe.trace import field_marker, iter_events
 
 from ..protocol import FLOW_EVENTS, FlowEventsResult, params_of
@@ -63,6 +64,10 @@ class FlowEvents(Feature):
             return list(kept), total
 
         events, total = await self.server.in_worker(read)
+        # Redacted again (the project's privacy settings), as the failure prompt is: a
+        # trace the runtime did not write may hold secrets it would have hidden.
+        scrub = Scrubber(project.config).event
+        events = [scrub(ev) for ev in events]
         for ev in events:
             ev["uri"] = self.server.queries.recorded_uri(project, ev.get("file"))
         return {"events": events, "runId": rid, "total": total, "truncated": total > len(events)}

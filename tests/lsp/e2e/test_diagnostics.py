@@ -232,3 +232,32 @@ async def test_a_workspace_opened_through_a_symlink_gets_the_clients_paths(
     broker = link / "trading" / "broker.py"
     await session.wait_diagnostics(broker, bool, source=TRACE)
     assert uri(trading_ws / "trading" / "broker.py") not in session.client.diagnostics
+
+
+async def test_a_secret_in_a_trace_the_runtime_did_not_write_is_never_shown(
+        session: Session, tmp_path: Path) -> None:
+    # A trace from an older version or another tool: the reason and evidence hold secrets
+    # the runtime would have redacted. Problems and the hover redact them again.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    mod = ws / "mod.py"
+    mod.write_text("import flowscribe\nwith flowscribe.flow('a/b') as f:\n"
+                   "    f.failure('X.Y', 'r')\n")
+    write_trace(ws, [
+        event(1, "run_start", None, evidence={"root": str(ws)}),
+        event(2, "failure", "a/b", file="mod.py", line=3,
+              reason="password hunter2-very-secret, token=abcDEF123456",
+              evidence={"api_key": "k-987654321", "note": "Bearer eyJhbGciOi.eyJzdWIi.sig"}),
+    ])
+    await session.start(ws)
+    [d] = await session.wait_diagnostics(mod, bool, source=TRACE)
+    hover = ""
+    for _ in range(50):
+        hover = await session.hover(mod, 1, 22) or ""
+        if "X.Y" in hover:
+            break
+        await session.settle(0.1)
+    assert "X.Y" in hover
+    for secret in ("hunter2-very-secret", "abcDEF123456", "k-987654321", "eyJzdWIi"):
+        assert secret not in d.message and secret not in hover, (d.message, hover)
+    assert "password [REDACTED]" in d.message

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from _handmade import event, write_trace
 from _lsp_session import Session, uri, wait_flows
 from _lsp_workspaces import run_app
 
@@ -77,3 +79,26 @@ async def test_events_and_prompt_for_ids_that_json_escapes(
     assert "X.ODD" in result["prompt"] and "odd one out" in result["prompt"]
     # The id, JSON-escaped in the trace, reads as the app wrote it.
     assert odd in result["prompt"] and "\\u00e9" not in result["prompt"]
+
+
+async def test_flow_events_redact_a_trace_the_runtime_did_not_write(
+        session: Session, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    write_trace(ws, [
+        event(1, "run_start", None, evidence={"root": str(ws)}),
+        event(2, "flow_start", "a/b"),
+        event(3, "failure", "a/b", reason="password hunter2-very-secret",
+              evidence={"api_key": "k-987654321"}, correlation={"token": "t-55554444"}),
+    ])
+    await session.start(ws)
+    got: dict[str, Any] = {}
+    for _ in range(100):
+        got = await session.request("flowscribe/flowEvents", {"flowId": "a/b"})
+        if got.get("total") == 2:
+            break
+        await session.settle(0.05)
+    failure = next(e for e in got["events"] if e["event_type"] == "failure")
+    assert failure["reason"] == "password [REDACTED]"
+    assert failure["evidence"] == {"api_key": "[REDACTED]"}
+    assert failure["correlation"] == {"token": "[REDACTED]"}

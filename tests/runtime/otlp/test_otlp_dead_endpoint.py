@@ -113,3 +113,93 @@ def test_a_backend_that_comes_back_gets_the_spans_recorded_after(project: Path) 
     assert names.count("orders/late") == 3 and "orders/early" not in names
     summary = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
     assert re.search(r"\*\*[23] events not written:\*\* not exported over OTLP", summary)
+
+
+def _flow_events(n: int) -> list[tuple[dict[str, object], str]]:
+    """A flow instance of three events (start, checkpoint, end), as the writer hands them."""
+    inst = f"p-{n}s"
+    base = {"run_id": "r1", "ts": 1.0 + n, "flow_id": "orders/submit", "instance": inst,
+            "pid": 7, "parent": None, "status": None}
+    return [({**base, "id": inst, "event_type": "flow_start"}, ""),
+            ({**base, "id": f"p-{n}c", "event_type": "checkpoint", "step": "s"}, ""),
+            ({**base, "id": f"p-{n}e", "event_type": "flow_end", "status": "passed"}, "")]
+
+
+def test_once_the_backend_is_known_down_events_are_dropped_at_the_door(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the backend is down, nothing is queued for the exporter (no mapping, no
+    encoding: the app pays a clock read per batch); every event is still counted once."""
+    import time
+
+    from flowscribe.config import OtlpOptions
+    from flowscribe.sinks import otlp
+    from flowscribe.sinks.otlp import OtlpSink
+
+    # A first backoff longer than any stall of a loaded machine: the writes below all
+    # fall inside it.
+    monkeypatch.setattr(otlp, "_BACKOFF_FIRST_S", 600.0)
+
+    sink = OtlpSink(OtlpOptions(endpoint=f"http://127.0.0.1:{free_port()}", timeout_s=1.0),
+                    env={})
+    try:
+        first = _flow_events(0)
+        sink.write(first[:2])  # a flow open across the outage
+        sink.write(_flow_events(1))
+        deadline = time.monotonic() + 30
+        while sink.not_written()[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first export is refused
+        assert sink.not_written()[0] == 3 + 2  # the sent flow, and the open one given up on
+        for n in range(2, 1002):
+            sink.write(_flow_events(n))
+            assert sink.idle()  # dropped at the door: nothing waits for the exporter
+        assert sink.not_written()[0] == 5 + 3000
+        sink.write(first[2:])  # the open flow's end, still within the backoff
+        assert sink.not_written()[0] == 5 + 3000 + 1
+    finally:
+        sink.close()
+    assert sink.not_written()[0] == 3 * 1002
+
+
+#: A failing flow exported to a black hole (the exporter thread hangs in its request), the
+#: otlp thread's blocked signals printed (from /proc), then asleep until stopped.
+SIGNALLED = """\
+import os, signal, threading, time
+import flowscribe
+flowscribe.init(app_name="shop", mode="test")
+with flowscribe.flow("orders/submit") as f:
+    f.failure("EXTERNAL.TIMEOUT", "no ack")
+flowscribe.flush()
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    ours = [t for t in threading.enumerate() if t.name == "flowscribe-otlp"]
+    if ours:
+        break
+    time.sleep(0.01)
+status = open(f"/proc/self/task/{ours[0].native_id}/status").read()
+blocked = int(next(ln for ln in status.splitlines() if ln.startswith("SigBlk:")).split()[1], 16)
+print("blocked", blocked, flush=True)
+time.sleep(60)
+print("woke up", flush=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread masks in /proc")
+def test_sigterm_with_the_otlp_sink_on_still_writes_the_artifacts(project: Path) -> None:
+    import signal
+
+    with _dead("black hole") as port:
+        otlp_project(project, port, SIGNALLED)
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=project, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    # The exporter's thread never takes the stopping signals: they reach the app's.
+    blocked = int(line.split()[1])
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        assert blocked & (1 << (sig - 1)), (line, err)
+    assert proc.returncode == -signal.SIGTERM, err
+    assert "woke up" not in out
+    summary = (project / ".autodev" / "summary.md").read_text(encoding="utf-8")
+    assert "orders/submit" in summary and "EXTERNAL.TIMEOUT" in summary

@@ -31,3 +31,17 @@ def test_events_given_up_on_are_counted_once_and_the_rest_of_their_flow_too() ->
     [span] = m.add(_ev(11, "flow_end", "a2"))
     assert span.name == "orders/submit" and span.n_events == 2
     assert m.resource(7)["flowscribe.run.id"] == "r1"
+
+
+def test_a_backend_going_down_gives_up_the_open_flows_and_their_later_events() -> None:
+    m = SpanMapper()
+    assert m.add(_ev(1, "flow_start", "a")) == []
+    assert m.add(_ev(2, "checkpoint", "a")) == []
+    assert m.lose_open() == 2                               # a would go out with holes
+    assert m.open_events() == 0
+    assert m.add(_ev(3, "flow_end", "a")) == []             # its end is lost too
+    assert m.add(_ev(4, "checkpoint", "b")) == []           # b started unseen (at the door)
+    assert m.take_lost() == 2
+    assert m.add(_ev(5, "flow_start", "c")) == []
+    [span] = m.add(_ev(6, "flow_end", "c"))
+    assert span.n_events == 2 and m.take_lost() == 0

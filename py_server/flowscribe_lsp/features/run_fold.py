@@ -5,8 +5,9 @@ The fold reads the trace with the runtime's :class:`~flowscribe.trace.TraceFollo
 live run is followed incrementally (only the appended lines are read on the next request),
 and it is bounded whatever the run's size: at most :data:`MAX_INSTANCES` instances,
 :data:`MAX_MARKS` marks and :data:`MAX_TICKS` ticks are kept (the oldest first; what was
-not kept is counted). Recorded text is kept as the runtime wrote it (already redacted);
-it is the client's job to show it as text.
+not kept is counted). Recorded text (reasons, steps, evidence, correlation) is redacted
+once more with the default keys, as the trace index does: a trace the runtime did not
+write may hold secrets it would have hidden. It is the client's job to show it as text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from flowscribe.artifacts import Scrubber
 from flowscribe.trace import TraceFollower
 
 __all__ = ["Instance", "Mark", "RunFold", "RunFolds", "Tick"]
@@ -27,6 +29,8 @@ MAX_MARKS = 50_000
 MAX_TICKS = 200_000
 #: Recorded evidence is shown in a hover: this much of its JSON is kept per event.
 EVIDENCE_CHARS = 300
+#: The second redaction pass over what the fold keeps (see the module docstring).
+_SCRUB = Scrubber(None)
 #: Folds kept (one per run a client looks at; the live one and one to compare).
 _CACHED = 4
 
@@ -143,7 +147,7 @@ class RunFold:
                 instance=inst_id, flow_id=_text(ev.get("flow_id")) or "?",
                 parent=_text(ev.get("parent")), lane=self.lane(ev), start=ts,
                 file=_text(ev.get("file")), line=_int(ev.get("line")),
-                correlation=dict(corr) if isinstance(corr, Mapping) else {})
+                correlation=_SCRUB.data(corr))
         elif kind == "flow_end" and inst_id is not None:
             inst = self.instances.get(inst_id)
             if inst is None:
@@ -160,7 +164,7 @@ class RunFold:
                 t=ts, kind=str(kind), lane=self.lane(ev), instance=inst_id,
                 flow_id=_text(ev.get("flow_id")), error_class=_text(ev.get("error_class")),
                 exception_type=_text(exc.get("type")) if isinstance(exc, Mapping) else None,
-                reason=_text(ev.get("reason")), severity=_text(ev.get("severity")),
+                reason=_scrubbed(ev.get("reason")), severity=_text(ev.get("severity")),
                 file=_text(ev.get("file")), line=_int(ev.get("line")),
                 event_id=_text(ev.get("id")), evidence=_evidence(ev)))
             if inst_id is not None and inst_id in self.instances:
@@ -171,7 +175,7 @@ class RunFold:
                 return
             self.ticks.append(Tick(
                 t=ts, kind=str(kind), lane=self.lane(ev), instance=inst_id,
-                step=_text(ev.get("step")) or _text(ev.get("reason")),
+                step=_scrubbed(ev.get("step")) or _scrubbed(ev.get("reason")),
                 file=_text(ev.get("file")), line=_int(ev.get("line")),
                 event_id=_text(ev.get("id")), evidence=_evidence(ev)))
             if inst_id is not None and inst_id in self.instances:
@@ -225,6 +229,10 @@ def _text(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
+def _scrubbed(v: Any) -> str | None:
+    return _SCRUB.text(v) if isinstance(v, str) else None
+
+
 def _int(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
@@ -234,8 +242,8 @@ def _num(v: Any) -> float | None:
 
 
 def _evidence(ev: Mapping[str, Any]) -> str:
-    raw = ev.get("evidence")
-    if not isinstance(raw, Mapping) or not raw:
+    raw = _SCRUB.data(ev.get("evidence"))
+    if not raw:
         return ""
     try:
         text = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)

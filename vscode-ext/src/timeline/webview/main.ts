@@ -310,6 +310,13 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   }
   const first = !model || model.runId !== m.timeline.runId;
   model = m.timeline;
+  // The filters the extension asked with (a lens opens the panel on its flow); never under
+  // the user's cursor while a live run refreshes the panel.
+  for (const [input, value] of [[flowInput, m.filters.flow], [whereInput, m.filters.where], [verdictSelect, m.filters.verdict]] as const) {
+    if (document.activeElement !== input) {
+      input.value = value;
+    }
+  }
   if (first || !view) {
     view = fullView(model, timelinePane.clientWidth || 800);
   }

@@ -342,6 +342,7 @@ class FlowscribeServer(LanguageServer):
                                for u, f in self.index.folders.items())
             if catalogs_changed or code_changed:
                 self.workspace_changed()
+            self.each_feature("refreshed")
 
     async def _discover_projects(self) -> None:
         for folder in self.index.folders.values():

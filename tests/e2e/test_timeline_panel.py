@@ -248,3 +248,12 @@ def test_follows_a_live_run_and_the_theme(workbench: Workbench, workspace: Path)
     wait_for(lambda: background() != dark or None, TIMEOUT, "the panel's colours to change")
     workbench.shot("timeline-light-theme")
     workbench.run_command("Preferences: Toggle between Light/Dark Themes")
+
+
+def test_the_hover_shows_the_flows_latency_histogram(workbench: Workbench) -> None:
+    """Issue 14 §5: hovering a flow id shows p50/p95/p99 and a text histogram."""
+    workbench.open_file("app.py")
+    text = workbench.hover_text("jobs/run", "latency:", timeout=TIMEOUT)
+    workbench.shot("hover-latency")
+    assert "latency: p50 " in text and " · 3 ended" in text, text
+    assert "<= 50 ms" in text and "> 1000 ms" in text, text

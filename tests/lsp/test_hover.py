@@ -18,10 +18,11 @@ from lsprotocol import types as lsp
 from flowscribe.artifacts import fmt_ms
 
 
-async def _hover_when_run(session: Session, path: Path, line: int, character: int) -> str:
+async def _hover_when_run(session: Session, path: Path, line: int, character: int,
+                          also: str = "") -> str:
     for _ in range(400):
         text = await session.hover(path, line, character)
-        if text and "latest run" in text and "reading trace" not in text:
+        if text and "latest run" in text and "reading trace" not in text and also in text:
             return text
         await session.settle(0.05)
     raise AssertionError(f"no hover with run results: {text}")
@@ -33,7 +34,8 @@ async def test_hover_in_code_shows_catalog_and_latest_run(
     broker = trading_ws / "trading" / "broker.py"
     session.open(broker)
     line = find_line(broker, 'flowscribe.flow("orders/submit"')
-    text = await _hover_when_run(session, broker, line, col(broker, line, "orders/") + 3)
+    text = await _hover_when_run(session, broker, line, col(broker, line, "orders/") + 3,
+                                 also="latency:")
     lines = text.split("  \n")
     # Most important first: what the flow is, then what the latest run did.
     assert lines[0] == "**`orders/submit`** — Submit order to broker and await ack."
@@ -217,7 +219,7 @@ async def test_hover_latency_is_the_runs_percentiles_over_ra_yaml_buckets(
     session.open(app)
     await session.start(ws)
     line = find_line(app, 'flowscribe.flow("jobs/run"')
-    text = await _hover_when_run(session, app, line, col(app, line, "jobs/"))
+    text = await _hover_when_run(session, app, line, col(app, line, "jobs/"), also="latency:")
     want = " · ".join(f"p{q} {fmt_ms(_nearest_rank(durations, q / 100))}"
                       for q in (50, 95, 99))
     assert f"latency: {want} · SLA p95 15 ms ✗ over · 24 ended\n```text\n" in text, text

@@ -32,6 +32,7 @@ __all__ = [
     "RUNS",
     "RUNS_CHANGED",
     "SHOW_FLOW",
+    "SHOW_TIMELINE",
     "CompareRunsResult",
     "FailurePromptResult",
     "FlowCounts",
@@ -61,6 +62,9 @@ COMPARE_RUNS = "flowscribe/compareRuns"
 REVEAL_FLOW = "flowscribe.revealFlow"
 #: A lens's command otherwise, run by the server (``workspace/executeCommand``).
 SHOW_FLOW = "flowscribe.showFlow"
+#: A second lens per marker when the client implements it (the VS Code extension): the Run
+#: Timeline filtered to the flow; its argument is ``{"flow": id, "workspaceFolder": uri}``.
+SHOW_TIMELINE = "flowscribe.showTimeline"
 
 FlowStatus = Literal["passed", "failed", "unfinished", "never_run", "disabled", "uncatalogued"]
 

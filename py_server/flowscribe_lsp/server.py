@@ -45,6 +45,7 @@ from .features.flow_events import FlowEvents
 from .features.flow_graph import FlowGraph
 from .features.flows_view import FlowsView
 from .features.hover import Hover
+from .features.latency_fold import LatencyFolds
 from .features.lenses import Lenses
 from .features.run_compare import RunCompare
 from .features.run_fold import RunFolds
@@ -113,13 +114,15 @@ class FlowscribeServer(LanguageServer):
 
         diagnostics, catalog_checks = Diagnostics(self), CatalogChecks(self)
         self.publisher.sources = [diagnostics, catalog_checks]
-        # The timeline and the flow picture share one fold of the run.
-        run_folds = RunFolds()
+        # The timeline and the flow picture share one fold of the run; the hover and the
+        # timeline one fold of its flow durations.
+        run_folds, latency_folds = RunFolds(), LatencyFolds()
         self.features: list[Feature] = [
-            diagnostics, catalog_checks, CodeActions(self), Lenses(self), Hover(self),
-            Definitions(self), Completion(self), Symbols(self), Commands(self), FlowsView(self),
+            diagnostics, catalog_checks, CodeActions(self), Lenses(self),
+            Hover(self, latency_folds), Definitions(self), Completion(self), Symbols(self),
+            Commands(self), FlowsView(self),
             RunsView(self), RunCompare(self), FlowEvents(self), FailurePrompt(self),
-            Timeline(self, run_folds), FlowGraph(self, run_folds),
+            Timeline(self, run_folds, latency_folds), FlowGraph(self, run_folds),
         ]
 
     # -- plumbing ------------------------------------------------------------------------
@@ -339,6 +342,7 @@ class FlowscribeServer(LanguageServer):
                                for u, f in self.index.folders.items())
             if catalogs_changed or code_changed:
                 self.workspace_changed()
+            self.each_feature("refreshed")
 
     async def _discover_projects(self) -> None:
         for folder in self.index.folders.values():

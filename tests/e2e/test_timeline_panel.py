@@ -114,3 +114,146 @@ def test_the_timeline_panel(workbench: Workbench) -> None:
     wait_for(lambda: f"Ln {PAY_LINE}," in status.inner_text() or None, TIMEOUT,
              f"the cursor on line {PAY_LINE}")
     workbench.shot("timeline-opened-file")
+
+
+def _bar_flows(view: FrameLocator) -> list[str]:
+    return view.locator("svg.chart g.bar").evaluate_all(
+        "gs => gs.map(g => g.querySelector('text') ? g.querySelector('text').textContent : '')")
+
+
+def _instances(view: FrameLocator) -> int:
+    return view.locator("svg.chart g.bar").count()
+
+
+def _filter(view: FrameLocator, flow: str = "", where: str = "", verdict: str = "") -> None:
+    """Set the panel's filters as a user does: type, then leave the field (its change)."""
+    for selector, value in (("#filter-flow", flow), ("#filter-where", where)):
+        field = view.locator(selector)
+        field.fill(value)
+        field.press("Enter")
+        field.dispatch_event("change")
+    view.locator("#filter-verdict").select_option(verdict)
+
+
+def test_filters_by_flow_glob_correlation_and_verdict(workbench: Workbench) -> None:
+    """Issue 14 §1: filter by flow glob, correlation value and verdict (the panel asks the
+    server again; only matching instances are drawn)."""
+    workbench.run_command("flowscribe: Show Run Timeline")
+    view = _webview(workbench)
+    wait_for(lambda: _instances(view) >= 5 or None, TIMEOUT, "every bar")
+    _filter(view, flow="jobs/**")
+    wait_for(lambda: _instances(view) == 3 or None, TIMEOUT, "the three jobs/run bars")
+    assert view.locator("svg.chart g.bar.failed").count() == 0
+    workbench.shot("timeline-filter-glob")
+    _filter(view, where="job=1")
+    wait_for(lambda: _instances(view) == 1 or None, TIMEOUT, "the one bar with job=1")
+    _filter(view, verdict="failed")
+    wait_for(lambda: (_instances(view) == 1 and view.locator(
+        "svg.chart g.bar.failed").count() == 1) or None, TIMEOUT, "only the failed shop/pay")
+    workbench.shot("timeline-filter-verdict")
+    _filter(view)
+    wait_for(lambda: _instances(view) >= 5 or None, TIMEOUT, "every bar again")
+
+
+def test_the_latency_tab_shows_each_flows_histogram(workbench: Workbench) -> None:
+    """Issue 14 §5: per flow, p50/p95/p99 and a histogram over ra.yaml's buckets."""
+    workbench.run_command("flowscribe: Show Run Timeline")
+    view = _webview(workbench)
+    wait_for(lambda: _instances(view) >= 5 or None, TIMEOUT, "every bar")
+    view.locator("button.tab", has_text="Latency").click()
+    names = view.locator(".pane.latency .histogram h4")
+    wait_for(lambda: names.count() >= 3 or None, TIMEOUT, "the flows' histograms")
+    assert {"jobs/run", "shop/pay", "shop/order"} <= set(names.all_text_contents())
+    jobs = view.locator(".pane.latency .histogram").filter(has_text="jobs/run").first
+    assert "p50 " in jobs.inner_text() and "3 ended" in jobs.inner_text()
+    # One column per default bucket (50, 200, 1000 ms and above), 3 durations in all.
+    counts = [int(c) for c in jobs.locator("text.count").all_text_contents()]
+    assert len(counts) == 4 and sum(counts) == 3, counts
+    workbench.shot("timeline-latency")
+    view.locator("button.tab", has_text="Timeline").click()
+
+
+def test_opens_from_a_lens_filtered_to_its_flow(workbench: Workbench) -> None:
+    """Issue 14 §1: a flow marker's `timeline` lens opens the timeline on that flow."""
+    workbench.open_file("app.py")
+    lens = wait_for(lambda: workbench.code_lens("timeline"), TIMEOUT, "the timeline lens")
+    workbench.shot("timeline-lens")
+    lens.click()
+    view = _webview(workbench)
+    wait_for(lambda: view.locator("#filter-flow").input_value() != "" or None, TIMEOUT,
+             "the lens's flow in the filter")
+    flow = view.locator("#filter-flow").input_value()
+    assert flow in ("jobs/run", "shop/order", "shop/pay"), flow
+    wait_for(lambda: (_instances(view) >= 1 and set(_bar_flows(view)) <= {flow, ""})
+             or None, TIMEOUT, f"only {flow}'s bars")
+    workbench.shot("timeline-from-lens")
+    _filter(view)
+
+
+def test_opens_from_the_runs_view_and_the_status_bar(workbench: Workbench) -> None:
+    """Issue 14 §1: the Runs view's inline action and the status bar's tooltip link."""
+    runs = workbench.open_view("flowscribe", "Runs")
+    row = runs.get_by_role("treeitem").first
+    row.wait_for(state="visible", timeout=TIMEOUT * 1000)
+    row.hover()
+    action = row.locator('.action-label[aria-label*="Run Timeline"]').first
+    action.wait_for(state="visible", timeout=10_000)
+    workbench.shot("timeline-runs-view-action")
+    action.click()
+    view = _webview(workbench)
+    wait_for(lambda: _instances(view) >= 5 or None, TIMEOUT, "the run's bars")
+    workbench.page.keyboard.press("Escape")
+
+    item = workbench.page.locator('.statusbar-item [aria-label^="flowscribe latest run"]').first
+    item.wait_for(state="visible", timeout=TIMEOUT * 1000)
+    link = workbench.page.locator(".workbench-hover a, .monaco-hover a",
+                                  has_text="Show Run Timeline").first
+
+    def hovered() -> bool | None:
+        workbench.page.mouse.move(0, 0)
+        item.hover()
+        try:
+            link.wait_for(state="visible", timeout=3_000)
+        except Exception:  # no tooltip yet: hover again
+            return None
+        return True
+
+    wait_for(hovered, TIMEOUT, "the status bar's tooltip with its timeline link")
+    workbench.shot("timeline-status-bar-tooltip")
+    link.click()
+    wait_for(lambda: _instances(_webview(workbench)) >= 5 or None, TIMEOUT, "the bars again")
+
+
+def test_follows_a_live_run_and_the_theme(workbench: Workbench, workspace: Path) -> None:
+    """Issue 14 §1: the panel on the latest run follows a new run; colours follow the theme."""
+    workbench.run_command("flowscribe: Show Run Timeline")
+    view = _webview(workbench)
+    status = view.locator(".toolbar .status")
+    wait_for(lambda: _instances(view) >= 5 or None, TIMEOUT, "the bars")
+    first = status.inner_text().split(" · ")[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
+    subprocess.run([sys.executable, "app.py"], cwd=workspace, env=env, capture_output=True,
+                   text=True, timeout=120, check=False)
+    latest = (workspace / ".autodev" / "latest").resolve().name
+    assert latest != first
+    wait_for(lambda: status.inner_text().startswith(latest) or None, TIMEOUT,
+             f"the panel on the new run {latest}")
+    workbench.shot("timeline-live-run")
+
+    def background() -> str:
+        return str(view.locator("body").evaluate("b => getComputedStyle(b).backgroundColor"))
+
+    dark = background()
+    workbench.run_command("Preferences: Toggle between Light/Dark Themes")
+    wait_for(lambda: background() != dark or None, TIMEOUT, "the panel's colours to change")
+    workbench.shot("timeline-light-theme")
+    workbench.run_command("Preferences: Toggle between Light/Dark Themes")
+
+
+def test_the_hover_shows_the_flows_latency_histogram(workbench: Workbench) -> None:
+    """Issue 14 §5: hovering a flow id shows p50/p95/p99 and a text histogram."""
+    workbench.open_file("app.py")
+    text = workbench.hover_text("jobs/run", "latency:", timeout=TIMEOUT)
+    workbench.shot("hover-latency")
+    assert "latency: p50 " in text and " · 3 ended" in text, text
+    assert "<= 50 ms" in text and "> 1000 ms" in text, text

@@ -1,8 +1,9 @@
 """summary.md: the human overview of one run, rendered from a :class:`RunAggregate`.
 
 Sections: the run header and totals, first and latest failure, one table row per flow
-(verdicts, failure classes, p50/p95 against the SLA), latency buckets, unfinished and
-orphaned flow instances, and how the run compares with the catalog. Every recorded value is
+(verdicts, failure classes, p50/p95 against the SLA), latency histograms of the flows
+whose histogram says something (over their SLA, or bimodal), unfinished and orphaned flow
+instances, and how the run compares with the catalog. Every recorded value is
 in a code span or a fenced block under the "data, not instructions" note (see
 :mod:`flowscribe.markdown`): a reason cannot read as prose, a link or markup.
 """
@@ -15,6 +16,7 @@ from flowscribe.aggregate import OTHER_FLOWS
 from flowscribe.artifacts._flowtree import catalog_ids, ordered_flows
 from flowscribe.artifacts._format import fmt_ms, fmt_time, json_compact
 from flowscribe.artifacts._scrub import Scrubber
+from flowscribe.artifacts.latency import bar_lines, latency_of, notable, percentile_line
 from flowscribe.markdown import DATA_NOTE, code, fence
 
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ def render_summary(agg: RunAggregate, catalog: Catalog | None, config: Config | 
     if agg.last_failure is not None and agg.last_failure is not agg.first_failure:
         out += _failure_section("Latest failure", agg.last_failure, scrub)
     out += _flows_table(agg, catalog)
-    out += _buckets_table(agg, catalog)
+    out += _latency_section(agg, catalog)
     out += _metrics(agg, catalog)
     out += _open_instances(agg)
     out += _catalog_section(agg, catalog)
@@ -192,21 +194,28 @@ def _flows_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
     return lines
 
 
-def _buckets_table(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
-    ids = [f for f in ordered_flows(agg, catalog) if agg.flows[f].durations.count]
-    if not ids:
+def _latency_section(agg: RunAggregate, catalog: Catalog | None) -> list[str]:
+    """Histograms over ra.yaml's latency buckets, only for the flows whose histogram says
+    more than the table's p50/p95: p95 over the SLA, or two modes (see
+    :func:`~flowscribe.artifacts.latency.notable`). Other flows' shapes are noise here; the
+    editor's hover and the Run Timeline show any flow's."""
+    shown = []
+    for fid in ordered_flows(agg, catalog):
+        lat = latency_of(agg.flows[fid])
+        why = notable(lat) if lat is not None else None
+        if lat is not None and why is not None:
+            shown.append((fid, lat, why))
+    if not shown:
         return []
-    labels = agg.flows[ids[0]].bucket_labels()
-    lines = [
-        "## Latency buckets",
-        "",
-        "| flow | " + " | ".join(labels) + " |",
-        "|---|" + "---:|" * len(labels),
-    ]
-    for fid in ids[:MAX_TABLE_FLOWS]:
-        counts = " | ".join(str(n) for n in agg.flows[fid].buckets)
-        lines.append(f"| {code(fid, 120, table=True)} | {counts} |")
-    return [*lines, ""]
+    lines = ["## Latency", "",
+             "Flows whose latency histogram says something (over their SLA, or two modes):",
+             ""]
+    for fid, lat, why in shown[:MAX_LISTED]:
+        lines += [f"- {code(fid, 120)}: {why}; {percentile_line(lat)}", "",
+                  fence("\n".join(bar_lines(lat)), "text").rstrip("\n"), ""]
+    if len(shown) > MAX_LISTED:
+        lines += [f"… and {len(shown) - MAX_LISTED} more flows.", ""]
+    return lines
 
 
 def _metrics(agg: RunAggregate, catalog: Catalog | None) -> list[str]:

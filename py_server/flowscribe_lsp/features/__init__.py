@@ -36,6 +36,9 @@ class Feature:
     def workspace_changed(self) -> None:
         """Catalogs, code, folders or settings changed: anything shown may be out of date."""
 
+    def refreshed(self) -> None:
+        """A pass of the refresh loop ended (every poll): for what no snapshot holds."""
+
     def document_edited(self, params: lsp.DidChangeTextDocumentParams) -> None:
         """An open document changed (before its diagnostics are recomputed)."""
 

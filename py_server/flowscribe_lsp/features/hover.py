@@ -5,7 +5,9 @@ A few short lines, most important first, so the popup does not cover the code ar
 1. the id (a code span) and the catalog's description (or why there is none);
 2. the latest run, by its start time: the lens's outcome text, or the SLA with no run;
 3. the last failure: class, reason, file:line;
-4. the parent chain; 5. the first success criterion and the failure classes.
+4. the parent chain; 5. the first success criterion and the failure classes;
+6. the latest run's latency: p50/p95/p99 against the SLA, and a small text histogram over
+   ``ra.yaml``'s latency buckets (:mod:`flowscribe.artifacts.latency`), fenced as a block.
 
 Catalog and trace text are untrusted (a repository or a trace can hold anything), and
 must stay inert. The rule is :mod:`flowscribe.markdown`'s, the one every artifact uses:
@@ -22,16 +24,21 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
+from flowscribe.artifacts.latency import Latency, bar_lines, percentile_line
+from flowscribe.config import Performance
+
 from ..documents import range_of
-from ..markdown import code, escape, one_line
+from ..markdown import code, escape, fence, one_line
 from ..wording import fmt_ms, outcome_text
 from . import Feature
+from .latency_fold import LatencyFolds
 
 if TYPE_CHECKING:
     from ..index import Project
+    from ..queries import FlowRef
     from ..server import FlowscribeServer
 
-__all__ = ["Hover", "hover_lines", "hover_markdown", "hover_plain"]
+__all__ = ["Hover", "hover_lines", "hover_markdown", "hover_plain", "latest_latency"]
 
 #: Failure classes shown; more are counted.
 MAX_CLASSES = 3
@@ -116,10 +123,17 @@ def hover_lines(project: Project, flow_id: str) -> list[list[Segment]]:
     return lines
 
 
-def hover_markdown(project: Project, flow_id: str) -> str:
-    """The hover text for ``flow_id`` in ``project``, as markdown (hard line breaks)."""
-    return "  \n".join("".join(_markdown(seg) for seg in line)
-                        for line in hover_lines(project, flow_id))
+def hover_markdown(project: Project, flow_id: str, latency: Latency | None = None) -> str:
+    """The hover text for ``flow_id`` in ``project``, as markdown (hard line breaks),
+    with ``latency``'s percentiles and histogram last (a fenced block: bars line up in a
+    monospace font, and nothing in it renders)."""
+    text = "  \n".join("".join(_markdown(seg) for seg in line)
+                       for line in hover_lines(project, flow_id))
+    if latency is None:
+        return text
+    # A fence may interrupt a paragraph: no blank line, so the popup stays compact.
+    return (f"{text}  \nlatency: {percentile_line(latency)}\n"
+            + fence("\n".join(bar_lines(latency)), "text").rstrip("\n"))
 
 
 def _markdown(segment: Segment) -> str:
@@ -132,18 +146,33 @@ def _markdown(segment: Segment) -> str:
     return escape(s, MAX_TEXT, mid_line=True) if kind == "text" else s
 
 
-def hover_plain(project: Project, flow_id: str) -> str:
+def hover_plain(project: Project, flow_id: str, latency: Latency | None = None) -> str:
     """The same hover for a client that renders no markdown."""
-    return "\n".join("".join(s if kind == "label" else one_line(s, MAX_TEXT).strip()
-                              for kind, s in line)
-                      for line in hover_lines(project, flow_id))
+    lines = ["".join(s if kind == "label" else one_line(s, MAX_TEXT).strip()
+                     for kind, s in line)
+             for line in hover_lines(project, flow_id)]
+    if latency is not None:
+        lines += [f"latency: {percentile_line(latency)}", *bar_lines(latency)]
+    return "\n".join(lines)
+
+
+def latest_latency(folds: LatencyFolds, project: Project, flow_id: str) -> Latency | None:
+    """``flow_id``'s latency in ``project``'s latest run (None without a run or an ended
+    instance). Reads the trace: call it on the index worker."""
+    run = project.run
+    if run.trace is None or run.run_id is None:
+        return None
+    perf = project.config.performance if project.config is not None else Performance()
+    return folds.latencies(run.trace, run.run_id, perf.latency_buckets_ms, project.sla_ms,
+                           flows=[flow_id]).get(flow_id)
 
 
 class Hover(Feature):
     """Hovers on flow ids."""
 
-    def __init__(self, server: FlowscribeServer) -> None:
+    def __init__(self, server: FlowscribeServer, latency: LatencyFolds) -> None:
         super().__init__(server)
+        self.latency = latency
         server.handle(lsp.TEXT_DOCUMENT_HOVER)(self.hover)
 
     def _markdown_ok(self) -> bool:
@@ -154,18 +183,28 @@ class Hover(Feature):
         formats = td.hover.content_format if td is not None and td.hover is not None else None
         return formats is None or lsp.MarkupKind.Markdown in formats
 
-    def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
-        return self.server.guard("hover", self._hover, params, default=None)
-
-    def _hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
-        ref = self.server.queries.flow_at(params.text_document.uri, params.position)
+    async def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
+        ref = self.server.guard("hover", self.server.queries.flow_at,
+                                params.text_document.uri, params.position, default=None)
         if ref is None:
             return None
+        try:  # the durations are read from the trace off the event loop
+            latency = await self.server.in_worker(
+                latest_latency, self.latency, ref.project, ref.flow_id)
+        except Exception as exc:  # a bad trace costs the histogram, never the hover
+            self.server.log(f"hover latency failed: {type(exc).__name__}: {exc}")
+            latency = None
+        return self.server.guard("hover", self._hover, params, ref, latency, default=None)
+
+    def _hover(self, params: lsp.HoverParams, ref: FlowRef,
+               latency: Latency | None) -> lsp.Hover | None:
         lines = self.server.documents.lines(params.text_document.uri) or []
         if self._markdown_ok():
-            kind, text = lsp.MarkupKind.Markdown, hover_markdown(ref.project, ref.flow_id)
+            kind = lsp.MarkupKind.Markdown
+            text = hover_markdown(ref.project, ref.flow_id, latency)
         else:
-            kind, text = lsp.MarkupKind.PlainText, hover_plain(ref.project, ref.flow_id)
+            kind = lsp.MarkupKind.PlainText
+            text = hover_plain(ref.project, ref.flow_id, latency)
         return lsp.Hover(
             contents=lsp.MarkupContent(kind=kind, value=text),
             range=range_of(lines, ref.line, ref.start, ref.end, self.server.documents.codec))

@@ -4,9 +4,11 @@
 ``with session.flow("orders/submit")``, or ``no runs yet``. Clicking a lens runs the
 command the client can run: the VS Code extension's
 ``flowscribe.revealFlow`` (the flow in its sidebar), for any other the server's own
-``flowscribe.showFlow``. Lenses come from the cached marker scan and
-the latest run's snapshot, so they cost a lookup; when a run changes, the server asks the
-client to refresh them (``workspace/codeLens/refresh``), at most twice a second.
+``flowscribe.showFlow``. A client that runs ``flowscribe.showTimeline`` gets a second lens
+beside it, ``timeline``: the Run Timeline filtered to that flow. Lenses come from the
+cached marker scan and the latest run's snapshot, so they cost a lookup; when a run
+changes, the server asks the client to refresh them (``workspace/codeLens/refresh``), at
+most twice a second.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from lsprotocol import types as lsp
 
 from ..documents import range_of
 from ..paths import uri_to_path
-from ..protocol import REVEAL_FLOW, SHOW_FLOW
+from ..protocol import REVEAL_FLOW, SHOW_FLOW, SHOW_TIMELINE
 from ..wording import outcome_text
 from . import Feature
 
@@ -66,14 +68,19 @@ class Lenses(Feature):
         lines = self.server.documents.lines(uri) or []
         codec = self.server.documents.codec
         texts: dict[str, str] = {}
+        timeline = SHOW_TIMELINE in self.server.settings.client_commands
+        folder = project.folder.uri if project is not None else None
         out = []
         for m in scan.markers:
             text = texts.get(m.flow_id)
             if text is None:
                 text = texts[m.flow_id] = f"{m.flow_id}  {outcome_text(project, m.flow_id)}"
-            out.append(lsp.CodeLens(
-                range=range_of(lines, m.call_line, m.call_col, m.call_col, codec),
-                command=self._command(text, m.flow_id, uri)))
+            where = range_of(lines, m.call_line, m.call_col, m.call_col, codec)
+            out.append(lsp.CodeLens(range=where, command=self._command(text, m.flow_id, uri)))
+            if timeline:
+                out.append(lsp.CodeLens(range=where, command=lsp.Command(
+                    title="$(graph-line) timeline", command=SHOW_TIMELINE,
+                    arguments=[{"flow": m.flow_id, "workspaceFolder": folder}])))
         self._cache[uri] = (key, out)
         return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ class RunsView(Feature):
         super().__init__(server)
         self._notify_due: dict[Path, asyncio.TimerHandle] = {}
         self._last_sent: dict[Path, tuple[str | None, int, int, float | None, int]] = {}
+        self._folders: dict[Path, frozenset[tuple[str, int]]] = {}
         server.handle(RUNS)(self.runs)
 
     # -- hooks --------------------------------------------------------------------------
@@ -44,6 +46,16 @@ class RunsView(Feature):
 
     def workspace_changed(self) -> None:
         self._changed(list(self.server.index.projects()), coalesce=False)
+
+    def refreshed(self) -> None:
+        # A run that never becomes the latest (a pytest session's) changes no snapshot:
+        # its folder appearing, or gaining its artifacts, is what says the list changed.
+        for project in list(self.server.index.projects()):
+            folders = _run_folders(project.autodev / "runs")
+            if self._folders.get(project.autodev, folders) != folders:
+                self._last_sent.pop(project.autodev, None)
+                self._changed([project], coalesce=True)
+            self._folders[project.autodev] = folders
 
     # -- the notification ---------------------------------------------------------------
     def _changed(self, projects: list[Project], coalesce: bool) -> None:
@@ -113,3 +125,14 @@ def _run_info(project: Project, info: RunEntry) -> RunInfo:
         "workspaceFolder": project.folder.uri,
         "projectRoot": path_to_uri(project.root),
     }
+
+
+def _run_folders(runs: Path) -> frozenset[tuple[str, int]]:
+    """Each run folder's name and mtime (a file created in it changes it); empty when
+    there is no readable runs folder."""
+    try:
+        with os.scandir(runs) as entries:
+            return frozenset((e.name, e.stat(follow_symlinks=False).st_mtime_ns)
+                             for e in entries if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return frozenset()

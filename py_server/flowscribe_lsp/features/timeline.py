@@ -12,6 +12,10 @@ Params (all optional): ``runId`` (default the latest run), ``workspaceFolder``,
 ``since``/``until`` (seconds since the run's start), ``flow`` (a flow-id glob), ``where``
 (``"key=value"`` or ``{key: value}``, correlation keys), ``verdict`` (one of or a list of
 ``passed``, ``failed``, ``unfinished``, ``orphaned``, ``running``), ``maxBars``.
+
+The answer also carries ``latency``: per flow of the selection (at most
+:data:`MAX_LATENCY_FLOWS`, failing and slowest first), its p50/p95/p99 over the whole run
+against its SLA, with the counts per ``ra.yaml`` latency bucket, for the view's histograms.
 Documented in docs/timeline.md.
 """
 
@@ -22,10 +26,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flowscribe.artifacts.latency import Latency
+from flowscribe.config import Performance
 from flowscribe.patterns import matches
 
 from ..protocol import params_of
 from . import Feature
+from .latency_fold import LatencyFolds
 from .run_fold import Instance, RunFold, RunFolds, verdict_of
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ DEFAULT_BARS = 1500
 MAX_BARS = 5000
 MAX_MARKS = 1000
 DENSITY_BINS = 200
+MAX_LATENCY_FLOWS = 50
 VERDICTS = frozenset({"passed", "failed", "unfinished", "orphaned", "running"})
 
 
@@ -128,6 +136,20 @@ def _keep(fold: RunFold, cands: list[Instance], limit: int, t_end: float) -> lis
     for inst in rest[: max(0, limit - len(kept))]:
         take(inst)
     return sorted(kept.values(), key=lambda i: i.start)
+
+
+def selected_flows(fold: RunFold, q: TimelineQuery) -> list[str]:
+    """The flow ids of ``q``'s selection (window aside: a histogram is the whole run's)."""
+    lo, hi = -float("inf"), float("inf")
+    return sorted({i.flow_id for i in _selected(fold, q, lo, hi)})
+
+
+def latency_json(latencies: Mapping[str, Latency]) -> list[dict[str, Any]]:
+    """At most :data:`MAX_LATENCY_FLOWS` flows' latency: over their SLA first, then by
+    p95, slowest first."""
+    ranked = sorted(latencies.values(), key=lambda lat: (not lat.over_sla, -lat.p95_ms,
+                                                         lat.flow_id))
+    return [lat.to_json() for lat in ranked[:MAX_LATENCY_FLOWS]]
 
 
 def build_timeline(fold: RunFold, q: TimelineQuery,
@@ -224,9 +246,11 @@ def build_timeline(fold: RunFold, q: TimelineQuery,
 class Timeline(Feature):
     """The ``flowscribe/timeline`` request."""
 
-    def __init__(self, server: FlowscribeServer, folds: RunFolds) -> None:
+    def __init__(self, server: FlowscribeServer, folds: RunFolds,
+                 latency: LatencyFolds) -> None:
         super().__init__(server)
         self.folds = folds
+        self.latency = latency
         server.handle(TIMELINE)(self.timeline)
 
     async def timeline(self, params: Any) -> dict[str, Any]:
@@ -239,8 +263,15 @@ class Timeline(Feature):
         project, trace, rid = found
         uri = self.server.queries.recorded_uris(project)
 
+        perf = project.config.performance if project.config is not None else Performance()
+
         def build() -> dict[str, Any]:
-            return build_timeline(self.folds.fold(trace, rid), q, uri)
+            fold = self.folds.fold(trace, rid)
+            result = build_timeline(fold, q, uri)
+            result["latency"] = latency_json(self.latency.latencies(
+                trace, rid, perf.latency_buckets_ms, project.sla_ms,
+                flows=selected_flows(fold, q)))
+            return result
 
         empty: dict[str, Any] = {"runId": rid, "lanes": [], "bars": [], "marks": [],
                                  "ticks": [], "error": "reading the run failed"}

@@ -4,6 +4,8 @@ time, ids in code spans, and no backslashes where markdown needs none (Neovim sh
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import textwrap
 from pathlib import Path
@@ -13,11 +15,14 @@ from _lsp_workspaces import run_app
 from _markdown_html import render, shown_text
 from lsprotocol import types as lsp
 
+from flowscribe.artifacts import fmt_ms
 
-async def _hover_when_run(session: Session, path: Path, line: int, character: int) -> str:
+
+async def _hover_when_run(session: Session, path: Path, line: int, character: int,
+                          also: str = "") -> str:
     for _ in range(400):
         text = await session.hover(path, line, character)
-        if text and "latest run" in text and "reading trace" not in text:
+        if text and "latest run" in text and "reading trace" not in text and also in text:
             return text
         await session.settle(0.05)
     raise AssertionError(f"no hover with run results: {text}")
@@ -29,7 +34,8 @@ async def test_hover_in_code_shows_catalog_and_latest_run(
     broker = trading_ws / "trading" / "broker.py"
     session.open(broker)
     line = find_line(broker, 'flowscribe.flow("orders/submit"')
-    text = await _hover_when_run(session, broker, line, col(broker, line, "orders/") + 3)
+    text = await _hover_when_run(session, broker, line, col(broker, line, "orders/") + 3,
+                                 also="latency:")
     lines = text.split("  \n")
     # Most important first: what the flow is, then what the latest run did.
     assert lines[0] == "**`orders/submit`** — Submit order to broker and await ack."
@@ -42,7 +48,10 @@ async def test_hover_in_code_shows_catalog_and_latest_run(
     assert lines[3] == "parent: `premarket/prepare` › `agent/decision/evaluate`"
     assert lines[4] == ("success: ack received with order_id · "
                         "fails as: `EXTERNAL.TIMEOUT`, `EXTERNAL.REJECTED`")
-    assert len(lines) == 5 and "\n\n" not in text  # compact: no blank lines between
+    # Last, the latency: percentiles against the SLA, then the histogram (fenced).
+    assert re.match(r"latency: p50 [\d.]+ ms · p95 [\d.]+ ms · p99 [\d.]+ ms · "
+                    r"SLA p95 1000 ms ✓ · \d+ ended\n```text\n<= 50 ms ", lines[5]), lines[5]
+    assert len(lines) == 6 and "\n\n" not in text  # compact: no blank lines between
     # The time, not the raw run id; and nothing escaped that needs no escaping.
     run_id = (trading_ws / ".autodev" / "latest").resolve().name
     assert run_id not in text and "\\" not in text
@@ -166,3 +175,61 @@ async def test_plain_text_for_a_client_without_markdown(
     assert text.startswith("orders/submit — Submit order to broker and await ack.\n")
     assert "\nparent: premarket/prepare › agent/decision/evaluate\n" in text
     assert "\\" not in text and "**" not in text and "`" not in text
+
+
+LATENCY_APP = textwrap.dedent('''\
+    import time
+
+    import flowscribe
+
+    flowscribe.init(app_name="lat", root=".")
+    for n in range(24):
+        with flowscribe.flow("jobs/run", n=n) as f:
+            time.sleep(0.03 if n % 3 == 0 else 0.0)  # a fast path and a slow one
+            f.success("done")
+    flowscribe.end_session()
+    ''')
+
+
+def _nearest_rank(values: list[float], q: float) -> float:
+    """The smallest value with at least ``q`` of all values at or below it."""
+    return sorted(values)[max(1, math.ceil(q * len(values))) - 1]
+
+
+#: A histogram row: label, bar (eighth blocks), count, what falls in it (p50 p95 p99 SLA).
+ROW = re.compile(r"(.+? ms) +[█▏▎▍▌▋▊▉]* +(\d+)(?:  ([\w ]+))?")
+
+
+async def test_hover_latency_is_the_runs_percentiles_over_ra_yaml_buckets(
+        session: Session, tmp_path: Path) -> None:
+    """Issue 14 §5: p50/p95/p99 of the latest run, against the SLA, with a histogram over
+    ra.yaml's buckets: the numbers are the ones the trace's durations give."""
+    ws = tmp_path / "lat"
+    (ws / ".autodev").mkdir(parents=True)
+    (ws / ".autodev" / "ra.yaml").write_text(
+        "version: 1\nprofile: all\nperformance:\n  latency_buckets_ms: [10, 20, 5000]\n"
+        "  sla_overrides:\n    \"jobs/*\": { p95_ms: 15 }\n")
+    (ws / "app.py").write_text(LATENCY_APP)
+    assert run_app(ws).returncode == 0
+    run_trace = (ws / ".autodev" / "latest").resolve() / "trace.jsonl"
+    durations = [ev["duration_ms"] for ev in map(json.loads, run_trace.read_text().splitlines())
+                 if ev["event_type"] == "flow_end"]
+    assert len(durations) == 24
+    app = ws / "app.py"
+    session.open(app)
+    await session.start(ws)
+    line = find_line(app, 'flowscribe.flow("jobs/run"')
+    text = await _hover_when_run(session, app, line, col(app, line, "jobs/"), also="latency:")
+    want = " · ".join(f"p{q} {fmt_ms(_nearest_rank(durations, q / 100))}"
+                      for q in (50, 95, 99))
+    assert f"latency: {want} · SLA p95 15 ms ✗ over · 24 ended\n```text\n" in text, text
+    block = text.split("```text\n")[1].split("\n```")[0]
+    rows = [ROW.fullmatch(r) for r in block.split("\n")]
+    assert all(rows), rows
+    counts = [sum(1 for d in durations if lo < d <= hi) for lo, hi in
+              ((-1, 10), (10, 20), (20, 5000), (5000, float("inf")))]
+    assert [(m[1], int(m[2])) for m in rows if m] == list(zip(
+        ["<= 10 ms", "10-20 ms", "20-5000 ms", "> 5000 ms"], counts))
+    assert counts[2] == 8  # the slow path (every third job) is its own bucket
+    notes = {m[1]: (m[3] or "").split() for m in rows if m}
+    assert "SLA" in notes["10-20 ms"] and "p95" in notes["20-5000 ms"]

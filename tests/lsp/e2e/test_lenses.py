@@ -45,6 +45,28 @@ async def test_lenses_show_the_latest_outcome_and_reveal_the_flow(
     assert m["sla"] == "1000" and m["last"] == "EXTERNAL.TIMEOUT" and m["p95"]
 
 
+async def test_a_client_that_shows_timelines_gets_a_timeline_lens_per_marker(
+        session: Session, trading_ws: Path) -> None:
+    """Issue 14 §1: the Run Timeline opens from a lens, filtered to the lens's flow (only
+    for a client that says it runs flowscribe.showTimeline)."""
+    await session.start(trading_ws, options={
+        "clientCommands": ["flowscribe.revealFlow", "flowscribe.showTimeline"]})
+    broker = trading_ws / "trading" / "broker.py"
+    session.open(broker)
+    for _ in range(400):
+        lenses = await session.lenses(broker)
+        if lenses and "✓" in (lenses[0].command.title if lenses[0].command else ""):
+            break
+        await session.settle(0.05)
+    outcome, timeline = lenses
+    assert outcome.command is not None and outcome.command.command == "flowscribe.revealFlow"
+    assert timeline.range == outcome.range and timeline.command is not None
+    assert timeline.command.command == "flowscribe.showTimeline"
+    assert timeline.command.title == "$(graph-line) timeline"
+    [arg] = timeline.command.arguments or []
+    assert arg["flow"] == "orders/submit" and arg["workspaceFolder"].startswith("file://")
+
+
 async def test_lenses_name_an_exceptions_type_and_count_orphans_apart(
         session: Session, shop_example_ws: Path) -> None:
     ws = shop_example_ws

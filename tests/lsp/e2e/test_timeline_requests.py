@@ -5,6 +5,7 @@ answer must stay bounded and keep every failure."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,31 @@ async def test_the_example_runs_timeline(session: Session, trading_ws: Path) -> 
     assert by_id[timeout["instance"]]["status"] == "failed"
     assert model["ticks"] and all(t["instance"] in by_id for t in model["ticks"])
     assert min(b["start"] for b in bars) >= 0 and max(b["end"] for b in bars) <= model["duration"]
+
+
+async def test_the_timeline_carries_each_flows_latency_against_its_sla(
+        session: Session, trading_ws: Path) -> None:
+    """Issue 14 §5: per flow of the selection, p50/p95/p99 over the whole run and the
+    counts per ra.yaml bucket, as the trace's durations give them."""
+    await session.start(trading_ws)
+    model = await _request(session, "flowscribe/timeline", {})
+    latency = {lat["flowId"]: lat for lat in model["latency"]}
+    run_trace = (trading_ws / ".autodev" / "latest").resolve() / "trace.jsonl"
+    ends = [ev for ev in map(json.loads, run_trace.read_text().splitlines())
+            if ev["event_type"] == "flow_end" and ev["flow_id"] == "orders/submit"]
+    durations = sorted(ev["duration_ms"] for ev in ends)
+    lat = latency["orders/submit"]
+    assert lat["count"] == len(durations) and lat["boundsMs"] == [50, 200, 1000]
+    assert lat["labels"] == ["<= 50 ms", "50-200 ms", "200-1000 ms", "> 1000 ms"]
+    for key, q in (("p50Ms", 0.50), ("p95Ms", 0.95), ("p99Ms", 0.99)):
+        assert lat[key] == durations[max(1, math.ceil(q * len(durations))) - 1]
+    assert lat["counts"] == [sum(1 for d in durations if lo < d <= hi) for lo, hi in
+                             ((-1, 50), (50, 200), (200, 1000), (1000, math.inf))]
+    assert lat["slaP95Ms"] == 1000 and lat["overSla"] is False
+    assert latency["data/fetch/minute_candles"]["slaP95Ms"] == 800
+    # Filtered to one flow: that flow's histogram only.
+    orders = await _request(session, "flowscribe/timeline", {"flow": "orders/**"})
+    assert [lat["flowId"] for lat in orders["latency"]] == ["orders/submit"]
 
 
 async def test_filters_by_flow_glob_correlation_verdict_and_window(

@@ -247,9 +247,9 @@ export class FlowscribeServer implements vscode.Disposable {
         { scheme: 'file', language: 'python' },
         { scheme: 'file', pattern: '**/{ra,flows}.yaml' },
       ],
-      // clientCommands: the lenses' flowscribe.revealFlow is ours to run (docs/lsp-protocol.md);
-      // other editors' lenses get the server's own flowscribe.showFlow.
-      initializationOptions: { ...settings, clientCommands: [Commands.revealFlow] },
+      // clientCommands: the lenses' flowscribe.revealFlow and showTimeline are ours to run
+      // (docs/lsp-protocol.md); other editors' lenses get the server's own flowscribe.showFlow.
+      initializationOptions: { ...settings, clientCommands: [Commands.revealFlow, Commands.showTimeline] },
       outputChannel: this.output,
       revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
       // File watching: the server registers its own watchers (workspace/didChangeWatchedFiles,

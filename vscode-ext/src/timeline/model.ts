@@ -64,6 +64,24 @@ export interface Tick {
   evidence: string;
 }
 
+/** One flow's durations over the whole run (flowscribe.artifacts.latency's `to_json`). */
+export interface FlowLatency {
+  flowId: string;
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** ra.yaml's `performance.latency_buckets_ms`; `counts` has one more (above them all). */
+  boundsMs: number[];
+  counts: number[];
+  labels: string[];
+  slaP95Ms: number | null;
+  overSla: boolean;
+  estimated: boolean;
+  bimodal: boolean;
+}
+
 export interface TimelineModel {
   runId: string | null;
   duration?: number;
@@ -75,6 +93,8 @@ export interface TimelineModel {
   ticks: Tick[];
   totals?: { events: number; instances: number; bars: number; marks: number; ticks: number; ticksShown: number };
   truncated?: boolean;
+  /** Per flow of the selection: over their SLA first, then slowest p95 first. */
+  latency?: FlowLatency[];
   error?: string;
 }
 

@@ -26,15 +26,22 @@ export class TimelinePanel implements vscode.Disposable {
   private filters: TimelineFilters = NO_FILTERS;
   private readonly disposables: vscode.Disposable[] = [];
 
-  /** Shows the panel for `run` (default: the latest run, followed live). */
-  static show(s: Services, run: RunRef): void {
+  /** Shows the panel for `run` (default: the latest run, followed live), with `filters`
+   * when given (a lens: its flow), else the ones the panel had. */
+  static show(s: Services, run: RunRef, filters?: TimelineFilters): void {
     if (TimelinePanel.current) {
       TimelinePanel.current.run = run;
+      if (filters) {
+        TimelinePanel.current.filters = filters;
+      }
       TimelinePanel.current.panel.reveal();
       void TimelinePanel.current.update();
       return;
     }
     TimelinePanel.current = new TimelinePanel(s, run);
+    if (filters) {
+      TimelinePanel.current.filters = filters;
+    }
   }
 
   private readonly panel: vscode.WebviewPanel;

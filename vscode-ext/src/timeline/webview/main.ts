@@ -5,9 +5,10 @@
  * click. Recorded text (flow ids, reasons, evidence) is only ever set as `textContent`.
  * Colours are VS Code's theme variables (media/timeline.css).
  */
+import { AXIS_H, caption, histogram } from '../histogram';
 import type { Layout, Viewport } from '../layout';
 import { fullView, layout, pan, ROW_H, visible, zoom } from '../layout';
-import type { Bar, FlowGraphModel, FromWebview, Mark, Tick, TimelineFilters, TimelineModel, ToWebview } from '../model';
+import type { Bar, FlowGraphModel, FlowLatency, FromWebview, Mark, Tick, TimelineFilters, TimelineModel, ToWebview } from '../model';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
 const vscode = acquireVsCodeApi();
@@ -50,13 +51,15 @@ for (const v of ['', 'failed', 'passed', 'unfinished', 'orphaned', 'running']) {
 const fitButton = el('button', undefined, 'Fit');
 const tabTimeline = el('button', 'tab active', 'Timeline');
 const tabFlows = el('button', 'tab', 'Flows');
+const tabLatency = el('button', 'tab', 'Latency');
 const status = el('span', 'status');
-toolbar.append(tabTimeline, tabFlows, flowInput, whereInput, verdictSelect, fitButton, status);
+toolbar.append(tabTimeline, tabFlows, tabLatency, flowInput, whereInput, verdictSelect, fitButton, status);
 const timelinePane = el('div', 'pane timeline');
 const flowsPane = el('div', 'pane flows hidden');
+const latencyPane = el('div', 'pane latency hidden');
 const tooltip = el('div', 'tooltip hidden');
 tooltip.id = 'tooltip';
-app.append(toolbar, timelinePane, flowsPane, tooltip);
+app.append(toolbar, timelinePane, flowsPane, latencyPane, tooltip);
 
 let model: TimelineModel | undefined;
 let view: Viewport | undefined;
@@ -74,14 +77,16 @@ fitButton.addEventListener('click', () => {
     draw();
   }
 });
-tabTimeline.addEventListener('click', () => showTab(true));
-tabFlows.addEventListener('click', () => showTab(false));
+const tabs: [HTMLButtonElement, HTMLElement][] = [[tabTimeline, timelinePane], [tabFlows, flowsPane], [tabLatency, latencyPane]];
+for (const [tab] of tabs) {
+  tab.addEventListener('click', () => showTab(tab));
+}
 
-function showTab(timeline: boolean): void {
-  tabTimeline.classList.toggle('active', timeline);
-  tabFlows.classList.toggle('active', !timeline);
-  timelinePane.classList.toggle('hidden', !timeline);
-  flowsPane.classList.toggle('hidden', timeline);
+function showTab(shown: HTMLButtonElement): void {
+  for (const [tab, pane] of tabs) {
+    tab.classList.toggle('active', tab === shown);
+    pane.classList.toggle('hidden', tab !== shown);
+  }
 }
 
 function open(uri: string | null, line: number | null): void {
@@ -108,12 +113,48 @@ function ms(seconds: number): string {
 
 function barLines(b: Bar): string[] {
   const corr = Object.entries(b.correlation).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const lat = model?.latency?.find((l) => l.flowId === b.flowId);
   return [
     `${b.flowId} · ${b.status}${b.errorClass ? ` · ${b.errorClass}` : ''}`,
     `+${ms(b.start)} for ${ms(b.end - b.start)}`,
+    ...(lat ? [`this flow: ${caption(lat)}`] : []),
     ...(corr ? [corr] : []),
     ...(b.file ? [`${b.file}:${b.line ?? ''}`] : []),
   ];
+}
+
+const HIST_W = 360;
+const HIST_H = 110;
+
+/** One flow's histogram: columns per ra.yaml bucket, what falls in each named under it. */
+function drawHistogram(lat: FlowLatency): HTMLElement {
+  const box = el('section', `histogram${lat.overSla ? ' over' : ''}`);
+  box.append(el('h4', undefined, lat.flowId), el('div', 'caption', caption(lat) + (lat.bimodal ? ' · two modes' : '')));
+  const h = histogram(lat, HIST_W, HIST_H);
+  const root = svg('svg', { width: h.width, height: h.height, class: 'hist' });
+  for (const c of h.columns) {
+    const g = svg('g', { class: `column${c.overSla ? ' over-sla' : ''}` });
+    g.append(svg('rect', { x: c.x, y: c.y, width: c.w, height: c.h, class: 'count-bar' }));
+    const count = svg('text', { x: c.x + c.w / 2, y: Math.max(c.y - 2, 10), class: 'count' });
+    count.textContent = String(c.count);
+    const label = svg('text', { x: c.x + c.w / 2, y: HIST_H - AXIS_H + 12, class: 'bucket' });
+    label.textContent = c.label;
+    const notes = svg('text', { x: c.x + c.w / 2, y: HIST_H - AXIS_H + 24, class: 'notes' });
+    notes.textContent = c.notes.join(' ');
+    g.append(count, label, notes);
+    hover(g, [`${lat.flowId}: ${c.count} of ${lat.count} ended in ${c.label}`, ...(c.notes.length ? [c.notes.join(', ')] : [])]);
+    root.append(g);
+  }
+  box.append(root);
+  return box;
+}
+
+function drawLatency(m: TimelineModel): void {
+  const list = m.latency ?? [];
+  latencyPane.replaceChildren(
+    el('h3', undefined, 'Latency per flow (whole run, ra.yaml buckets; over their SLA first)'),
+    ...(list.length ? list.map(drawHistogram) : [el('p', undefined, 'No flow instance of this selection ended yet.')]),
+  );
 }
 
 function markLines(m: Mark): string[] {
@@ -269,11 +310,19 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   }
   const first = !model || model.runId !== m.timeline.runId;
   model = m.timeline;
+  // The filters the extension asked with (a lens opens the panel on its flow); never under
+  // the user's cursor while a live run refreshes the panel.
+  for (const [input, value] of [[flowInput, m.filters.flow], [whereInput, m.filters.where], [verdictSelect, m.filters.verdict]] as const) {
+    if (document.activeElement !== input) {
+      input.value = value;
+    }
+  }
   if (first || !view) {
     view = fullView(model, timelinePane.clientWidth || 800);
   }
   draw();
   drawFlows(m.graph);
+  drawLatency(m.timeline);
 });
 
 vscode.postMessage({ type: 'ready' });

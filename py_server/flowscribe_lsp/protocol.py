@@ -24,6 +24,7 @@ from typing import (
 )
 
 __all__ = [
+    "AGENT_TOOL",
     "COMPARE_RUNS",
     "FAILURE_PROMPT",
     "FLOWS",
@@ -32,6 +33,7 @@ __all__ = [
     "RUNS",
     "RUNS_CHANGED",
     "SHOW_FLOW",
+    "AgentToolResult",
     "CompareRunsResult",
     "FailurePromptResult",
     "FlowCounts",
@@ -57,6 +59,7 @@ FLOW_EVENTS = "flowscribe/flowEvents"
 FAILURE_PROMPT = "flowscribe/failurePrompt"
 RUNS_CHANGED = "flowscribe/runsChanged"
 COMPARE_RUNS = "flowscribe/compareRuns"
+AGENT_TOOL = "flowscribe/agentTool"
 #: A lens's command when the client implements it (the VS Code extension: the Flows view).
 REVEAL_FLOW = "flowscribe.revealFlow"
 #: A lens's command otherwise, run by the server (``workspace/executeCommand``).
@@ -196,6 +199,15 @@ class CompareRunsResult(TypedDict, total=False):
     error: str
 
 
+class AgentToolResult(TypedDict):
+    """``flowscribe/agentTool`` ({tool, input, projectRoot?}): the answer of one of
+    ``flowscribe mcp``'s tools, Markdown with recorded text fenced as data."""
+
+    text: str
+    #: The tool refused (bad argument, nothing to answer about): ``text`` says why.
+    isError: bool
+
+
 class RunsChangedParams(TypedDict):
     """``flowscribe/runsChanged`` (server → client): a run started, grew or ended."""
 
@@ -219,7 +231,7 @@ class TraceDiagnosticData(TypedDict):
 
 #: What the schema covers: the custom methods' payloads and the diagnostic data.
 SCHEMA_TYPES = (FlowsResult, RunsResult, FlowEventsResult, FailurePromptResult,
-                CompareRunsResult, RunsChangedParams, TraceDiagnosticData)
+                CompareRunsResult, AgentToolResult, RunsChangedParams, TraceDiagnosticData)
 
 
 def location(loc: Any) -> Location:
@@ -251,7 +263,7 @@ def json_schema() -> dict[str, Any]:
         "title": "flowscribe language server protocol (custom methods)",
         "methods": {"flows": FLOWS, "runs": RUNS, "flowEvents": FLOW_EVENTS,
                     "failurePrompt": FAILURE_PROMPT, "compareRuns": COMPARE_RUNS,
-                    "runsChanged": RUNS_CHANGED},
+                    "agentTool": AGENT_TOOL, "runsChanged": RUNS_CHANGED},
         "$defs": dict(sorted(defs.items())),
     }
 

@@ -179,6 +179,19 @@ export interface CompareRunsResult {
   error?: string;
 }
 
+/** The arguments of `flowscribe/agentTool`: one of `flowscribe mcp`'s tools, by its MCP name. */
+export interface AgentToolParams {
+  tool: string;
+  input?: Record<string, unknown>;
+  projectRoot?: string;
+}
+
+/** A tool's answer: Markdown with recorded text fenced as data; `isError` when refused. */
+export interface AgentToolResult {
+  text: string;
+  isError: boolean;
+}
+
 export interface RunsChangedParams {
   workspaceFolder: string;
   projectRoot: string;
@@ -203,6 +216,7 @@ export const Methods = {
   flowEvents: 'flowscribe/flowEvents',
   failurePrompt: 'flowscribe/failurePrompt',
   compareRuns: 'flowscribe/compareRuns',
+  agentTool: 'flowscribe/agentTool',
   runsChanged: 'flowscribe/runsChanged',
 } as const;
 

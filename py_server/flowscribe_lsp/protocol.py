@@ -199,13 +199,21 @@ class CompareRunsResult(TypedDict, total=False):
     error: str
 
 
-class AgentToolResult(TypedDict):
-    """``flowscribe/agentTool`` ({tool, input, projectRoot?}): the answer of one of
-    ``flowscribe mcp``'s tools, Markdown with recorded text fenced as data."""
-
+class _AgentToolAnswer(TypedDict):
     text: str
     #: The tool refused (bad argument, nothing to answer about): ``text`` says why.
     isError: bool
+
+
+class AgentToolResult(_AgentToolAnswer, total=False):
+    """``flowscribe/agentTool`` ({tool, input, projectRoot?, prepare?}): the answer of one
+    of ``flowscribe mcp``'s tools, Markdown with recorded text fenced as data. With
+    ``prepare`` nothing runs: ``verify_fix`` says the command it would run, and where."""
+
+    #: The recorded command line (untrusted text: show it as code).
+    command: str
+    #: Its folder, relative to the project root.
+    cwd: str
 
 
 class RunsChangedParams(TypedDict):

@@ -92,6 +92,12 @@ async def test_each_tool_answers_as_mcp_does_without_secrets(session: Session,
     kinds = {c["kind"] for c in _fenced_json(diff["text"])["changes"]}
     assert "new_failure" in kinds, diff
 
+    # Before verify_fix runs anything, the editor asks the user, naming the command.
+    planned = await session.request("flowscribe/agentTool", {
+        "tool": "verify_fix", "input": {}, "prepare": True})
+    assert planned == {"text": "", "isError": False, "command": "python main.py",
+                       "cwd": "."}, planned
+    assert len(_fenced_json((await _call(session, "list_runs"))["text"])) == 2  # ran nothing
     # verify_fix reruns the recorded command: with the bug gone the new run passes.
     _set_bug(shop, False)
     verified = await _call(session, "verify_fix", {"timeout_s": 120})
@@ -143,3 +149,26 @@ def test_the_tools_are_the_mcp_servers() -> None:
 
     listed = asyncio.run(build_server(REPO).list_tools())
     assert sorted(t.name for t in listed) == sorted(AGENT_TOOLS) == sorted(TOOLS)
+
+
+MCP_TOOLS = REPO / "vscode-ext" / "src" / "agent" / "mcpTools.json"
+
+
+def test_the_checked_in_mcp_tool_list_is_the_servers() -> None:
+    """``vscode-ext/src/agent/mcpTools.json`` is what ``flowscribe mcp`` lists (names,
+    descriptions, input schemas): the extension's unit tests hold package.json's
+    language-model tools to it. ``FLOWSCRIBE_REGENERATE=1`` rewrites it."""
+    pytest.importorskip("mcp")
+    import asyncio
+    import os
+
+    from flowscribe.mcp.server import build_server
+
+    listed = asyncio.run(build_server(REPO).list_tools())
+    current = [{"name": t.name, "description": t.description,
+                "inputSchema": t.input_schema} for t in listed]
+    text = json.dumps(current, indent=2, ensure_ascii=False) + "\n"
+    if os.environ.get("FLOWSCRIBE_REGENERATE"):
+        MCP_TOOLS.write_text(text, encoding="utf-8")
+    assert MCP_TOOLS.read_text(encoding="utf-8") == text, (
+        f"{MCP_TOOLS} is out of date: FLOWSCRIBE_REGENERATE=1 pytest {__file__} -k mcp_tool")

@@ -84,8 +84,22 @@ def answer(root: Path, tool: str, given: Any) -> AgentToolResult:
         return _error(str(exc))
 
 
+def plan(root: Path, tool: str, given: Any) -> AgentToolResult:
+    """What ``tool`` would do, without doing it: for ``verify_fix``, the command it would
+    run (the client asks the user first); the other tools only read."""
+    if tool != "verify_fix":
+        return {"text": "", "isError": False}
+    try:
+        run = _arguments(verify.verify_fix, given).get("run")
+        command, cwd = verify.planned_rerun(Workspace.open(root), run)
+    except ToolInputError as exc:
+        return _error(str(exc))
+    return {"text": "", "isError": False, "command": command, "cwd": cwd}
+
+
 class AgentTools(Feature):
-    """Answers ``flowscribe/agentTool`` ({tool, input, projectRoot?} -> {text, isError})."""
+    """Answers ``flowscribe/agentTool`` ({tool, input, projectRoot?, prepare?} ->
+    {text, isError, command?, cwd?})."""
 
     def __init__(self, server: FlowscribeServer) -> None:
         super().__init__(server)
@@ -109,6 +123,8 @@ class AgentTools(Feature):
         if root is None:
             return _error("no flowscribe project in this workspace (no .autodev folder)")
         try:
+            if p.get("prepare") is True:
+                return await self.server.in_worker(plan, root, tool, p.get("input"))
             # verify_fix waits for the app's rerun: not on the index worker, which the
             # editor's other requests need meanwhile.
             if tool == "verify_fix":

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from codeserver import CodeServer, Tools
-from workbench import Workbench, wait_for
+from workbench import Workbench, text_of, wait_for
 
 from flowscribe.mcp import tools
 from flowscribe.mcp.workspace import Workspace
@@ -88,3 +88,30 @@ def test_invoke_tool_returns_the_first_failures_story(
     story = registered["flowscribe_get_failure_story"]
     assert "causal story" in story["description"]
     assert "budget_tokens" in story["inputSchema"]["properties"]
+
+
+def _chat_text(workbench: Workbench) -> str:
+    return text_of(" ".join(workbench.page.locator(".interactive-session").all_inner_texts()))
+
+
+def test_the_participant_answers_through_the_chat_model_grounded_in_the_story(
+        workbench: Workbench, workspace: Path, probe_out: Path) -> None:
+    expected = tools.get_failure_story(Workspace.open(workspace))
+    workbench.run_command("flowscribe probe: Ask @flowscribe to Explain")
+    got = wait_for(lambda: _read(probe_out / "model-messages.json"), TIMEOUT,
+                   "the stand-in model to be asked")
+    # The model read the story exactly as the tool gives it (its recorded parts fenced).
+    assert expected in got["messages"], got["messages"]
+    assert "root cause" in got["messages"][-1]
+    wait_for(lambda: "PROBE MODEL ANSWER" in _chat_text(workbench), TIMEOUT,
+             "the model's answer in the Chat view")
+    workbench.shot("participant-answered")
+
+
+def test_no_model_gets_the_clear_message(
+        workbench: Workbench, probe_out: Path) -> None:
+    (probe_out / "no-model").write_text("")
+    workbench.run_command("flowscribe probe: Ask @flowscribe to Explain")
+    wait_for(lambda: "No language model is available" in _chat_text(workbench), TIMEOUT,
+             "the no-model message in the Chat view")
+    workbench.shot("participant-no-model")

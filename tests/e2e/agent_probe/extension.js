@@ -31,8 +31,40 @@ async function invokeStory() {
   }
 }
 
+// The stand-in chat model: it records the messages it was sent and answers with a fixed line.
+// With <out>/no-model present it is "gone", as a model whose access was withdrawn is.
+const MODEL = { id: 'echo', name: 'Probe Echo', family: 'probe', version: '1', maxInputTokens: 100000,
+  maxOutputTokens: 1000, capabilities: {} };
+
+const provider = {
+  provideLanguageModelChatInformation() {
+    return [MODEL];
+  },
+  async provideLanguageModelChatResponse(_model, messages, _options, progress) {
+    if (fs.existsSync(path.join(process.env.FLOWSCRIBE_PROBE_OUT || '', 'no-model'))) {
+      throw vscode.LanguageModelError.NotFound('the probe model is gone');
+    }
+    const texts = messages.map((m) => m.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join(''));
+    write('model-messages.json', { messages: texts });
+    progress.report(new vscode.LanguageModelTextPart(`PROBE MODEL ANSWER after ${texts.length} messages.`));
+  },
+  async provideTokenCount(_model, text) {
+    return Math.ceil((typeof text === 'string' ? text.length : 1000) / 4);
+  },
+};
+
+async function askExplain() {
+  await vscode.commands.executeCommand('workbench.action.chat.open', {
+    query: '@flowscribe /explain', modelSelector: { vendor: 'flowscribe-probe', id: 'echo' },
+  });
+}
+
 function activate(context) {
-  context.subscriptions.push(vscode.commands.registerCommand('flowscribeProbe.invokeStory', invokeStory));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('flowscribeProbe.invokeStory', invokeStory),
+    vscode.commands.registerCommand('flowscribeProbe.askExplain', askExplain),
+    vscode.lm.registerLanguageModelChatProvider('flowscribe-probe', provider),
+  );
 }
 
 module.exports = { activate };

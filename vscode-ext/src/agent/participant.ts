@@ -19,10 +19,21 @@ function unavailable(err: unknown): boolean {
   return err instanceof vscode.LanguageModelError || /language model unavailable/i.test(errorText(err));
 }
 
+/** The model's reply, or undefined when it cannot answer. A model that is gone may only say so
+ * once its reply is read, so the first fragment is awaited here. */
 async function reply(model: vscode.LanguageModelChat, turns: vscode.LanguageModelChatMessage[], token: vscode.CancellationToken): Promise<AsyncIterable<string> | undefined> {
   try {
     const response = await model.sendRequest(turns, { justification: 'flowscribe explains a recorded failure with it.' }, token);
-    return response.text;
+    const fragments = response.text[Symbol.asyncIterator]();
+    const first = await fragments.next();
+    return (async function* () {
+      if (!first.done) {
+        yield first.value;
+        for (let next = await fragments.next(); !next.done; next = await fragments.next()) {
+          yield next.value;
+        }
+      }
+    })();
   } catch (err) {
     if (!unavailable(err)) {
       throw err;

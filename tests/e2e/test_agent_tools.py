@@ -90,6 +90,14 @@ def test_invoke_tool_returns_the_first_failures_story(
     assert "budget_tokens" in story["inputSchema"]["properties"]
 
 
+def test_the_agent_instructions_are_a_chat_skill(workbench: Workbench, probe_out: Path) -> None:
+    workbench.run_command("flowscribe probe: List Contributed Chat Files")
+    got = wait_for(lambda: _read(probe_out / "chat-files.json"), TIMEOUT, "the chat files")
+    ours = [f for f in got["files"] if f["extensionId"].lower() == "flowscribe.flowscribe"]
+    assert [(f["type"], f["uri"]["path"].rsplit("/", 2)[-2:]) for f in ours] == [
+        ("skill", ["flowscribe-runtime-failures", "SKILL.md"])], got
+
+
 def _chat_text(workbench: Workbench) -> str:
     return text_of(" ".join(workbench.page.locator(".interactive-session").all_inner_texts()))
 

@@ -172,3 +172,15 @@ def test_the_checked_in_mcp_tool_list_is_the_servers() -> None:
         MCP_TOOLS.write_text(text, encoding="utf-8")
     assert MCP_TOOLS.read_text(encoding="utf-8") == text, (
         f"{MCP_TOOLS} is out of date: FLOWSCRIBE_REGENERATE=1 pytest {__file__} -k mcp_tool")
+
+
+def test_the_extensions_chat_skill_says_what_flowscribe_init_adds() -> None:
+    """The VS Code chat skill (vscode-ext/skills/) carries ``flowscribe init --agents``'s
+    section word for word, so agents read one set of instructions wherever they run."""
+    from flowscribe.mcp.agents import BEGIN, END, SECTION
+
+    skill = REPO / "vscode-ext" / "skills" / "flowscribe-runtime-failures" / "SKILL.md"
+    text = skill.read_text(encoding="utf-8")
+    assert text.startswith("---\nname: flowscribe-runtime-failures\ndescription: ")
+    body = SECTION.replace(BEGIN + "\n", "").replace(END + "\n", "")
+    assert body in text

@@ -59,10 +59,17 @@ async function askExplain() {
   });
 }
 
+async function listSkills() {
+  // VS Code's own (internal) listing of the prompt files, instructions and skills extensions contribute.
+  const files = await vscode.commands.executeCommand('_listExtensionPromptFiles');
+  write('chat-files.json', { files });
+}
+
 function activate(context) {
   context.subscriptions.push(
     vscode.commands.registerCommand('flowscribeProbe.invokeStory', invokeStory),
     vscode.commands.registerCommand('flowscribeProbe.askExplain', askExplain),
+    vscode.commands.registerCommand('flowscribeProbe.listSkills', listSkills),
     vscode.lm.registerLanguageModelChatProvider('flowscribe-probe', provider),
   );
 }

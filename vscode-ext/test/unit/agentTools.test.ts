@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import pkg from '../../package.json';
 import { AGENT_TOOLS, mcpName, TOOL_PREFIX, toolFor, VERIFY_FIX } from '../../src/agent/toolSpecs';
@@ -82,6 +82,19 @@ describe('language-model tools', () => {
   it('say that verify_fix runs the user\'s program', () => {
     assert.match(toolFor(VERIFY_FIX).name, /^flowscribe_verify_fix$/);
     assert.match(declared.find((t) => t.name === 'flowscribe_verify_fix')?.modelDescription ?? '', /Runs the user's program/);
+  });
+
+  it('are named, each by its reference, in the chat skill package.json contributes', () => {
+    const [skill] = pkg.contributes.chatSkills;
+    assert.ok(skill);
+    const path = join(__dirname, '..', '..', skill.path);
+    const text = readFileSync(path, 'utf8');
+    // The Agent Skills rule: the skill's name is its folder's.
+    const name = /^---\nname: ([\w-]+)\n/.exec(text)?.[1];
+    assert.equal(name, basename(dirname(path)));
+    for (const t of declared) {
+      assert.ok(text.includes(`#${t.toolReferenceName}`), t.toolReferenceName);
+    }
   });
 
   it('refuse a name that is not an MCP tool\'s', () => {

@@ -61,15 +61,16 @@ interface Grounding {
   progress: string;
 }
 
-function groundingFor(command: ParticipantCommand | undefined): Grounding[] {
+/** The one tool whose text grounds the answer. */
+function groundingFor(command: ParticipantCommand | undefined): Grounding {
   switch (command) {
     case 'diff':
-      return [{ tool: 'diff_runs', input: {}, progress: 'Comparing the latest run with the last good one…' }];
+      return { tool: 'diff_runs', input: {}, progress: 'Comparing the latest run with the last good one…' };
     case 'explain':
     case 'fix':
-      return [{ tool: 'get_failure_story', input: {}, progress: 'Reading the story of the latest run\'s first failure…' }];
+      return { tool: 'get_failure_story', input: {}, progress: 'Reading the story of the latest run\'s first failure…' };
     default:
-      return [{ tool: 'get_failures', input: { limit: 20 }, progress: 'Reading the latest run\'s failures…' }];
+      return { tool: 'get_failures', input: { limit: 20 }, progress: 'Reading the latest run\'s failures…' };
   }
 }
 
@@ -82,25 +83,24 @@ function reason(err: unknown): string {
 }
 
 /** The user turns sent to the model: the role, the recorded data (as the tools gave it), the task. */
-export function buildMessages(command: ParticipantCommand | undefined, prompt: string, data: string[]): string[] {
+export function buildMessages(command: ParticipantCommand | undefined, prompt: string, data: string): string[] {
   const task = TASKS[command ?? 'ask'];
   const question = prompt.trim() ? `\n\nThe developer adds: ${prompt.trim()}` : '';
-  return [ROLE, ...data, `${task}${question}`];
+  return [ROLE, data, `${task}${question}`];
 }
 
 /** Answers one `@flowscribe` request. */
 export async function answer(command: string | undefined, prompt: string, deps: AnswerDeps): Promise<AnswerResult> {
   const which = parseCommand(command);
-  const data: string[] = [];
-  for (const g of groundingFor(which)) {
-    deps.progress(g.progress);
-    try {
-      data.push(await deps.ask(g.tool, g.input));
-    } catch (err) {
-      // The tool's reason may quote what the user or the run gave (a run id): data, in a fence.
-      deps.markdown(`flowscribe has nothing to ground an answer on (${codeSpan(g.tool)} said):\n\n${fence(reason(err))}`);
-      return { command: which, answered: false, error: 'noData' };
-    }
+  const g = groundingFor(which);
+  deps.progress(g.progress);
+  let data: string;
+  try {
+    data = await deps.ask(g.tool, g.input);
+  } catch (err) {
+    // The tool's reason may quote what the user or the run gave (a run id): data, in a fence.
+    deps.markdown(`flowscribe has nothing to ground an answer on (${codeSpan(g.tool)} said):\n\n${fence(reason(err))}`);
+    return { command: which, answered: false, error: 'noData' };
   }
   let reply: AsyncIterable<string>;
   try {
@@ -110,10 +110,8 @@ export async function answer(command: string | undefined, prompt: string, deps: 
       throw err;
     }
     deps.markdown(`${NO_MODEL_MESSAGE}\n\n`);
-    // The tools' text is Markdown whose recorded parts are already fenced as data.
-    for (const text of data) {
-      deps.markdown(`${text}\n`);
-    }
+    // The tool's text is Markdown whose recorded parts are already fenced as data.
+    deps.markdown(`${data}\n`);
     return { command: which, answered: false, error: 'noModel' };
   }
   for await (const fragment of reply) {

@@ -24,6 +24,7 @@ from typing import (
 )
 
 __all__ = [
+    "AGENT_TOOL",
     "COMPARE_RUNS",
     "FAILURE_PROMPT",
     "FLOWS",
@@ -33,6 +34,7 @@ __all__ = [
     "RUNS_CHANGED",
     "SHOW_FLOW",
     "SHOW_TIMELINE",
+    "AgentToolResult",
     "CompareRunsResult",
     "FailurePromptResult",
     "FlowCounts",
@@ -58,6 +60,7 @@ FLOW_EVENTS = "flowscribe/flowEvents"
 FAILURE_PROMPT = "flowscribe/failurePrompt"
 RUNS_CHANGED = "flowscribe/runsChanged"
 COMPARE_RUNS = "flowscribe/compareRuns"
+AGENT_TOOL = "flowscribe/agentTool"
 #: A lens's command when the client implements it (the VS Code extension: the Flows view).
 REVEAL_FLOW = "flowscribe.revealFlow"
 #: A lens's command otherwise, run by the server (``workspace/executeCommand``).
@@ -200,6 +203,23 @@ class CompareRunsResult(TypedDict, total=False):
     error: str
 
 
+class _AgentToolAnswer(TypedDict):
+    text: str
+    #: The tool refused (bad argument, nothing to answer about): ``text`` says why.
+    isError: bool
+
+
+class AgentToolResult(_AgentToolAnswer, total=False):
+    """``flowscribe/agentTool`` ({tool, input, projectRoot?, prepare?}): the answer of one
+    of ``flowscribe mcp``'s tools, Markdown with recorded text fenced as data. With
+    ``prepare`` nothing runs: ``verify_fix`` says the command it would run, and where."""
+
+    #: The recorded command line (untrusted text: show it as code).
+    command: str
+    #: Its folder, relative to the project root.
+    cwd: str
+
+
 class RunsChangedParams(TypedDict):
     """``flowscribe/runsChanged`` (server → client): a run started, grew or ended."""
 
@@ -223,7 +243,7 @@ class TraceDiagnosticData(TypedDict):
 
 #: What the schema covers: the custom methods' payloads and the diagnostic data.
 SCHEMA_TYPES = (FlowsResult, RunsResult, FlowEventsResult, FailurePromptResult,
-                CompareRunsResult, RunsChangedParams, TraceDiagnosticData)
+                CompareRunsResult, AgentToolResult, RunsChangedParams, TraceDiagnosticData)
 
 
 def location(loc: Any) -> Location:
@@ -255,7 +275,7 @@ def json_schema() -> dict[str, Any]:
         "title": "flowscribe language server protocol (custom methods)",
         "methods": {"flows": FLOWS, "runs": RUNS, "flowEvents": FLOW_EVENTS,
                     "failurePrompt": FAILURE_PROMPT, "compareRuns": COMPARE_RUNS,
-                    "runsChanged": RUNS_CHANGED},
+                    "agentTool": AGENT_TOOL, "runsChanged": RUNS_CHANGED},
         "$defs": dict(sorted(defs.items())),
     }
 

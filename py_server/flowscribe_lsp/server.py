@@ -34,6 +34,7 @@ from pygls.lsp.server import LanguageServer
 from . import __version__
 from .documents import Documents
 from .features import Feature
+from .features.agent_tools import AgentTools
 from .features.catalog_checks import CatalogChecks
 from .features.code_actions import CodeActions
 from .features.commands import Commands
@@ -123,6 +124,7 @@ class FlowscribeServer(LanguageServer):
             Commands(self), FlowsView(self),
             RunsView(self), RunCompare(self), FlowEvents(self), FailurePrompt(self),
             Timeline(self, run_folds, latency_folds), FlowGraph(self, run_folds),
+            AgentTools(self),
         ]
 
     # -- plumbing ------------------------------------------------------------------------

@@ -3,6 +3,9 @@
  * so the editor never waits for Python.
  */
 import * as vscode from 'vscode';
+import { registerMcpServers } from './agent/mcpServer';
+import { registerParticipant } from './agent/participant';
+import { registerAgentTools } from './agent/tools';
 import { registerCommands } from './commands';
 import { DISPLAY_NAME, NAME, Settings, VERSION } from './common/constants';
 import { initLog, log, setLogLevel } from './common/log';
@@ -52,6 +55,9 @@ export function activate(context: vscode.ExtensionContext): void {
     watchServerState(server),
     registerFailureCodeActions(),
     ...registerCommands(services),
+    ...registerAgentTools(server),
+    ...registerMcpServers(server),
+    registerParticipant(context, server),
     data.onDidChange(() => services.events.refreshOpen()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, Settings.logLevel)) {

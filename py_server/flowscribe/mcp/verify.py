@@ -29,7 +29,7 @@ from flowscribe.mcp.tools import diff_doc, run_brief, run_passed
 from flowscribe.mcp.workspace import ToolInputError, Workspace, inside
 from flowscribe.vocabulary import REDACTED
 
-__all__ = ["DEFAULT_TIMEOUT_S", "MAX_TIMEOUT_S", "command_for", "verify_fix"]
+__all__ = ["DEFAULT_TIMEOUT_S", "MAX_TIMEOUT_S", "command_for", "planned_rerun", "verify_fix"]
 
 DEFAULT_TIMEOUT_S = 120
 MAX_TIMEOUT_S = 900
@@ -63,6 +63,17 @@ def command_for(header: Mapping[str, Any], root: Path) -> tuple[list[str], Path]
     if program is None or not os.path.isfile(program):
         raise ToolInputError(f"the run's program {first} is not found")
     return [program, *argv[1:]], cwd.resolve()
+
+
+def _shown(cmd: list[str]) -> str:
+    return shlex.join(["python", *cmd[1:]] if cmd[0] == sys.executable else cmd)
+
+
+def planned_rerun(ws: Workspace, run: str | None = None) -> tuple[str, str]:
+    """(the command, its folder in the workspace) that :func:`verify_fix` would run for
+    run ``run``, for a client to show before asking the user; runs nothing."""
+    cmd, cwd = command_for(ws.view(ws.run(run)).header, ws.root)
+    return _shown(cmd), ws.display(cwd)
 
 
 def _child_env() -> dict[str, str]:
@@ -110,8 +121,7 @@ def verify_fix(ws: Workspace, run: str | None = None,
     except OSError as exc:
         raise ToolInputError(f"cannot run {shlex.join(cmd)}: {exc.strerror or exc}") from exc
     new = [r for r in ws.runs() if r.run_id not in known]
-    shown_cmd = shlex.join(["python", *cmd[1:]] if cmd[0] == sys.executable else cmd)
-    doc: dict[str, Any] = {"command": shown_cmd, "cwd": ws.display(cwd),
+    doc: dict[str, Any] = {"command": _shown(cmd), "cwd": ws.display(cwd),
                            "exit_status": status, "timed_out": timed_out,
                            "failing_run": run_brief(failing)}
     if not new:

@@ -179,6 +179,25 @@ export interface CompareRunsResult {
   error?: string;
 }
 
+/** The arguments of `flowscribe/agentTool`: one of `flowscribe mcp`'s tools, by its MCP name. */
+export interface AgentToolParams {
+  tool: string;
+  input?: object;
+  projectRoot?: string;
+  /** Run nothing: `verify_fix` says the command it would run. */
+  prepare?: boolean;
+}
+
+/** A tool's answer: Markdown with recorded text fenced as data; `isError` when refused. */
+export interface AgentToolResult {
+  text: string;
+  isError: boolean;
+  /** With `prepare`: the recorded command line (untrusted: show it as code). */
+  command?: string;
+  /** Its folder, relative to the project root. */
+  cwd?: string;
+}
+
 export interface RunsChangedParams {
   workspaceFolder: string;
   projectRoot: string;
@@ -203,6 +222,7 @@ export const Methods = {
   flowEvents: 'flowscribe/flowEvents',
   failurePrompt: 'flowscribe/failurePrompt',
   compareRuns: 'flowscribe/compareRuns',
+  agentTool: 'flowscribe/agentTool',
   runsChanged: 'flowscribe/runsChanged',
 } as const;
 

@@ -18,6 +18,7 @@ The module-level functions use a default session, started on first use (or by
 from __future__ import annotations
 
 from ._context import child_env, copy_context, current_flow, submit, wrap
+from ._on_demand import write_artifacts
 from .core import Event, Flow, NullFlow, Session, end_session, get_session, init, traced
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
@@ -52,6 +53,7 @@ __all__ = [
     "traced",
     "traceparent",
     "wrap",
+    "write_artifacts",
 ]
 
 

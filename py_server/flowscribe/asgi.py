@@ -139,7 +139,7 @@ class FlowscribeMiddleware:
         kind = scope.get("type")
         if kind != "http":
             if kind == "lifespan" and self.end_on_shutdown:
-                await _Lifespan(self.app, self._flows.end_run).run(scope, receive, send)
+                await _Lifespan(self.app, self._flows).run(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -209,28 +209,40 @@ class FlowscribeMiddleware:
 
 
 class _Lifespan:
-    """One lifespan scope: the app's, passed through, with ``end_run`` called once the app
-    has shut down (before the server hears of it: it may kill the process right after)."""
+    """One lifespan scope: the app's, passed through. At startup the session starts, so
+    every worker is a live member of the run before it serves (a worker whose first flow
+    came at shutdown, after the others had left, would end the run a second time); once
+    the app has shut down, the run ends (before the server hears of it: it may kill the
+    process right after)."""
 
-    __slots__ = ("app", "asked", "end_run", "stopping")
+    __slots__ = ("app", "asked", "flows", "stopping")
 
-    def __init__(self, app: ASGIApp, end_run: Callable[[], None]) -> None:
+    def __init__(self, app: ASGIApp, flows: RequestFlows) -> None:
         self.app = app
-        self.end_run = end_run
+        self.flows = flows
         self.asked = False  # the app called receive(): it speaks the protocol
         self.stopping = False  # it was told to shut down
+
+    def begin_run(self) -> None:
+        try:
+            self.flows.session  # noqa: B018 - starts the default session if none is open
+        except Exception as exc:
+            warn_once("web:begin-run", f"asgi middleware: no session at startup ({exc!r})")
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def app_receive() -> Message:
             self.asked = True
             message = await receive()
-            if message.get("type") == "lifespan.shutdown":
+            kind = message.get("type")
+            if kind == "lifespan.startup":
+                self.begin_run()
+            elif kind == "lifespan.shutdown":
                 self.stopping = True
             return message
 
         async def app_send(message: Message) -> None:
             if str(message.get("type", "")).startswith("lifespan.shutdown."):
-                self.end_run()  # .complete or .failed: the app is done either way
+                self.flows.end_run()  # .complete or .failed: the app is done either way
             await send(message)
 
         try:
@@ -238,13 +250,13 @@ class _Lifespan:
         except Exception:
             if self.asked:
                 if self.stopping:
-                    self.end_run()
+                    self.flows.end_run()
                 raise  # the app's own startup or shutdown failed: the server says so
             await self._answer(receive, send)  # it refused the scope outright
             return
         if self.asked:
             if self.stopping:
-                self.end_run()  # it returned without saying complete
+                self.flows.end_run()  # it returned without saying complete
             return
         await self._answer(receive, send)  # it returned at once: no lifespan of its own
 
@@ -254,9 +266,10 @@ class _Lifespan:
         while True:
             kind = (await receive()).get("type")
             if kind == "lifespan.startup":
+                self.begin_run()
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
-                self.end_run()
+                self.flows.end_run()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
             else:

@@ -6,6 +6,7 @@ for an app that speaks lifespan (FastAPI) and for one that does not (a bare call
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,14 @@ def _stopped_run(project: Path, app: str, workers: list[str]) -> tuple[list[dict
         replies = server.many([(f"/items/{n}", {}) for n in range(20)], threads=8)
         assert [r.status for r in replies] == [200] * 20
         wait_for_requests(project, 20)
+        # Every worker up (its run_start is written at the lifespan's startup) before the
+        # stop: on a loaded machine the second one may still be importing the app, and a
+        # worker that starts after the others ended the run would end it again.
+        processes = 2 if workers else 1
+        deadline = time.monotonic() + 60
+        while (len(of_type(trace_events(project), "run_start")) < processes
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
         proc = server.proc
     # serve() sent SIGTERM and waited; uvicorn exits as that signal asks.
     assert proc.returncode in (0, -signal.SIGTERM), server.log.read_text()

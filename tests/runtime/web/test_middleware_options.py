@@ -152,8 +152,8 @@ def test_other_scopes_pass_through(project: Path) -> None:
     assert seen == ["lifespan", "websocket"]
     # The app had no lifespan of its own: the middleware answered for it.
     assert answers == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-    flowscribe.end_session()  # nothing started a session: no trace at all
-    assert not (project / ".autodev" / "trace.jsonl").exists()
+    # The lifespan's startup started the run and its shutdown ended it.
+    assert [e["event_type"] for e in trace(project)] == ["run_start", "summary"]
 
 
 def test_an_exception_propagates_unchanged_and_fails_the_flow(project: Path) -> None:

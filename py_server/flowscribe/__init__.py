@@ -17,7 +17,8 @@ The module-level functions use a default session, started on first use (or by
 
 from __future__ import annotations
 
-from ._context import child_env, copy_context, current_flow, wrap
+from ._context import child_env, copy_context, current_flow, submit, wrap
+from ._on_demand import write_artifacts
 from .core import Event, Flow, NullFlow, Session, end_session, get_session, init, traced
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
@@ -47,10 +48,12 @@ __all__ = [
     "init",
     "metric",
     "start_flow",
+    "submit",
     "success",
     "traced",
     "traceparent",
     "wrap",
+    "write_artifacts",
 ]
 
 

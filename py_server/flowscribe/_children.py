@@ -14,7 +14,14 @@ from __future__ import annotations
 import os
 import sys
 
-from ._context import ENV_PARENT, ENV_ROOT, ENV_RUN_ID, ENV_RUN_PID
+from ._context import (
+    ENV_PARENT,
+    ENV_ROOT,
+    ENV_RUN_ID,
+    ENV_RUN_PID,
+    carry_into_processes,
+    parent_at_start,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -42,8 +49,11 @@ def joined_run_id(env: Mapping[str, str]) -> str:
 
 
 def joined_parent(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """(instance, flow id) of the flow the child's top-level flows descend from."""
-    value = env.get(ENV_PARENT)
+    """(instance, flow id) of the flow the child's top-level flows descend from: the one
+    current where multiprocessing started this process, else ``FLOWSCRIBE_PARENT``.
+    From here on, this process's own multiprocessing children carry its flows instead."""
+    value = parent_at_start() or env.get(ENV_PARENT)
+    carry_into_processes()
     if not value or "|" not in value:
         return None
     instance, _, flow_id = value.partition("|")
@@ -83,6 +93,7 @@ def export_run(env: MutableMapping[str, str], run_id: str, root: str) -> dict[st
         saved[key] = env.get(key)
         env[key] = value
     saved[ENV_PARENT] = env.pop(ENV_PARENT, None)
+    carry_into_processes()  # multiprocessing children: the flow where they start
     return saved
 
 

@@ -99,6 +99,21 @@ class RequestFlows:
 
         return get_session()
 
+    def end_run(self) -> None:
+        """The server is stopping: end the session's run (its summary and artifacts),
+        without starting the default session if no request ever did. Never raises."""
+        session = self._session
+        if session is None:
+            from . import _lifecycle
+
+            session = _lifecycle.default
+        if session is None:
+            return
+        try:
+            session.end_session()
+        except Exception as exc:
+            warn_once("web:end-run", f"web middleware: ending the run failed ({exc!r})")
+
     def name(self, method: str, template: str | None) -> str:
         """``http/GET /orders/{id}``: the flow id of a request."""
         key = (method, template)

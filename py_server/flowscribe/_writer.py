@@ -93,9 +93,10 @@ class AppendFile:
     (:attr:`dropped`, :meth:`Sink.not_written`: the summary shows the count) and the
     first failure is reported once.
 
-    Writing costs no ``stat``: the file's size is counted as it is written, and the path
-    is looked at only every :attr:`CHECK_EVERY_S` (has another process rotated or removed
-    it?), before a rotation and after a fork.
+    Writing costs no ``stat`` of the path: it is looked at only every
+    :attr:`CHECK_EVERY_S` (has another process rotated or removed it?), before a rotation
+    and after a fork. With rotation on, each write asks the descriptor its size (an
+    ``fstat``): the history's bound holds with several processes writing.
 
     Where each write landed is known (the descriptor's offset after it, one ``lseek``),
     so :meth:`others_wrote` tells which byte ranges of the file other processes wrote:
@@ -229,8 +230,12 @@ class AppendFile:
             data = b"\n" + data
         try:
             fd = self._current_fd()
-            if self.max_bytes > 0 and self._size + len(data) > self.max_bytes:
-                self._size = os.fstat(fd).st_size  # others may have written: look again
+            if self.max_bytes > 0:
+                # The file's real size, every write (one fstat per batch): other processes
+                # write to it too, and one still appending to a file another just rotated
+                # finds it full here and follows the path, so no file grows past the limit
+                # by more than what its writers sent at the same instant.
+                self._size = os.fstat(fd).st_size
                 if self._size > 0 and self._size + len(data) > self.max_bytes:
                     fd = self._rotate_or_grow(fd)
                     if prefixed:  # the torn line stays behind in the rotated file

@@ -14,8 +14,17 @@ app returns, which for a streaming response is after its last body chunk.
 The route template comes from the app's Starlette router, asked before the app runs (the
 flow must exist before the handler's first marker): the first route that fully matches, as
 Starlette's own routing picks it, with ``Mount`` prefixes joined. Other frameworks: pass
-``route=lambda scope: ...``. No framework is imported here. Lifespan and websocket scopes
-pass through untouched.
+``route=lambda scope: ...``. No framework is imported here. Websocket scopes pass through
+untouched.
+
+The ``lifespan`` scope passes through to the app, and its shutdown ends the run: when the
+server stops (SIGTERM to uvicorn, with or without ``--workers``), the session ends once
+the app has shut down, so the run gets its ``summary`` and artifacts in every worker
+before the server re-raises the signal and the process dies of it (no ``atexit`` then).
+An app that does not speak lifespan (it returns or raises before its first ``receive()``,
+as Django's handler does) has the middleware answer the protocol for it, so its run ends
+the same way. ``end_on_shutdown=False`` keeps the session open (an app that goes on
+recording after its server stopped).
 """
 
 from __future__ import annotations
@@ -98,7 +107,7 @@ class FlowscribeMiddleware:
     request no route matched. ``request_id_header``: where the client's request id is read.
     ``route``: ``scope -> template`` for apps without a Starlette router. ``session``: a
     :class:`~flowscribe.Session` (default: the default session). ``prefix``: the flow ids'
-    first segment.
+    first segment. ``end_on_shutdown``: the lifespan's shutdown ends the session's run.
     """
 
     def __init__(
@@ -112,8 +121,10 @@ class FlowscribeMiddleware:
         record_headers: Iterable[str] = (),
         request_id_header: str = "X-Request-ID",
         route: Callable[[Scope], str | None] | None = None,
+        end_on_shutdown: bool = True,
     ) -> None:
         self.app = app
+        self.end_on_shutdown = bool(end_on_shutdown)
         self._flows = RequestFlows(
             session=session, prefix=prefix, unmatched=unmatched, fail_4xx=fail_4xx,
             record_headers=record_headers, request_id_header=request_id_header, route=route,
@@ -125,8 +136,12 @@ class FlowscribeMiddleware:
         self._routes: dict[tuple[str, str, str], tuple[str | None, Call]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http":
-            await self.app(scope, receive, send)
+        kind = scope.get("type")
+        if kind != "http":
+            if kind == "lifespan" and self.end_on_shutdown:
+                await _Lifespan(self.app, self._flows).run(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         try:
             flow, call, headers = self._begin(scope)
@@ -191,3 +206,71 @@ class FlowscribeMiddleware:
                 self._routes.clear()
             self._routes[key] = found
         return found
+
+
+class _Lifespan:
+    """One lifespan scope: the app's, passed through. At startup the session starts, so
+    every worker is a live member of the run before it serves (a worker whose first flow
+    came at shutdown, after the others had left, would end the run a second time); once
+    the app has shut down, the run ends (before the server hears of it: it may kill the
+    process right after)."""
+
+    __slots__ = ("app", "asked", "flows", "stopping")
+
+    def __init__(self, app: ASGIApp, flows: RequestFlows) -> None:
+        self.app = app
+        self.flows = flows
+        self.asked = False  # the app called receive(): it speaks the protocol
+        self.stopping = False  # it was told to shut down
+
+    def begin_run(self) -> None:
+        try:
+            self.flows.session  # noqa: B018 - starts the default session if none is open
+        except Exception as exc:
+            warn_once("web:begin-run", f"asgi middleware: no session at startup ({exc!r})")
+
+    async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def app_receive() -> Message:
+            self.asked = True
+            message = await receive()
+            kind = message.get("type")
+            if kind == "lifespan.startup":
+                self.begin_run()
+            elif kind == "lifespan.shutdown":
+                self.stopping = True
+            return message
+
+        async def app_send(message: Message) -> None:
+            if str(message.get("type", "")).startswith("lifespan.shutdown."):
+                self.flows.end_run()  # .complete or .failed: the app is done either way
+            await send(message)
+
+        try:
+            await self.app(scope, app_receive, app_send)
+        except Exception:
+            if self.asked:
+                if self.stopping:
+                    self.flows.end_run()
+                raise  # the app's own startup or shutdown failed: the server says so
+            await self._answer(receive, send)  # it refused the scope outright
+            return
+        if self.asked:
+            if self.stopping:
+                self.flows.end_run()  # it returned without saying complete
+            return
+        await self._answer(receive, send)  # it returned at once: no lifespan of its own
+
+    async def _answer(self, receive: Receive, send: Send) -> None:
+        """Speak lifespan for an app that does not, so the server's shutdown still ends
+        the run; to the server it looks like an app with nothing to start or stop."""
+        while True:
+            kind = (await receive()).get("type")
+            if kind == "lifespan.startup":
+                self.begin_run()
+                await send({"type": "lifespan.startup.complete"})
+            elif kind == "lifespan.shutdown":
+                self.flows.end_run()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+            else:
+                return

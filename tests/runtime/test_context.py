@@ -48,23 +48,46 @@ def test_threads_get_the_parent_only_when_the_context_is_carried(project: Path) 
     assert starts["worker/wrapped"]["thread"] != "MainThread"
 
 
-def test_executor_workers_with_wrap_and_copy_context(project: Path) -> None:
+def test_every_documented_thread_pool_pattern_links_40_concurrent_tasks(project: Path) -> None:
+    # Issue 8 §3: one copy_context() reused for every submit failed 39 times in 40 with
+    # "cannot enter context"; each way the docs show must link every task, under load.
     session = Session()
+    started = threading.Barrier(8)  # eight tasks at once, in eight threads
 
-    def work(n: int) -> str | None:
-        with session.flow("pool/item", item=n) as f:
+    def work(how: str, n: int) -> str | None:
+        if n < 8:
+            started.wait(30)
+        with session.flow("pool/item", how=how, item=n) as f:
             f.success()
             return f.parent
 
-    with session.flow("pool/batch") as outer, ThreadPoolExecutor(max_workers=4) as pool:
-        wrapped = flowscribe.wrap(work)  # one wrapped function, many threads at once
-        parents = list(pool.map(wrapped, range(8)))
-        ctx = flowscribe.copy_context()
-        parents.append(pool.submit(ctx.run, work, 99).result())
+    patterns = {
+        "submit": lambda pool, n: flowscribe.submit(pool, work, "submit", n),
+        "wrap": lambda pool, n: pool.submit(flowscribe.wrap(work), "wrap", n),
+        "copy": lambda pool, n: pool.submit(flowscribe.copy_context().run, work, "copy", n),
+    }
+    outer: dict[str, str | None] = {}
+    parents: dict[str, list[str | None]] = {}
+    for how, submit in patterns.items():
+        started.reset()
+        with session.flow("pool/batch", how=how) as batch, ThreadPoolExecutor(8) as pool:
+            futures = [submit(pool, n) for n in range(40)]
+            parents[how] = [f.result() for f in futures]
+        outer[how] = batch.instance
     session.end_session()
-    assert parents == [outer.instance] * 9
+    for how in patterns:
+        assert parents[how] == [outer[how]] * 40, how
     items = [e for e in of_type(trace(project), "flow_start") if e["flow_id"] == "pool/item"]
-    assert sorted(e["correlation"]["item"] for e in items) == [*range(8), 99]
+    assert len(items) == 120
+    assert all(e["parent"] == outer[e["correlation"]["how"]] for e in items)
+    assert len({e["thread"] for e in items}) > 1
+
+
+def test_submit_to_a_process_pool_passes_the_call_through(project: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert flowscribe.submit(pool, pow, 2, 10).result() == 1024
 
 
 def test_asyncio_tasks_inherit_the_enclosing_flow(project: Path) -> None:

@@ -134,15 +134,26 @@ def test_other_scopes_pass_through(project: Path) -> None:
     async def inner(scope: Any, receive: Any, send: Any) -> None:
         seen.append(scope["type"])
 
+    told = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    answers: list[str] = []
+
+    async def receive() -> Any:
+        return next(told)
+
+    async def send(message: Any) -> None:
+        answers.append(message["type"])
+
     async def run() -> None:
         mw = AsgiMiddleware(inner)
-        await mw({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
+        await mw({"type": "lifespan"}, receive, send)
         await mw({"type": "websocket", "path": "/ws"}, None, None)  # type: ignore[arg-type]
 
     asyncio.run(run())
     assert seen == ["lifespan", "websocket"]
-    flowscribe.end_session()  # nothing started a session: no trace at all
-    assert not (project / ".autodev" / "trace.jsonl").exists()
+    # The app had no lifespan of its own: the middleware answered for it.
+    assert answers == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    # The lifespan's startup started the run and its shutdown ended it.
+    assert [e["event_type"] for e in trace(project)] == ["run_start", "summary"]
 
 
 def test_an_exception_propagates_unchanged_and_fails_the_flow(project: Path) -> None:

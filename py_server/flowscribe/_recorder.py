@@ -29,6 +29,8 @@ from ._encode import (
     _PLAIN_END,
     _PLAIN_MIDDLE,
     _SEVERITY_JSON,
+    MORE_AFTER,
+    MORE_BEFORE,
     _js,
     _no_json,
     _sanitize,
@@ -279,7 +281,8 @@ class Recorder:
                 tags: Sequence[str] | None = None
                 trusted = False
             else:
-                tags, trusted, reason = more.tags, more.trusted, more.reason
+                tags, trusted = more.tags, more.trusted
+                reason = more.fields.get("reason")
                 if reason is not None:
                     reason = self.clean_text(reason)
             if evidence:
@@ -343,14 +346,9 @@ class Recorder:
             if more is not None:
                 if ftags:
                     ev["tags"] = ftags
-                ev["error_class"] = more.error_class
-                ev["reason"] = reason
-                ev["value"] = more.value
-                ev["unit"] = more.unit
-                ev["status"] = more.status
-                ev["duration_ms"] = more.duration_ms
-                ev["caused_by"] = more.caused_by
-                ev["exception"] = more.exception
+                ev.update(more.fields)
+                if reason is not None:
+                    ev["reason"] = reason
             text: str | None = None
             dumps = self._dumps
             if dumps is not None:
@@ -396,7 +394,7 @@ class Recorder:
         info = {"type": type_name, "message": message, "frames": frames}
         eid = self.record(
             flow, "exception", step, severity, evidence, site, _More(
-                SYSTEM, f"{type_name}: {message}", caused_by=caused_by, urgent=True,
+                SYSTEM, f"{type_name}: {message}", urgent=True, caused_by=caused_by,
                 exception=info,
             ),
         )  # fmt: skip
@@ -450,21 +448,15 @@ class Recorder:
         if more is None:
             middle, end = _PLAIN_MIDDLE, _PLAIN_END
         else:
-            error_class, reason, caused_by = ev["error_class"], ev["reason"], ev["caused_by"]
-            value, unit, status = ev["value"], ev["unit"], ev["status"]
-            duration_ms, exception = ev["duration_ms"], ev["exception"]
-            middle = (
-                f'"error_class":{"null" if error_class is None else _esc(error_class)},'
-                f'"reason":{"null" if reason is None else _esc(reason)},'
-            )
-            end = (
-                f',"value":{"null" if value is None else repr(value)},'
-                f'"unit":{"null" if unit is None else _esc(unit)},'
-                f'"status":{"null" if status is None else _esc(status)},'
-                f'"duration_ms":{"null" if duration_ms is None else repr(duration_ms)},'
-                f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
-                f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
-            )
+            enc = _enc_value
+            middle = "".join([
+                f"{prefix}{'null' if ev[key] is None else enc(ev[key])},"
+                for key, prefix in MORE_BEFORE
+            ])
+            end = "".join([
+                f"{prefix}{'null' if ev[key] is None else enc(ev[key])}"
+                for key, prefix in MORE_AFTER
+            ]) + "}"
         evidence = ev["evidence"]
         if evidence:
             try:

@@ -133,8 +133,9 @@ def test_an_unknown_library_name_means_orjson_when_there_is_one(project: Path) -
 def test_every_line_has_the_declared_keys_in_the_schemas_order(project: Path, lib: str) -> None:
     """A reader may rely on the key order (docs/trace-format.md): every event type's line
     and dict follow the one declaration of the fields, which is the schema's order too."""
-    from flowscribe._event import EVENT_KEYS
+    from flowscribe._event import EVENT_FIELDS, EVENT_KEYS
 
+    assert list(EVENT_KEYS) == [name for name, _ in EVENT_FIELDS]
     assert list(SCHEMA["properties"]) == list(EVENT_KEYS)
     lines, events, _ = record(project, lib)
     types = set()

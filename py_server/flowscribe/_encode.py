@@ -14,9 +14,10 @@ benchmarks compare both).
 
 This module holds the pieces of that: the encoders, loaded when the first session starts
 (``json`` is imported then, so that ``import flowscribe`` stays cheap), the fragments
-every line shares, and the fallbacks that make any value encodable without raising.
-Assembling a line is the session's hot path (``core.py``), which binds the encoders as
-its own globals once they are loaded.
+every line shares (derived from ``_event.EVENT_FIELDS``, the one declaration of the
+fields), and the fallbacks that make any value encodable without raising. Assembling a
+line is the recorder's hot path (``_recorder.py``), which binds the encoders as its own
+globals once they are loaded.
 """
 
 from __future__ import annotations
@@ -24,22 +25,25 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ._event import EVENT_KEYS, FLOW_KEYS, MORE_KEYS
 from .vocabulary import SEVERITIES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-_NO_FLOW = '"flow_id":null,"instance":null,"parent":null,"parent_flow":null,'
+_NO_FLOW = "".join(f'"{key}":null,' for key in FLOW_KEYS)
 #: The line's text for each severity (None included), which is also the set of valid ones.
 _SEVERITY_JSON: dict[str | None, str] = {
     None: '"severity":null,', **{s: f'"severity":"{s}",' for s in SEVERITIES}
 }
-#: A plain marker's line around its evidence: no class, reason, value, status or cause.
-_PLAIN_MIDDLE = '"error_class":null,"reason":null,'
-_PLAIN_END = (
-    ',"value":null,"unit":null,"status":null,"duration_ms":null,"caused_by":null,"exception":null}'
-)
+_EVIDENCE_AT = EVENT_KEYS.index("evidence")
+#: The ``more`` fields around the evidence, each with its JSON prefix (see _More).
+MORE_BEFORE = tuple((k, f'"{k}":') for k in MORE_KEYS if EVENT_KEYS.index(k) < _EVIDENCE_AT)
+MORE_AFTER = tuple((k, f',"{k}":') for k in MORE_KEYS if EVENT_KEYS.index(k) > _EVIDENCE_AT)
+#: A plain marker's line around its evidence: its ``more`` fields are all null.
+_PLAIN_MIDDLE = "".join(f"{prefix}null," for _, prefix in MORE_BEFORE)
+_PLAIN_END = "".join(f"{prefix}null" for _, prefix in MORE_AFTER) + "}"
 
 
 #: orjson's option that ends each line with ``\n`` (OPT_APPEND_NEWLINE).

@@ -19,13 +19,31 @@ if TYPE_CHECKING:
     from typing import Any
 
 SCHEMA_VERSION = 1
-#: The keys of every event, in the order the trace writes them (docs/trace-format.md).
-EVENT_KEYS = (
-    "schema", "id", "run_id", "seq", "ts", "event_type", "flow_id", "instance", "parent",
-    "parent_flow", "step", "correlation", "tags", "file", "line", "function", "thread", "pid",
-    "severity", "error_class", "reason", "evidence", "value", "unit", "status",
-    "duration_ms", "caused_by", "exception",
+#: The one declaration of an event's fields, in the order the trace writes them
+#: (docs/trace-format.md; schema/trace.schema.json lists its properties in this order, a
+#: test checks both), each with what fills it: ``run`` the run's constant, ``event`` each
+#: event's own, ``flow`` the flow instance's (null outside a flow), ``context`` the
+#: instance's correlation and tags, ``site`` the call site's, and ``more`` what a plain
+#: marker lacks (a :class:`_More`'s, null on a plain marker). Everything that lays a line
+#: out (``EVENT_KEYS``, ``_More``, the recorder's template, ``_encode``'s fragments) is
+#: derived from it.
+EVENT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("schema", "run"), ("id", "event"), ("run_id", "run"), ("seq", "event"),
+    ("ts", "event"), ("event_type", "event"),
+    ("flow_id", "flow"), ("instance", "flow"), ("parent", "flow"), ("parent_flow", "flow"),
+    ("step", "event"), ("correlation", "context"), ("tags", "context"),
+    ("file", "site"), ("line", "site"), ("function", "site"), ("thread", "event"),
+    ("pid", "run"), ("severity", "event"),
+    ("error_class", "more"), ("reason", "more"), ("evidence", "event"),
+    ("value", "more"), ("unit", "more"), ("status", "more"), ("duration_ms", "more"),
+    ("caused_by", "more"), ("exception", "more"),
 )  # fmt: skip
+#: The keys of every event, in trace order.
+EVENT_KEYS = tuple(name for name, _ in EVENT_FIELDS)
+#: The keys a :class:`_More` fills, in trace order (null on a plain marker).
+MORE_KEYS = tuple(name for name, part in EVENT_FIELDS if part == "more")
+#: The keys of a flow instance's fields, in trace order (null outside a flow).
+FLOW_KEYS = tuple(name for name, part in EVENT_FIELDS if part == "flow")
 #: Event types a user may record through :meth:`Flow.add_event`.
 MARKER_TYPES = frozenset({"checkpoint", "success", "failure", "exception", "metric"})
 _SEVERITY_SET = frozenset(SEVERITIES)
@@ -153,52 +171,33 @@ class Event:
 
 
 class _More:
-    """What an event has beyond a plain marker's fields (see :meth:`Session._record`).
+    """What an event has beyond a plain marker's fields (see :meth:`Recorder.record`).
 
-    ``ident`` is a (seq, id) already taken (a flow start's id is its instance id);
-    ``trusted`` evidence is flowscribe's own (run header, summary) and is not redacted;
-    ``urgent`` events are written before the call returns.
+    ``fields`` holds its values of the ``more`` fields of :data:`EVENT_FIELDS` by key
+    (``error_class`` and ``reason`` may be passed first, by position); those not given
+    stay null. ``ident`` is a (seq, id) already taken (a flow start's id is its instance
+    id); ``trusted`` evidence is flowscribe's own (run header, summary) and is not
+    redacted; ``urgent`` events are written before the call returns.
     """
 
-    __slots__ = (
-        "caused_by",
-        "duration_ms",
-        "error_class",
-        "exception",
-        "ident",
-        "reason",
-        "status",
-        "tags",
-        "trusted",
-        "unit",
-        "urgent",
-        "value",
-    )
+    __slots__ = ("fields", "ident", "tags", "trusted", "urgent")
 
     def __init__(
         self,
         error_class: str | None = None,
         reason: Any = None,
         *,
-        caused_by: str | None = None,
-        value: float | None = None,
-        unit: str | None = None,
-        status: str | None = None,
-        duration_ms: float | None = None,
-        exception: dict[str, Any] | None = None,
         tags: Sequence[str] | None = None,
         urgent: bool = False,
         trusted: bool = False,
         ident: tuple[int, str] | None = None,
+        **fields: Any,
     ) -> None:
-        self.error_class = error_class
-        self.reason = reason
-        self.caused_by = caused_by
-        self.value = value
-        self.unit = unit
-        self.status = status
-        self.duration_ms = duration_ms
-        self.exception = exception
+        if error_class is not None:
+            fields["error_class"] = error_class
+        if reason is not None:
+            fields["reason"] = reason
+        self.fields = fields
         self.tags = tags
         self.urgent = urgent
         self.trusted = trusted

@@ -2,12 +2,13 @@
 
 A :class:`Flow` is one instance of a named unit of work; its markers (``checkpoint``,
 ``success``, ``failure``, ``metric``, ``exception``, ``add_event``) find the user's call
-site and hand the event to the session's hot path (``Session._record`` in ``core.py``),
+site and hand the event to the recorder's hot path (``Recorder.record``, ``_recorder.py``),
 and its ``with`` block links it into the context (the enclosing flow is the parent) and
 records its start, verdict and duration. A :class:`NullFlow` has the same interface and
 records nothing: what a disabled or filtered-out flow is, so a marker on it costs a method
-call. Both are re-exported by ``core.py``, their public home. Flows reach their session
-only through its instance; this module imports nothing from ``core``.
+call. Both are re-exported by ``core.py``, their public home. Flows record only through
+the recorder's interface (next id, record, clean, muted, scope); this module imports
+nothing from ``core``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
-from . import _callsite, _encode
+from . import _callsite
 from ._context import AMBIENT, CURRENT
-from ._encode import _js
 from ._event import (
     _EXC_ATTR,
     MARKER_TYPES,
@@ -31,6 +31,7 @@ from ._event import (
     _merge_tags,
     _More,
 )
+from ._recorder import trouble as _trouble
 from ._warn import warn_once
 from .vocabulary import SYSTEM, default_error_class
 
@@ -38,6 +39,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import c
 if TYPE_CHECKING:
     from typing import Any, Union
 
+    from ._recorder import Recorder
     from .core import Session
 
     ParentLike = Union["Flow", "NullFlow", str, None]
@@ -55,15 +57,6 @@ def _looks_like_event_id(text: str) -> bool:
     return bool(sep) and len(token) == 8 and seq.isdigit() and all(
         c in "0123456789abcdef" for c in token
     )
-
-
-def _is_muted(session: Session, severity: Any) -> bool:
-    """True if ``severity`` is filtered out by the config. Whatever the app passed
-    (even an unhashable value) is answered, never raised: an odd severity is kept."""
-    try:
-        return severity in session._muted
-    except Exception:  # unhashable, or a __hash__/__eq__ of the app's that raises
-        return False
 
 
 class NullFlow:
@@ -156,15 +149,16 @@ class Flow:
         "_fail_class",
         "_fail_event",
         "_fail_reason",
-        "_frags",
         "_passed",
         "_pid",
         "_prev",
+        "_rec",
         "_site",
         "_t0",
-        "_template",
         "_token",
         "correlation",
+        "event_fragments",
+        "event_template",
         "flow_id",
         "instance",
         "parent",
@@ -184,8 +178,10 @@ class Flow:
         tags: Sequence[str] | None = None,
         correlation: dict[str, Any] | None = None,
         site: _callsite.Site | None = None,
+        cause: str | None = None,
     ) -> None:
         self.session = session
+        self._rec: Recorder = session.recorder
         self.flow_id = flow_id
         self.instance: str | None = None
         self.tags = info.tags if not tags else _merge_tags(info.tags, tags)
@@ -197,11 +193,13 @@ class Flow:
         self.root: str | None = None
         self._prev: ParentLike = parent
         self._site = site
-        self._cause: str | None = None
+        self._cause = cause
         #: The call's arguments (``traced(..., capture_args=True)``): the flow_start's evidence.
         self._args: dict[str, Any] | None = None
-        self._frags: tuple[str, str] | None = None
-        self._template: dict[str, Any] | None = None
+        #: What every event of this instance shares, and its JSON: the recorder's cache
+        #: (``Recorder.scope``), built on the first event.
+        self.event_template: dict[str, Any] | None = None
+        self.event_fragments: tuple[str, str] | None = None
         self._t0 = 0.0
         self._pid = 0
         self._token: Any = None
@@ -223,14 +221,23 @@ class Flow:
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> Flow:
-        """Record ``flow_start`` (once); ``with`` and ``start_flow`` call it for you."""
+    def start(self, *, frame: Any = None) -> Flow:
+        """Record ``flow_start`` (once); ``with`` and ``start_flow`` call it for you.
+
+        ``frame`` is the call site to report (default: the caller; a wrapper such as
+        ``Session.start_flow`` passes its own caller's)."""
         if self.instance is None:
-            self._start(_getframe(1))
+            self._start(frame if frame is not None else _getframe(1))
         return self
 
+    def bind_call(self, site: _callsite.Site, args: dict[str, Any] | None) -> None:
+        """Report ``site`` (a traced function) as this flow's call site, and ``args``
+        (its captured arguments, if any) as the flow_start's evidence."""
+        self._site = site
+        self._args = args
+
     def _start(self, frame: Any) -> None:
-        s = self.session
+        rec = self._rec
         parent = self._prev
         self._prev = None
         inherited: Mapping[str, Any] | None = None
@@ -240,8 +247,8 @@ class Flow:
                 self.parent, self.parent_flow = cur.instance, cur.flow_id
                 self.root = cur.root or cur.instance
                 inherited = cur.correlation
-            elif s._env_parent is not None:
-                self.parent, self.parent_flow = s._env_parent
+            elif rec.env_parent is not None:
+                self.parent, self.parent_flow = rec.env_parent
                 self.root = self.parent
         elif isinstance(parent, str):
             if _looks_like_event_id(parent):
@@ -254,7 +261,7 @@ class Flow:
             inherited = parent.correlation
         corr = self.correlation
         if corr:
-            corr = s._clean_evidence(corr)
+            corr = rec.clean_evidence(corr)
         if AMBIENT:  # flowscribe.testing: the running test's id, over what a parent carried
             inherited = {**inherited, **AMBIENT} if inherited else AMBIENT
         if inherited:
@@ -264,52 +271,17 @@ class Flow:
         if site is None:  # flow_end reports it too
             info = _code_infos.get(frame.f_code)
             site = self._site = (info, frame.f_lineno) if info is not None else _caller(frame)
-        if s.closed or not s.active:
+        if not rec.on:
             return
-        seq = next(s._seq)
-        self.instance = eid = s._id_prefix + str(seq)
-        self._scope()
-        self._pid = s._pid
+        seq, eid = rec.next_id()
+        self.instance = eid
+        rec.scope(self)
+        self._pid = rec.pid
         self._t0 = _perf()
-        s._record(
+        rec.record(
             self, "flow_start", None, None, self._args, site,
             _More(caused_by=self._cause, ident=(seq, eid)),
         )  # fmt: skip
-
-    def _scope(self) -> dict[str, Any]:
-        """Build what every event of this instance shares, once: a dict of its event
-        with the flow and context fields filled in (each event is a copy). A flow never
-        started (markers with no ``with``) gets one too: its events carry the flow id,
-        no instance."""
-        s = self.session
-        corr = self.correlation
-        if self.instance is None and corr:
-            corr = s._clean_evidence(corr)  # cleaned by _start, which did not run
-        template = s._run_template.copy()
-        template["flow_id"] = self.flow_id
-        template["instance"] = self.instance
-        template["parent"] = self.parent
-        template["parent_flow"] = self.parent_flow
-        template["correlation"] = corr
-        template["tags"] = self.tags
-        self._template = template
-        self._frags = None
-        return template
-
-    def _fragments(self) -> tuple[str, str]:
-        """The JSON of this instance's flow fields and of its context (correlation, tags)
-        for the fragments encoder (``Session._fragments``): made on first use, as a
-        session encoding with orjson never needs them."""
-        frags = self._frags
-        if frags is None:
-            template = self._template if self._template is not None else self._scope()
-            enc = _encode._enc_value
-            frags = self._frags = (
-                f'"flow_id":{_encode._esc(self.flow_id)},"instance":{_js(self.instance)},'
-                f'"parent":{_js(self.parent)},"parent_flow":{_js(self.parent_flow)},',
-                f'"correlation":{enc(template["correlation"])},"tags":{enc(self.tags)},',
-            )
-        return frags
 
     def __enter__(self) -> Flow:
         try:
@@ -317,7 +289,7 @@ class Flow:
                 self._start(_getframe(1))
             self._token = CURRENT.set(self)
         except Exception as exc:
-            self.session._trouble("flow", exc)
+            _trouble("flow", exc)
         return self
 
     def __exit__(
@@ -337,43 +309,44 @@ class Flow:
                 self._escaped(exc, tb)
             self._end(_getframe(1))
         except Exception as err:
-            self.session._trouble("flow", err)
+            _trouble("flow", err)
 
     def end(self) -> None:
         """Record ``flow_end`` with the verdict and duration (once; ``with`` does it)."""
         try:
             self._end(_getframe(1))
         except Exception as exc:
-            self.session._trouble("flow", exc)
+            _trouble("flow", exc)
 
     def _end(self, frame: Any) -> None:
         if self._ended or self.instance is None:
             return
         self._ended = True
-        if self._pid != self.session._pid:
+        if self._pid != self._rec.pid:
             return  # a forked child leaving the block: the flow is its parent's to end
         status = self.status
         severity = "error" if status == "failed" else "warn" if status == "unfinished" else "info"
         duration = round((_perf() - self._t0) * 1000.0, 3)
         site = self._site or _caller(frame)
-        self.session._record(
+        rec = self._rec
+        rec.record(
             self, "flow_end", None, severity, None, site, _More(
                 self._fail_class, self._fail_reason, status=status, duration_ms=duration,
-                caused_by=self._fail_event, urgent=self.session._flush_ends,
+                caused_by=self._fail_event, urgent=rec.flush_ends,
             ),
         )  # fmt: skip
 
     def _escaped(self, exc: Exception, tb: TracebackType | None) -> None:
         eid = getattr(exc, _EXC_ATTR, None)
         if eid is None:
-            eid = self.session._record_exception(self, exc, tb, None, "error", None, None)
+            eid = self._rec.record_exception(self, exc, tb, None, "error", None, None)
         self._failed(SYSTEM, f"{_exc_type_name(exc)}: {_exc_message(exc)}", eid)
 
     def _failed(self, error_class: str, reason: str | None, eid: str | None) -> None:
         if self._fail_class is None:
             self._fail_class = error_class
             self._fail_event = eid
-            self._fail_reason = self.session._clean_text(reason) if reason else None
+            self._fail_reason = self._rec.clean_text(reason) if reason else None
 
     # -- markers ---------------------------------------------------------------------
 
@@ -381,13 +354,13 @@ class Flow:
         self, step: str, *, severity: str = "info", caused_by: Any = None, **evidence: Any
     ) -> str | None:
         """Record that ``step`` was reached; keyword arguments are evidence."""
-        s = self.session
-        if _is_muted(s, severity):
+        rec = self._rec
+        if rec.is_muted(severity):
             return None
         frame = _getframe(1)
         info = _code_infos.get(frame.f_code)  # the caller's code, resolved before
         site = (info, frame.f_lineno) if info is not None else _caller(frame)
-        return s._record(
+        return rec.record(
             self, "checkpoint", step, severity, evidence, site,
             None if caused_by is None else _More(caused_by=_id_of(caused_by)),
         )  # fmt: skip
@@ -404,13 +377,13 @@ class Flow:
         """Record that the flow's intent was met (the verdict is ``passed`` unless it
         also fails)."""
         self._passed = True
-        s = self.session
-        if _is_muted(s, severity):
+        rec = self._rec
+        if rec.is_muted(severity):
             return None
         frame = _getframe(1)
         info = _code_infos.get(frame.f_code)
         site = (info, frame.f_lineno) if info is not None else _caller(frame)
-        return s._record(
+        return rec.record(
             self, "success", step, severity, evidence, site,
             None if reason is None and caused_by is None
             else _More(None, reason, caused_by=_id_of(caused_by)),
@@ -430,21 +403,21 @@ class Flow:
 
         Written to disk before this returns.
         """
-        s = self.session
+        rec = self._rec
         eid = None
         try:
-            error_class = s._clean_name(error_class)
-            if not _is_muted(s, severity):
+            error_class = rec.clean_name(error_class)
+            if not rec.is_muted(severity):
                 frame = _getframe(1)
                 info = _code_infos.get(frame.f_code)
                 site = (info, frame.f_lineno) if info is not None else _caller(frame)
-                eid = s._record(
+                eid = rec.record(
                     self, "failure", step, severity, evidence, site,
                     _More(error_class, reason, caused_by=_id_of(caused_by), urgent=True),
                 )  # fmt: skip
             self._failed(error_class, reason, eid)
         except Exception as exc:
-            s._trouble("record", exc)
+            _trouble("record", exc)
         return eid
 
     def metric(
@@ -458,13 +431,13 @@ class Flow:
         **evidence: Any,
     ) -> str | None:
         """Record a number (``step`` is the metric's name)."""
-        s = self.session
-        if _is_muted(s, severity):
+        rec = self._rec
+        if rec.is_muted(severity):
             return None
-        return s._record(
+        return rec.record(
             self, "metric", "None" if name is None else name, severity, evidence,
             _caller(_getframe(1)), _More(
-                value=_float_or_none(value), unit=None if unit is None else s._clean_name(unit),
+                value=_float_or_none(value), unit=None if unit is None else rec.clean_name(unit),
                 caused_by=_id_of(caused_by) if caused_by is not None else None,
             ),
         )  # fmt: skip
@@ -485,14 +458,14 @@ class Flow:
         if exc is None:
             return None
         try:
-            eid = self.session._record_exception(
+            eid = self._rec.record_exception(
                 self, exc, exc.__traceback__, step, severity, _id_of(caused_by), evidence,
                 fallback_site=_caller(_getframe(1)),
             )  # fmt: skip
             self._failed(SYSTEM, f"{_exc_type_name(exc)}: {_exc_message(exc)}", eid)
             return eid
         except Exception as err:
-            self.session._trouble("record", err)
+            _trouble("record", err)
             return None
 
     def add_event(self, event: Event) -> str | None:
@@ -500,12 +473,12 @@ class Flow:
         try:
             return self._add_event(event, _caller(_getframe(1)))
         except Exception as exc:
-            self.session._trouble("record", exc)
+            _trouble("record", exc)
             return None
 
     def _add_event(self, ev: Event, site: _callsite.Site) -> str | None:
         etype = ev.event_type
-        s = self.session
+        rec = self._rec
         if etype not in MARKER_TYPES:
             warn_once(
                 f"event-type:{etype}",
@@ -514,21 +487,21 @@ class Flow:
             )
             return None
         severity = ev.severity or ("error" if etype in ("failure", "exception") else "info")
-        error_class = None if ev.error_class is None else s._clean_name(ev.error_class)
-        unit = None if ev.unit is None else s._clean_name(ev.unit)
-        tags = [s._clean_name(t) for t in _merge_tags(ev.tags)] if ev.tags else None
+        error_class = None if ev.error_class is None else rec.clean_name(ev.error_class)
+        unit = None if ev.unit is None else rec.clean_name(ev.unit)
+        tags = [rec.clean_name(t) for t in _merge_tags(ev.tags)] if ev.tags else None
         if etype == "success":
             self._passed = True
         elif etype in ("failure", "exception"):
             error_class = error_class or default_error_class(etype)
         eid = None
-        if not _is_muted(s, severity):
+        if not rec.is_muted(severity):
             exc_info: dict[str, Any] | None = None
             if etype == "exception":
                 # the reason as recorded (redacted), never the raw text a second time
-                message = "" if ev.reason is None else s._clean_text(ev.reason)
+                message = "" if ev.reason is None else rec.clean_text(ev.reason)
                 exc_info = {"type": error_class, "message": message, "frames": []}
-            eid = s._record(
+            eid = rec.record(
                 self, etype, ev.step, severity, dict(ev.evidence) if ev.evidence else None, site,
                 _More(
                     error_class, ev.reason,

@@ -3,10 +3,10 @@
 This is the public home of :class:`Session`, :class:`Flow`, :class:`NullFlow` and
 :class:`Event` (the original quickstart does ``from flowscribe.core import Session,
 Event``) and of the default session's functions. A :class:`Session` reads the config and
-the flow catalog, opens the sinks, and turns every marker into one event dict with the keys
-of ``docs/trace-format.md``, in that order, encoded once and handed to the buffered writer
-(``_writer.py``), which feeds the sinks and the run's aggregate: ``Session._record`` is
-the hot path.
+the flow catalog, opens the sinks, and hands recording to its :class:`Recorder`
+(``_recorder.py``, the hot path), which turns every marker into one event dict, encoded
+once and queued on the buffered writer (``_writer.py``) that feeds the sinks and the
+run's aggregate.
 
 What has a job of its own lives beside it: ``_event.py`` (the trace vocabulary and
 ``Event``), ``_encode.py`` (JSON line fragments and fallbacks), ``_flow.py`` (flows and
@@ -22,41 +22,29 @@ call does nothing.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import sys
 import threading
-import time
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from types import TracebackType
 
-from . import _callsite, _children, _encode, _lifecycle
-from ._encode import (
-    _NO_FLOW,
-    _PLAIN_END,
-    _PLAIN_MIDDLE,
-    _SEVERITY_JSON,
-    _no_json,
-    _sanitize,
-)
+from . import _callsite, _children, _lifecycle
 from ._event import (
     _EXC_ATTR,
     EVENT_KEYS,
     MARKER_TYPES,
     SCHEMA_VERSION,
     Event,
-    _exc_message,
-    _exc_type_name,
     _id_of,
     _merge_tags,
     _More,
-    _severity,
     _text,
 )
 from ._flow import Flow, NullFlow, _FlowInfo
+from ._recorder import BATCH, Recorder, trouble
 from ._warn import warn_once
 from ._writer import Sink, Writer
-from .vocabulary import SEVERITIES, SEVERITY_ALIASES, SYSTEM
+from .vocabulary import SEVERITIES, SEVERITY_ALIASES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -65,7 +53,6 @@ if TYPE_CHECKING:
 
     from ._finish import _RunState
     from ._flow import ParentLike as ParentLike
-    from ._writer import Item
     from .aggregate import RunAggregate
     from .catalog import Catalog
     from .config import Config
@@ -96,40 +83,8 @@ Event.__module__ = Flow.__module__ = NullFlow.__module__ = __name__
 _CO_COROUTINE = 0x0080
 _CO_VARARGS = 0x0004
 
-_now = time.time
-_perf = time.perf_counter
-_current_thread = threading.current_thread
-_get_ident = threading.get_ident
-#: threading's registry of live threads (what current_thread() looks in), read directly:
-#: the hot path cannot afford current_thread() and the .name property.
-_threads: dict[int, threading.Thread] = getattr(threading, "_active", {})
 _caller = _callsite.caller
-_NO_SITE = _callsite.NO_SITE
 _getframe = sys._getframe
-#: Queued events are written once this many wait (else by the flusher, within 100 ms).
-#: Small on purpose: queued events are garbage-collected objects, and those still queued
-#: when a young collection runs are promoted to the old generation, which brings on the
-#: app's next full collection (a walk of its whole heap). In benchmarks/bench_runtime.py
-#: that costs 0.4 µs an event at 512, nothing measurable at 128; a write per 128 events
-#: costs far less.
-_BATCH = 128
-
-#: The JSON encoders (``_encode.py``), bound here as globals once loaded: the hot path
-#: reads them on every event, and a module global is the cheapest lookup.
-_esc: Callable[[str], str] = _no_json
-_enc_value: Callable[[Any], str] = _no_json
-_chunks: Callable[[Any, int], Any] = _encode._chunks
-_ORJSON_NEWLINE = _encode.ORJSON_NEWLINE
-#: Assigned, not imported: CPython compiles ``name.get(...)`` on an imported name as a
-#: module attribute lookup, which on a dict costs a bound method per event.
-
-
-def _load_encoders() -> None:
-    global _esc, _enc_value, _chunks
-    if _esc is not _no_json:
-        return
-    _encode._load_encoders()
-    _esc, _enc_value, _chunks = _encode._esc, _encode._enc_value, _encode._chunks
 
 
 class Session:
@@ -174,30 +129,13 @@ class Session:
         self.active = False
         self.closed = False
         self._owner = True
-        self._pid = os.getpid()
-        self._id_prefix = ""
-        self._seq: Iterator[int] = itertools.count(1)
-        self._frag_run = '"run_id":null,'
-        #: An event of this run with what all its events share filled in (see _record).
-        self._run_template: dict[str, Any] = {}
-        self._frag_pid = ""
-        #: orjson's encoder when importable (``_encode.orjson_dumps``): a line is then the
-        #: event dict in one call; None: the fragments.
-        self._dumps: Callable[[Any, Any, int], bytes] | None = None
-        self._muted: frozenset[str | None] = frozenset()
+        #: What builds, encodes and queues this session's events (``_recorder.py``).
+        self.recorder = Recorder()
         self._infos: dict[str, _FlowInfo] = {}
         self._tagged: dict[tuple[str, tuple[str, ...]], bool] = {}
-        #: Names as recorded (steps, flow ids, tags, classes, units), by the app's text.
-        self._names: dict[str, str] = {}
-        #: Thread names as recorded, and their line fragment, by the thread's own name.
-        self._threads: dict[str, tuple[str, str]] = {}
-        self._env_parent: tuple[str, str] | None = None
         self._env_saved: dict[str, str | None] = {}
         self._redactor: Redactor | None = None
-        self._redact_evidence: Callable[[Any], tuple[dict[str, Any], int]] | None = None
-        self._redacted = 0
         self._writer: Writer | None = None
-        self._buf: list[Item] = []  # the writer's queue, once there is a writer
         self._state: _RunState | None = None
         self._run_trace: JsonlSink | None = None
         self._main_trace: JsonlSink | None = None
@@ -206,9 +144,6 @@ class Session:
         self._folded_to = 0
         self._layout: RunLayout | None = None
         self._end_lock = threading.Lock()
-        #: Each flow_end is written before the marker returns (a multiprocessing child,
-        #: which may be killed right after its task returns: _children.in_mp_child).
-        self._flush_ends = False
         #: This session named its run (and pointed ``latest`` at it); and its entry in the
         #: registry of live runs (``_launch.py``), None when it has none.
         self._created = True
@@ -242,22 +177,18 @@ class Session:
         self.root = type(self.root)(os.path.abspath(root if root is not None else os.getcwd()))
         _callsite.set_root(str(self.root))
         self._owner = not joining
-        self._flush_ends = _children.in_mp_child()
+        rec = self.recorder
+        rec.flush_ends = _children.in_mp_child()
 
         cfg = self._load_config()
         if cfg is None or not cfg.enabled:
             return
-        _load_encoders()
-        self._dumps = _encode.orjson_dumps()
         self.config = cfg
         self.catalog = self._load_catalog(cfg)
         self._redactor = self._make_redactor(cfg)
-        if self._redactor is not None:
-            self._redact_evidence = self._redactor.evidence
         muted = {s for s in SEVERITIES if not cfg.severity_allowed(s)}
         muted.update(a for a, s in SEVERITY_ALIASES.items() if s in muted)
         muted.update(s.upper() for s in list(muted))
-        self._muted = frozenset(muted)
 
         from . import _launch
         from .runs import RunLayout, new_run_id
@@ -265,17 +196,13 @@ class Session:
         self._layout = RunLayout(cfg.autodev_dir)
         if joining:
             self.run_id = _children.joined_run_id(env)
-            self._env_parent = _children.joined_parent(env)
+            rec.env_parent = _children.joined_parent(env)
             self._created = False
         elif run_id is None and not self.test_run:  # one launch, one run
             self.run_id, self._created = _launch.run_for_launch(cfg.autodev_dir, new_run_id())
         else:
             self.run_id = run_id or new_run_id()
-        self._frag_run = f'"run_id":{_esc(self.run_id)},'
-        template = dict.fromkeys(EVENT_KEYS)
-        template.update(schema=SCHEMA_VERSION, run_id=self.run_id, correlation={}, tags=[])
-        self._run_template = template
-        self._new_process_ids()
+        rec.start(self.run_id, self._redactor, frozenset(muted))
         if cfg.artifacts.per_run_dirs or self.test_run:
             try:
                 if self._created:
@@ -295,9 +222,9 @@ class Session:
 
             self._state = _RunState(self._new_aggregate(), cfg.artifacts.trace_tail_events)
             sinks.append(self._state)
-        self._writer = Writer(sinks, max_pending=_BATCH)
-        self._buf = self._writer.pending
-        self.active = True
+        self._writer = Writer(sinks, max_pending=BATCH)
+        rec.attach(self._writer)
+        self.active = rec.on = True
         if not self.test_run:
             self._member = _launch.enter(cfg.autodev_dir, self.run_id)
         if self._owner:
@@ -374,12 +301,6 @@ class Session:
 
         return aggregate_for(cfg, self.catalog, self.run_id)
 
-    def _new_process_ids(self) -> None:
-        self._pid = os.getpid()
-        self._frag_pid = f'"pid":{self._pid},'
-        self._id_prefix = os.urandom(4).hex() + "-"
-        self._seq = itertools.count(1)
-
     def _record_run_start(self, site: _callsite.Site) -> None:
         from ._header import git_sha, safe_argv
 
@@ -393,284 +314,21 @@ class Session:
         }
         if self.test_run:
             evidence["test_run"] = True
-        self._record(
+        self.recorder.record(
             None, "run_start", None, None, evidence, site, _More(tags=self.tags, trusted=True)
         )
 
     def _deactivate(self) -> None:
         self.active = False
+        self.recorder.on = False
         writer, self._writer = self._writer, None
-        self._buf = []
+        self.recorder.attach(None)
         if writer is not None:
             try:  # noqa: SIM105 - contextlib costs import time
                 writer.close()
             except Exception:
                 pass
         self._restore_env()
-
-    # -- recording -------------------------------------------------------------------
-
-    def _trouble(self, what: str, exc: BaseException) -> None:
-        warn_once(
-            f"{what}:{type(exc).__name__}",
-            f"could not record an event ({type(exc).__name__}: {exc}); the app runs on",
-        )
-
-    def _clean_evidence(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        red = self._redact_evidence
-        if red is None:
-            return dict(data)
-        clean, n = red(data)
-        if n:
-            self._redacted += n
-        return clean
-
-    def _clean_text(self, text: Any) -> str:
-        red = self._redactor
-        if red is None:
-            return _text(text)
-        clean, n = red.text(text)
-        if n:
-            self._redacted += n
-        return clean
-
-    def _clean_name(self, name: Any) -> str:
-        """A name as recorded: text any file can hold, secret shapes scrubbed.
-
-        Names repeat (a step is reached a million times), so each is cleaned once.
-        """
-        text = _text(name)
-        clean = text if self._redactor is None else self._clean_text(text)
-        names = self._names
-        if len(names) >= 4096:
-            names.clear()
-        if type(name) is str:
-            names[name] = clean
-        return clean
-
-    def _thread(self, name: str) -> tuple[str, str]:
-        """A thread's name as recorded, and its line fragment (cached, like names)."""
-        clean = self._clean_name(name)
-        info = (clean, f'"thread":{_esc(clean)},')
-        if len(self._threads) >= 1024:
-            self._threads.clear()
-        self._threads[name] = info
-        return info
-
-    def _record(
-        self,
-        flow: Flow | None,
-        etype: str,
-        step: Any,
-        severity: Any,
-        evidence: Mapping[str, Any] | None,
-        site: _callsite.Site,
-        more: _More | None = None,
-    ) -> str | None:
-        """Build, encode and queue one event; returns its id. The hot path.
-
-        The event is built once, as a dict (what sinks and the aggregate read), and its
-        line is that dict through orjson when there is orjson, else the fragments
-        (:meth:`_fragments`). A plain marker (a checkpoint, a success without a reason)
-        in a flow passes no ``more``: its fields past the evidence are null, so that part
-        of its line is a constant. Everything else says what it has in a :class:`_More`.
-        """
-        if self.closed or not self.active:
-            return None
-        try:
-            # A plain marker's fields past the evidence are the template's nulls: those of
-            # ``more`` are stored in the event below only when there is one.
-            if more is None:
-                tags: Sequence[str] | None = None
-                trusted = False
-            else:
-                tags, trusted, reason = more.tags, more.trusted, more.reason
-                if reason is not None:
-                    reason = self._clean_text(reason)
-            if evidence:
-                if not trusted:
-                    red = self._redact_evidence
-                    if red is not None:
-                        evidence, n = red(evidence)
-                        if n:
-                            self._redacted += n
-                    else:
-                        evidence = _sanitize(evidence, 0)
-            else:
-                evidence = {}
-            if step is not None:
-                clean = self._names.get(step) if type(step) is str else None
-                step = clean if clean is not None else self._clean_name(step)
-            try:
-                known = severity in _SEVERITY_JSON  # None: the event has no severity
-            except Exception:  # unhashable, or an app's __hash__/__eq__ that raises
-                known = False
-            if not known:
-                severity = _severity(severity)
-            if more is None or more.ident is None:
-                seq = next(self._seq)
-                eid = self._id_prefix + str(seq)
-            else:
-                seq, eid = more.ident
-            template: dict[str, Any] | None
-            ftags: Sequence[str] = ()
-            if flow is None:
-                template = self._run_template
-                ftags = _merge_tags(tags)
-            else:
-                template = flow._template
-                if template is None:
-                    template = flow._scope()
-                if tags:
-                    ftags = _merge_tags(flow.tags, tags)
-            info, line = site
-            current = _threads.get(_get_ident())
-            thread_info = self._threads.get(
-                current._name  # type: ignore[attr-defined]  # the property, without its cost
-                if current is not None else _current_thread().name
-            ) or self._thread(_current_thread().name)
-            ts = _now()
-            # A copy of the template (its keys in trace order) costs a third of a dict
-            # display of all 28 keys; then only what this event has of its own.
-            ev = template.copy()
-            ev["id"] = eid
-            ev["seq"] = seq
-            ev["ts"] = ts
-            ev["event_type"] = etype
-            ev["step"] = step
-            ev["file"] = info[0]
-            ev["line"] = line
-            ev["function"] = info[1]
-            ev["thread"] = thread_info[0]
-            ev["pid"] = self._pid
-            ev["severity"] = severity
-            ev["evidence"] = evidence
-            if more is not None:
-                if ftags:
-                    ev["tags"] = ftags
-                ev["error_class"] = more.error_class
-                ev["reason"] = reason
-                ev["value"] = more.value
-                ev["unit"] = more.unit
-                ev["status"] = more.status
-                ev["duration_ms"] = more.duration_ms
-                ev["caused_by"] = more.caused_by
-                ev["exception"] = more.exception
-            text: str | None = None
-            dumps = self._dumps
-            if dumps is not None:
-                try:
-                    # Decoded at once: orjson's bytes, kept in the queue, would each hold
-                    # on to its large output buffer (7 µs an event in allocator work).
-                    text = dumps(ev, None, _ORJSON_NEWLINE).decode()
-                except Exception:  # an int past 64 bits, a non-str key: the fragments
-                    text = None
-                else:
-                    if not text.isascii():  # the trace is ASCII: the fragments escape it
-                        text = None
-            if text is None:
-                text = self._fragments(ev, flow, info, thread_info[1], more, ftags)
-            buf = self._buf
-            buf.append((ev, text))
-            if len(buf) >= _BATCH or (more is not None and more.urgent):
-                writer = self._writer
-                if writer is not None:
-                    writer.flush()
-            return eid
-        except Exception as exc:
-            self._trouble("record", exc)
-            return None
-
-    def _fragments(
-        self,
-        ev: dict[str, Any],
-        flow: Flow | None,
-        info: _callsite.CodeInfo,
-        frag_thread: str,
-        more: _More | None,
-        ftags: Sequence[str],
-    ) -> str:
-        """``ev``'s line (``\\n`` included) from the session's, the flow's and the call
-        site's constant JSON fragments: the stdlib encoder's fast way, and the way for
-        what orjson cannot write as ASCII. Evidence that cannot be encoded is sanitised
-        in ``ev`` too, so the event's dict holds what its line holds (artifacts read it)."""
-        if more is None:
-            middle, end = _PLAIN_MIDDLE, _PLAIN_END
-        else:
-            error_class, reason, caused_by = ev["error_class"], ev["reason"], ev["caused_by"]
-            value, unit, status = ev["value"], ev["unit"], ev["status"]
-            duration_ms, exception = ev["duration_ms"], ev["exception"]
-            middle = (
-                f'"error_class":{"null" if error_class is None else _esc(error_class)},'
-                f'"reason":{"null" if reason is None else _esc(reason)},'
-            )
-            end = (
-                f',"value":{"null" if value is None else repr(value)},'
-                f'"unit":{"null" if unit is None else _esc(unit)},'
-                f'"status":{"null" if status is None else _esc(status)},'
-                f'"duration_ms":{"null" if duration_ms is None else repr(duration_ms)},'
-                f'"caused_by":{"null" if caused_by is None else _esc(caused_by)},'
-                f'"exception":{"null" if exception is None else _enc_value(exception)}}}'
-            )
-        evidence = ev["evidence"]
-        if evidence:
-            try:
-                evidence_json = "".join(_chunks(evidence, 0))
-            except (ValueError, TypeError, RecursionError):
-                evidence = ev["evidence"] = _sanitize(evidence, 0)
-                evidence_json = _enc_value(evidence)
-        else:
-            evidence_json = "{}"
-        if flow is None:
-            frag_flow = _NO_FLOW
-            frag_ctx = f'"correlation":{{}},"tags":{_enc_value(ftags)},'
-        else:
-            frag_flow, frag_ctx = flow._fragments()
-            if ftags:
-                frag_ctx = (
-                    f'"correlation":{_enc_value(ev["correlation"])},'
-                    f'"tags":{_enc_value(ftags)},'
-                )
-        step, line = ev["step"], ev["line"]
-        return (
-            f'{{"schema":1,"id":"{ev["id"]}",{self._frag_run}"seq":{ev["seq"]},'
-            f'"ts":{ev["ts"]!r},"event_type":"{ev["event_type"]}",{frag_flow}'
-            f'"step":{"null" if step is None else _esc(step)},{frag_ctx}'
-            f'{info[2]}{"null" if line is None else line}{info[3]}'
-            f"{frag_thread}{self._frag_pid}"
-            f"{_SEVERITY_JSON[ev['severity']]}{middle}"
-            f'"evidence":{evidence_json}{end}\n'
-        )
-
-    def _record_exception(
-        self,
-        flow: Flow | None,
-        exc: BaseException,
-        tb: TracebackType | None,
-        step: str | None,
-        severity: str,
-        caused_by: str | None,
-        evidence: Mapping[str, Any] | None,
-        fallback_site: _callsite.Site = _NO_SITE,
-    ) -> str | None:
-        frames, site = _callsite.traceback_frames(tb)
-        if site is _NO_SITE:
-            site = fallback_site
-        type_name = _exc_type_name(exc)
-        message = self._clean_text(_exc_message(exc))
-        info = {"type": type_name, "message": message, "frames": frames}
-        eid = self._record(
-            flow, "exception", step, severity, evidence, site, _More(
-                SYSTEM, f"{type_name}: {message}", caused_by=caused_by, urgent=True,
-                exception=info,
-            ),
-        )  # fmt: skip
-        if eid is not None:
-            try:  # noqa: SIM105 - contextlib costs import time
-                setattr(exc, _EXC_ATTR, eid)
-            except Exception:
-                pass
-        return eid
 
     # -- flows -----------------------------------------------------------------------
 
@@ -730,22 +388,20 @@ class Session:
         disabled or filtered out.
         """
         try:
-            clean = self._names.get(flow_id) if type(flow_id) is str else None
-            flow_id = clean if clean is not None else self._clean_name(flow_id)
+            rec = self.recorder
+            flow_id = rec.clean_name(flow_id)
             if tags:
-                tags = [self._clean_name(t) for t in _merge_tags(tags)]
+                tags = [rec.clean_name(t) for t in _merge_tags(tags)]
             info = self._infos.get(flow_id) or self._info(flow_id)
             if tags:
                 if not self._allowed_with(flow_id, info, tags):
                     return info.null
             elif not info.enabled or self.closed:
                 return info.null
-            f = Flow(self, flow_id, info, parent, tags, correlation)
-            if caused_by is not None:
-                f._cause = _id_of(caused_by)
-            return f
+            return Flow(self, flow_id, info, parent, tags, correlation,
+                        cause=None if caused_by is None else _id_of(caused_by))
         except Exception as exc:
-            self._trouble("flow", exc)
+            trouble("flow", exc)
             return NullFlow(_text(flow_id))
 
     def start_flow(
@@ -761,9 +417,9 @@ class Session:
         f = self.flow(flow_id, parent=parent, tags=tags, **correlation)
         if isinstance(f, Flow):
             try:
-                f._start(_getframe(1))
+                f.start(frame=_getframe(1))
             except Exception as exc:
-                self._trouble("flow", exc)
+                trouble("flow", exc)
         return f
 
     def traced(
@@ -788,7 +444,7 @@ class Session:
             try:
                 writer.flush()
             except Exception as exc:
-                self._trouble("flush", exc)
+                trouble("flush", exc)
 
     def end_session(self) -> None:
         """End the run: record ``summary``, flush, write the artifacts. Idempotent.
@@ -813,7 +469,7 @@ class Session:
         writer = self._writer
         if writer is None or not self.active:
             return
-        if self._pid != os.getpid():
+        if self.recorder.pid != os.getpid():
             writer.close()
             return
         writer.flush()  # in the trace before this session leaves the run
@@ -826,8 +482,9 @@ class Session:
         if self._state is not None:
             from ._finish import summary_evidence
 
-            self._record(
-                None, "summary", None, None, summary_evidence(self._state, self._redacted), site,
+            self.recorder.record(
+                None, "summary", None, None,
+                summary_evidence(self._state, self.recorder.redacted), site,
                 _More(tags=self.tags, urgent=True, trusted=True),
             )
         writer.close()
@@ -884,7 +541,9 @@ class Session:
         from ._joined import fold_other_processes
 
         if ranges != []:
-            fold_other_processes(state, sink.path, start, self.run_id, self._id_prefix, ranges)
+            fold_other_processes(
+                state, sink.path, start, self.run_id, self.recorder.id_prefix, ranges
+            )
         self._folded_to = size
 
     def _rebuild_from_trace(self) -> None:
@@ -913,16 +572,16 @@ class Session:
         if state is not None and state.aggregate is not None and writer is not None:
             state.aggregate.not_written, state.aggregate.not_written_why = writer.not_written()
         write_artifacts(
-            self._state, self.config, self.catalog, self.run_id, self._layout, self._redacted,
-            top_level=not self.test_run,
+            self._state, self.config, self.catalog, self.run_id, self._layout,
+            self.recorder.redacted, top_level=not self.test_run,
         )
 
     def _on_unhandled(self, exc: BaseException, tb: TracebackType | None, main: bool) -> None:
         """An exception nobody caught: record it (unless a flow did), then the artifacts."""
-        if not self.active or self.closed or self._pid != os.getpid():
+        if not self.active or self.closed or self.recorder.pid != os.getpid():
             return
         if isinstance(exc, Exception) and getattr(exc, _EXC_ATTR, None) is None:
-            self._record_exception(None, exc, tb, None, "critical", None, None)
+            self.recorder.record_exception(None, exc, tb, None, "critical", None, None)
         if main:
             self.end_session()
         else:
@@ -941,7 +600,7 @@ class Session:
         session stays open), with the flusher held off so that the state does not
         change while it is rendered."""
         writer = self._writer
-        if writer is None or self.closed or self._pid != os.getpid():
+        if writer is None or self.closed or self.recorder.pid != os.getpid():
             return
         with writer.lock:
             writer.flush()
@@ -950,7 +609,7 @@ class Session:
                 self._write_artifacts()
 
     def _after_fork_child(self) -> None:
-        self._new_process_ids()
+        self.recorder.new_process()
         self._owner = False  # the parent owns the run (unless it ends first: _last_out)
         self._folded_to = 0
         self._end_lock = threading.Lock()
@@ -961,8 +620,7 @@ class Session:
             from . import _launch
 
             self._member = _launch.enter(cfg.autodev_dir, self.run_id or "")
-        if self._writer is not None:
-            self._buf = self._writer.pending  # the writer's hook gave it a fresh queue
+        self.recorder.attach(self._writer)  # the writer's hook gave it a fresh queue
         if self.active and not self.closed:
             site = _callsite.caller()
             self._record_run_start(site)
@@ -970,11 +628,11 @@ class Session:
     def _in_mp_child(self) -> None:
         """This (forked) process turned out to be a multiprocessing child: write each
         flow_end at once from now on."""
-        self._flush_ends = True
+        self.recorder.flush_ends = True
 
     def _restore_env(self) -> None:
         saved, self._env_saved = self._env_saved, {}
-        if not saved or self._pid != os.getpid():
+        if not saved or self.recorder.pid != os.getpid():
             return
         _children.restore_env(saved)
 
@@ -1050,9 +708,10 @@ def traced(
                     corr[name] = kwargs[name]
             f = s.flow(flow_id, parent=parent, tags=tags, **corr)
             if code is not None and isinstance(f, Flow):
-                f._site = _callsite.site_of_code(code)
-                if capture_args:
-                    f._args = _call_args(code, args, kwargs)
+                f.bind_call(
+                    _callsite.site_of_code(code),
+                    _call_args(code, args, kwargs) if capture_args else None,
+                )
             return f
 
         if code is not None and code.co_flags & _CO_COROUTINE:

@@ -78,7 +78,7 @@ def test_every_line_is_ascii_json_valid_and_holds_the_event_dict(
     project: Path, lib: str
 ) -> None:
     lines, events, session = record(project, lib)
-    assert session._dumps is None if lib == "stdlib" else session._dumps is not None
+    assert session.recorder.uses_orjson is (lib != "stdlib")
     validator = jsonschema.Draft7Validator(SCHEMA)
     assert len(lines) == len(events)
     for raw, ev in zip(lines, events):
@@ -124,6 +124,24 @@ def test_both_libraries_record_the_same_values(tmp_path: Path, project: Path) ->
 def test_an_unknown_library_name_means_orjson_when_there_is_one(project: Path) -> None:
     os.environ["FLOWSCRIBE_JSON"] = "something-else"
     session = Session(app_name="enc")
-    assert (session._dumps is not None) == (importlib.util.find_spec("orjson") is not None)
+    assert session.recorder.uses_orjson == (importlib.util.find_spec("orjson") is not None)
     session.end_session()
     assert read_lines(project / ".autodev" / "trace.jsonl")
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_every_line_has_the_declared_keys_in_the_schemas_order(project: Path, lib: str) -> None:
+    """A reader may rely on the key order (docs/trace-format.md): every event type's line
+    and dict follow the one declaration of the fields, which is the schema's order too."""
+    from flowscribe._event import EVENT_FIELDS, EVENT_KEYS
+
+    assert list(EVENT_KEYS) == [name for name, _ in EVENT_FIELDS]
+    assert list(SCHEMA["properties"]) == list(EVENT_KEYS)
+    lines, events, _ = record(project, lib)
+    types = set()
+    for raw, ev in zip(lines, events):
+        assert list(json.loads(raw)) == list(EVENT_KEYS), raw
+        assert list(ev) == list(EVENT_KEYS)
+        types.add(ev["event_type"])
+    assert {"run_start", "flow_start", "checkpoint", "metric", "failure", "exception",
+            "flow_end", "summary"} <= types

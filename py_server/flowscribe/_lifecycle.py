@@ -144,7 +144,7 @@ def _write_all_so_far() -> None:
     """Flush every live session and write the artifacts of its run so far."""
     for session in list(_sessions):
         try:  # noqa: SIM105 - contextlib costs import time
-            session._write_so_far()
+            session.write_so_far()
         except Exception:
             pass
 

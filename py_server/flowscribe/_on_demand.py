@@ -26,7 +26,7 @@ def write_artifacts(session: Session | None = None) -> None:
     if session is None:
         return
     try:
-        session._write_so_far()
+        session.write_so_far()
     except Exception as exc:
         from ._warn import warn_once
 

@@ -585,7 +585,7 @@ class Session:
         if main:
             self.end_session()
         else:
-            self._write_so_far()  # the app goes on
+            self.write_so_far()  # the app goes on
 
     def _end_unless_ending(self) -> None:
         """End the session, unless an end is already under way: a signal handler may
@@ -595,10 +595,11 @@ class Session:
             lock.release()
             self.end_session()
 
-    def _write_so_far(self) -> None:
+    def write_so_far(self) -> None:
         """Flush; in the run's owner, also write the artifacts of the run so far (the
-        session stays open), with the flusher held off so that the state does not
-        change while it is rendered."""
+        session stays open: ``flowscribe.write_artifacts()``, a signal with an app
+        handler), with the flusher held off so that the state does not change while it
+        is rendered."""
         writer = self._writer
         if writer is None or self.closed or self.recorder.pid != os.getpid():
             return

@@ -132,10 +132,10 @@ def test_writing_the_run_so_far_then_ending_counts_a_childs_events_once(project:
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
-    session._write_so_far()  # what the signal handler does before the app's own handler
+    session.write_so_far()  # what the signal handler does before the app's own handler
     with session.flow("owner/after") as f:
         f.success()
-    session._write_so_far()
+    session.write_so_far()
     session.end_session()
     summary = of_type(trace(project), "summary")[-1]["evidence"]
     assert (summary["flows"], summary["passed"]) == (2, 2)

@@ -157,8 +157,13 @@ def iter_events(
     types: Iterable[str] | None = None,
     contains: Iterable[bytes] | None = None,
     stats: ReadStats | None = None,
+    start: int = 0,
+    limit: int | None = None,
 ) -> Iterator[Event]:
     """Yield the events of a trace file, skipping (and counting) bad lines.
+
+    ``start`` and ``limit`` read only the bytes from ``start`` to ``limit`` (both at a
+    line start, e.g. offsets a reader kept), not the whole file.
 
     ``types`` limits the result to those event types; lines of other types are then
     rejected by a substring test before any JSON parsing, which is what makes reading a
@@ -171,7 +176,11 @@ def iter_events(
     markers = _type_markers(types) if types is not None else None
     needles = tuple(contains) if contains is not None else None
     try:
-        fh = open_trace(path)
+        fh: Any = open_trace(path)
+        if start > 0:
+            fh.seek(start)
+        if limit is not None:
+            fh = _Bounded(fh, limit - start)
     except OSError:
         st.skip("unreadable")
         return
@@ -203,6 +212,21 @@ def iter_events(
         st.skip("unreadable")
     finally:
         fh.close()
+
+
+class _Bounded:
+    """A binary file read up to a number of bytes (then it reads as ended)."""
+
+    def __init__(self, fh: BinaryIO, left: int) -> None:
+        self._fh, self._left = fh, max(left, 0)
+
+    def read(self, n: int) -> bytes:
+        data = self._fh.read(min(n, self._left)) if self._left else b""
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 def _scan_lines(fh: Any, stats: ReadStats, wanted: tuple[bytes, ...]) -> Iterator[bytes]:
@@ -277,6 +301,9 @@ class TraceFollower:
     at the cost of two more searches of the data. One poll reads at most ``max_read`` bytes
     (``FollowResult.more`` then says to poll again), so following costs bounded memory.
 
+    ``start`` skips the file's first bytes the same way (a reader that has their events
+    already, e.g. from a saved aggregate); it must be the start of a line.
+
     With ``from_end``, what the file holds when the follower is made is skipped: the first
     poll returns only lines completed after that (a line still being written then counts
     as new). :attr:`offset` is where following starts, for a reader that wants the events
@@ -291,6 +318,7 @@ class TraceFollower:
         max_read: int = 8 * _CHUNK,
         audit: bool = False,
         from_end: bool = False,
+        start: int = 0,
     ) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
@@ -309,6 +337,8 @@ class TraceFollower:
         self._irregular = False  # the path is not a regular file (counted once)
         if from_end:
             self._start_at_end()
+        elif start > 0:
+            self._start_at(start)
 
     @property
     def offset(self) -> int:
@@ -344,6 +374,16 @@ class TraceFollower:
             self._restart()
             return
         self._ino = st.st_ino
+
+    def _start_at(self, start: int) -> None:
+        """Start at byte ``start`` (a line's start: what comes before it was read some
+        other way). A file shorter than that, or gone, is followed from its start."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return
+        if stat.S_ISREG(st.st_mode) and st.st_size >= start:
+            self._offset, self._ino = start, st.st_ino
 
     def _restart(self) -> None:
         self._offset, self._partial, self._skipping = 0, b"", False

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from flowscribe.aggregate import FlowStats, RunAggregate
+from flowscribe.artifacts.aggregate_file import load_aggregate
 from flowscribe.runs import RunLayout
-from flowscribe.trace import ReadStats, TraceFollower, iter_events
+from flowscribe.trace import ReadStats, TraceFollower, field_marker, iter_events
 from flowscribe.vocabulary import default_error_class, severity_rank
 
 __all__ = [
@@ -54,6 +55,9 @@ MAX_SITES = 5000
 #: Failure/exception event locations remembered to resolve ``caused_by``.
 MAX_FAILURE_LOCS = 100_000
 MAX_FRAMES = 12
+#: Flow instances (and cause ids) looked up in the part of a trace a saved aggregate
+#: covers: one needle each in a single pass, so they are bounded.
+MAX_LOOKUPS = 64
 
 
 @dataclass(frozen=True)
@@ -345,14 +349,15 @@ class _Outcomes:
 
 
 class _Source:
-    """One trace file with its two followers."""
+    """One trace file with its two followers; the outcome one starts at ``folded`` (the
+    bytes a saved aggregate covers)."""
 
-    def __init__(self, path: Path, static: bool) -> None:
+    def __init__(self, path: Path, static: bool, folded: int = 0) -> None:
         self.path = path
         self.static = static  # a rotated file: read once
         self.findings = TraceFollower(path, types=FINDING_TYPES)
         self.outcomes = TraceFollower(path, types=OUTCOME_TYPES, max_read=OUTCOME_READ,
-                                      audit=True)
+                                      audit=True, start=folded)
 
 
 class TraceIndex:
@@ -380,11 +385,20 @@ class TraceIndex:
         self.generation += 1
         self._pointer = self.layout.latest_run_id()
         self._fixed, where = self._locate()
-        self._sources = [_Source(p, static) for p, static in where]
         self._findings = _Findings(self._fixed)
         self._outcomes = _Outcomes(self._fixed)
         self._outcomes_ready = False  # pass 2 has caught up once with this run
         self._outcomes_pending = True
+        #: Bytes of the trace a saved aggregate covers (pass 2 folds only what follows);
+        #: the flow starts and causes of the failures in them are still to be looked up.
+        self._saved = 0
+        saved = None
+        if self._fixed is not None and len(where) == 1 and not where[0][1]:
+            saved = load_aggregate(where[0][0].parent)
+        if saved is not None:
+            self._outcomes.agg, self._saved = saved
+            self._outcomes_ready = True
+        self._sources = [_Source(p, static, self._saved) for p, static in where]
         self._previous: tuple[str, frozenset[tuple[str, str, str]]] | None = None
         self._previous_read = False
 
@@ -466,6 +480,8 @@ class TraceIndex:
             and s.last["caused_by"] not in self._findings.locs
             and s.last["caused_by"] not in self._outcomes.wanted
         )
+        if self._saved:
+            self._locate_in_saved()
         for src in self._sources:
             while True:
                 res = src.outcomes.poll()
@@ -485,10 +501,36 @@ class TraceIndex:
             changed = True
         return changed
 
+    def _locate_in_saved(self) -> None:
+        """Where the failures' flows started and their causes happened, for the part of
+        the trace a saved aggregate covers (pass 2 did not read it): one pass over it for
+        the few lines that hold those instances and ids."""
+        saved, self._saved = self._saved, 0
+        o = self._outcomes
+        instances = {s.last["instance"]: key for key, s in self._findings.sites.items()
+                     if isinstance(s.last.get("instance"), str) and key not in o.starts}
+        wanted = [eid for eid, loc in o.wanted.items() if loc is None]
+        needles = [field_marker("instance", i) for i in list(instances)[:MAX_LOOKUPS]]
+        needles += [field_marker("id", e) for e in wanted[:MAX_LOOKUPS]]
+        if not needles:
+            return
+        for ev in iter_events(self._sources[-1].path, contains=needles, limit=saved):
+            etype, file, line = ev.get("event_type"), _str(ev.get("file")), _int(ev.get("line"))
+            if not (file and line):
+                continue
+            inst = _str(ev.get("instance"))
+            key = instances.get(inst) if inst is not None else None
+            if etype == "flow_start" and key is not None and key not in o.starts:
+                o.starts[key] = Loc(file, line, f"flow {ev.get('flow_id')} starts")
+            eid = ev.get("id")
+            if isinstance(eid, str) and eid in o.wanted and o.wanted[eid] is None:
+                o.wanted[eid] = Loc(file, line, str(etype))
+
     @property
     def outcome_backlog(self) -> int:
-        """Bytes the outcome pass has yet to read (as of the last stat)."""
-        backlog = 0
+        """Bytes the outcome pass has yet to read (as of the last stat); with a saved
+        aggregate, the bytes it covers count until the failures were located in them."""
+        backlog = self._saved
         for src in self._sources:
             try:
                 backlog += max(src.path.stat().st_size - src.outcomes.offset, 0)

@@ -25,6 +25,7 @@ __all__ = [
     "ReadStats",
     "TraceFollower",
     "field_marker",
+    "instance_span",
     "iter_events",
     "open_trace",
     "parse_line",
@@ -214,6 +215,74 @@ def iter_events(
         fh.close()
 
 
+#: How far from a known line of a flow instance :func:`instance_span` looks for its start
+#: and end (each way): a window read at once, a few milliseconds.
+SPAN_REACH = 8 << 20
+
+
+def instance_span(path: str | os.PathLike[str], instance: str, near: int,
+                  reach: int = SPAN_REACH) -> tuple[int, int | None] | None:
+    """The bytes of a trace that hold every event of flow ``instance``: from the start of
+    its ``flow_start`` line to the end of its ``flow_end`` line (None: the end of the
+    file, it has not ended), given ``near``, where one of its lines starts (a failure's,
+    kept by a reader). The runtime writes an instance's events in order, from its start
+    to its end, so reading this span (``iter_events(start=, limit=)``) finds all of them.
+    None when the start or the end is not within ``reach`` bytes of ``near``, or the
+    file cannot be read: the caller reads the whole file."""
+    needle = field_marker("instance", instance)
+    try:
+        with open_trace(path) as fh:
+            size = fh.seek(0, 2)
+            if not 0 <= near < size:
+                return None
+            lo = max(0, near - reach)
+            fh.seek(lo)
+            before = fh.read(near - lo)
+            after = fh.read(reach)
+    except OSError:
+        return None
+    start = None
+    at = before.rfind(needle)
+    while at >= 0:
+        ls = before.rfind(b"\n", 0, at) + 1
+        if ls == 0 and lo > 0:
+            return None  # the line may begin before the window
+        ev = _line_event(before[ls:before.find(b"\n", at)])
+        if ev is not None and ev.get("instance") == instance and \
+                ev["event_type"] == "flow_start":
+            start = lo + ls
+            break
+        at = before.rfind(needle, 0, ls)
+    if start is None:
+        if lo > 0:
+            return None
+        start = 0
+    end = _span_end(after, needle, instance, near)
+    if end is None and near + len(after) < size:
+        return None  # the end may lie beyond the window
+    return start, end
+
+
+def _line_event(line: bytes) -> Event | None:
+    return parse_line(line) if line else None
+
+
+def _span_end(after: bytes, needle: bytes, instance: str, near: int) -> int | None:
+    """Where the instance's ``flow_end`` line ends in ``after`` (read from ``near``), as a
+    file offset; None when it is not there (open, or beyond the window)."""
+    at = after.find(needle)
+    while at >= 0:
+        ls = after.rfind(b"\n", 0, at) + 1
+        le = after.find(b"\n", at)
+        if le < 0:
+            break
+        ev = _line_event(after[ls:le])
+        if ev is not None and ev.get("instance") == instance and ev["event_type"] == "flow_end":
+            return near + le + 1
+        at = after.find(needle, le)
+    return None
+
+
 class _Bounded:
     """A binary file read up to a number of bytes (then it reads as ended)."""
 
@@ -284,6 +353,8 @@ class FollowResult:
     reset: bool = False
     #: True when the poll stopped at ``max_read`` bytes and more data is waiting.
     more: bool = False
+    #: With a ``types`` filter, where each event's line starts in the file (bytes).
+    offsets: list[int] = field(default_factory=list)
 
 
 class TraceFollower:
@@ -419,17 +490,21 @@ class TraceFollower:
         except OSError:
             self.stats.skip("unreadable")
             return FollowResult([], reset=reset)
+        base = self._offset
+        first_at = base - len(self._partial)  # where a kept partial line started
         self._offset += len(data)
         more = self._offset < st.st_size
         first, lo, hi = self._complete(data)
+        where: list[int] = []
         if self._types is None:
             lines = [first] if first is not None else []
             if hi > lo:
                 lines += data[lo:hi].split(b"\n")
         else:
-            lines = self._matching_lines(first, data, lo, hi)
+            lines = self._matching_lines(first, data, lo, hi, where)
         events = []
-        for line in lines:
+        offsets = []
+        for n, line in enumerate(lines):
             if not line.strip():
                 continue
             ev = parse_line(line, self.stats)
@@ -439,17 +514,22 @@ class TraceFollower:
                 self.stats.events -= 1  # the key matched inside a value, not the event's
                 continue
             events.append(ev)
-        return FollowResult(events, reset=reset, more=more)
+            if where:
+                offsets.append(first_at if where[n] < 0 else base + where[n])
+        return FollowResult(events, reset=reset, more=more, offsets=offsets)
 
-    def _matching_lines(self, first: bytes | None, data: bytes, lo: int, hi: int) -> list[bytes]:
+    def _matching_lines(self, first: bytes | None, data: bytes, lo: int, hi: int,
+                        where: list[int]) -> list[bytes]:
         """The complete lines (``first``, then ``data[lo:hi]``) holding a wanted type key,
-        each once; the others are counted, never copied or parsed."""
+        each once; the others are counted, never copied or parsed. ``where`` gets each
+        line's start in ``data`` (-1: ``first``, which began before it)."""
         pattern = self._type_re
         assert pattern is not None
         found = []
         if first is not None:
             if pattern.search(first):
                 found.append(first)
+                where.append(-1)
             else:
                 self.stats.lines += 1
                 if self._audit and first.strip() and _TYPE_KEY not in first:
@@ -467,6 +547,7 @@ class TraceFollower:
             if end < 0:
                 end = hi
             found.append(data[start:end])
+            where.append(start)
             matched += 1
         # parse_line counts the lines it is given; count the ones left unparsed.
         lines = data.count(b"\n", lo, hi) + 1

@@ -32,7 +32,7 @@ from typing import Any
 from flowscribe.aggregate import FlowStats, RunAggregate
 from flowscribe.artifacts.aggregate_file import load_aggregate
 from flowscribe.runs import RunLayout
-from flowscribe.trace import ReadStats, TraceFollower, field_marker, iter_events
+from flowscribe.trace import ReadStats, TraceFollower, field_marker, instance_span, iter_events
 from flowscribe.vocabulary import default_error_class, severity_rank
 
 __all__ = [
@@ -274,13 +274,23 @@ class _Findings:
         self.started: float | None = None
         self.ended: float | None = None
         self.locs: OrderedDict[str, Loc] = OrderedDict()
+        #: flow instance -> where its latest failure's line starts in the trace: what
+        #: finds the rest of its events without reading the whole file.
+        self.near: OrderedDict[str, int] = OrderedDict()
 
-    def add(self, ev: Mapping[str, Any]) -> None:
+    def add(self, ev: Mapping[str, Any], offset: int | None = None) -> None:
         verdict = self.run.accept(ev)
         if verdict == "skip":
             return
         if verdict == "new":
             self._reset()
+        inst = ev.get("instance")
+        if offset is not None and isinstance(inst, str) and ev.get("event_type") in (
+                "failure", "exception"):
+            self.near[inst] = offset
+            self.near.move_to_end(inst)
+            if len(self.near) > MAX_FAILURE_LOCS:
+                self.near.popitem(last=False)
         etype = ev.get("event_type")
         if etype == "run_start":
             if self.started is None:
@@ -460,8 +470,13 @@ class TraceIndex:
                 if res.reset:
                     self._restart()
                     return self.read_findings() or True
-                for ev in res.events:
-                    self._findings.add(ev)
+                # Offsets only mean something in a run's own trace (one file, one run).
+                if self._fixed is not None and len(self._sources) == 1:
+                    for ev, offset in zip(res.events, res.offsets):
+                        self._findings.add(ev, offset)
+                else:
+                    for ev in res.events:
+                        self._findings.add(ev)
                 changed = changed or bool(res.events)
                 if not res.more:
                     break
@@ -525,6 +540,15 @@ class TraceIndex:
             eid = ev.get("id")
             if isinstance(eid, str) and eid in o.wanted and o.wanted[eid] is None:
                 o.wanted[eid] = Loc(file, line, str(etype))
+
+    def instance_span(self, instance: str) -> tuple[int, int | None] | None:
+        """The bytes of the latest run's trace holding every event of ``instance`` (see
+        :func:`flowscribe.trace.instance_span`), for an instance that failed; None when
+        not known (read the whole trace)."""
+        near = self._findings.near.get(instance)
+        if near is None or self._fixed is None or len(self._sources) != 1:
+            return None
+        return instance_span(self.trace_path, instance, near)
 
     @property
     def outcome_backlog(self) -> int:

@@ -13,6 +13,7 @@ import pytest
 from _lsp_workspaces import FIXTURES, SHOP_EXAMPLE, copy_app, run_app
 
 from flowscribe.artifacts.aggregate_file import AGGREGATE_FILE
+from flowscribe.trace import field_marker, instance_span, iter_events
 from flowscribe_lsp.trace_index import RunSnapshot, TraceIndex
 
 
@@ -141,3 +142,47 @@ def test_a_stale_corrupt_or_hostile_saved_aggregate_is_ignored(ws: Path) -> None
     index = TraceIndex(ws / ".autodev")
     index.read_findings()
     assert index.snapshot().outcomes is None
+
+
+def _events_of(trace: Path, instance: str, span: tuple[int, int | None] | None) -> list[dict]:
+    start, end = span if span is not None else (0, None)
+    return [ev for ev in iter_events(trace, contains=(field_marker("instance", instance),),
+                                     start=start, limit=end)
+            if ev.get("instance") == instance]
+
+
+def test_a_failed_instance_s_events_are_read_from_its_span_alone(ws: Path) -> None:
+    index, snap = _read(ws)
+    trace = _run_dir(ws) / "trace.jsonl"
+    failed = {f.instance for f in snap.findings if f.instance}
+    assert failed
+    size = trace.stat().st_size
+    for instance in failed:
+        span = index.instance_span(instance)
+        assert span is not None, instance
+        start, end = span
+        assert (end or size) - start < size  # less than the whole trace
+        assert _events_of(trace, instance, span) == _events_of(trace, instance, None)
+    assert index.instance_span("never-ran") is None
+
+
+def test_spans_from_every_line_of_every_instance_match_a_whole_read(ws: Path) -> None:
+    # Wherever a reader knows a line of an instance from (here: each of its lines), the
+    # span found from it holds exactly what reading the whole trace finds.
+    trace = _run_dir(ws) / "trace.jsonl"
+    data = trace.read_bytes()
+    at = 0
+    lines = []
+    for raw in data.splitlines(keepends=True):
+        lines.append((at, json.loads(raw)))
+        at += len(raw)
+    for offset, ev in lines:
+        inst = ev.get("instance")
+        if not isinstance(inst, str):
+            continue
+        span = instance_span(trace, inst, offset)
+        assert span is not None
+        assert _events_of(trace, inst, span) == _events_of(trace, inst, None), (inst, offset)
+        # A window too small to hold the start or the end says so (read the whole file).
+        small = instance_span(trace, inst, offset, reach=1)
+        assert small is None or _events_of(trace, inst, small) == _events_of(trace, inst, None)

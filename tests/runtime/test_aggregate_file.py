@@ -10,9 +10,11 @@ from pathlib import Path
 
 from _project import run_python
 
+from flowscribe import runs
 from flowscribe.aggregate import aggregate_to_dict
 from flowscribe.artifacts import aggregate_trace
 from flowscribe.artifacts.aggregate_file import AGGREGATE_FILE, load_aggregate
+from flowscribe.runs import RunInfo
 
 APP = """\
 import flowscribe, threading
@@ -101,3 +103,29 @@ def test_a_run_killed_before_its_end_saves_none(project: Path) -> None:
         """, project)
     assert done.returncode == 0, done.stderr
     assert not list((project / ".autodev").rglob(AGGREGATE_FILE))
+
+
+def test_listing_runs_reads_a_run_s_counts_from_its_saved_aggregate(project: Path) -> None:
+    run_dir = _run(project)
+    trace = run_dir / "trace.jsonl"
+
+    def infos() -> list[RunInfo]:
+        runs._CACHE.clear()
+        return runs.read_run_infos(trace)
+
+    saved = infos()
+    aside = run_dir / AGGREGATE_FILE
+    aside.rename(run_dir / "aside.json")
+    folded = infos()
+    assert saved == folded
+    [info] = saved
+    assert info.verdicts["failures"] == 14 and info.verdicts["exceptions"] == 1
+    # Lines written after the aggregate was saved are read on top of it.
+    (run_dir / "aside.json").rename(aside)
+    with open(trace, "rb") as fh:
+        ends = [line for line in fh if b'"event_type":"flow_end"' in line]
+    with open(trace, "ab") as fh:
+        fh.write(ends[0])
+    grown = infos()
+    aside.unlink()
+    assert grown == infos() and grown[0].verdicts != info.verdicts

@@ -26,6 +26,7 @@ __all__ = [
     "TraceFollower",
     "field_marker",
     "instance_span",
+    "instance_start",
     "iter_events",
     "open_trace",
     "parse_line",
@@ -229,19 +230,55 @@ def instance_span(path: str | os.PathLike[str], instance: str, near: int,
     to its end, so reading this span (``iter_events(start=, limit=)``) finds all of them.
     None when the start or the end is not within ``reach`` bytes of ``near``, or the
     file cannot be read: the caller reads the whole file."""
+    found = _instance_window(path, instance, near, reach, want_end=True)
+    return (found[0], found[1]) if found is not None else None
+
+
+def instance_start(path: str | os.PathLike[str], instance: str, near: int,
+                   reach: int = SPAN_REACH) -> tuple[int, Event] | None:
+    """Where flow ``instance``'s ``flow_start`` line starts, and its event, given
+    ``near`` as in :func:`instance_span`; None when not within ``reach`` bytes."""
+    found = _instance_window(path, instance, near, reach, want_end=False)
+    return (found[0], found[2]) if found is not None else None
+
+
+def _instance_window(path: str | os.PathLike[str], instance: str, near: int, reach: int,
+                     want_end: bool) -> tuple[int, int | None, Event] | None:
+    """Start offset, end offset and flow_start event of ``instance`` around ``near``: a
+    small window first (an instance is usually short), then ``reach``."""
     needle = field_marker("instance", instance)
-    try:
-        with open_trace(path) as fh:
-            size = fh.seek(0, 2)
-            if not 0 <= near < size:
-                return None
-            lo = max(0, near - reach)
-            fh.seek(lo)
-            before = fh.read(near - lo)
-            after = fh.read(reach)
-    except OSError:
-        return None
-    start = None
+    small = min(reach, _TAIL_BLOCK)
+    for window in (small, reach) if reach > small else (reach,):
+        try:
+            with open_trace(path) as fh:
+                size = fh.seek(0, 2)
+                if not 0 <= near < size:
+                    return None
+                lo = max(0, near - window)
+                fh.seek(lo)
+                before = fh.read(near - lo)
+                after = fh.read(window)
+        except OSError:
+            return None
+        nl = after.find(b"\n")
+        here = _line_event(after[:nl]) if nl > 0 else None  # ``near`` may be the start
+        if here is not None and here.get("instance") == instance and \
+                here["event_type"] == "flow_start":
+            start: tuple[int, Event] | None = (near, here)
+        else:
+            start = _span_start(before, lo, needle, instance)
+        if start is None:
+            continue  # not within this window
+        end = _span_end(after, needle, instance, near) if want_end else None
+        if want_end and end is None and near + len(after) < size:
+            continue  # the end may lie beyond the window
+        return start[0], end, start[1]
+    return None
+
+
+def _span_start(before: bytes, lo: int, needle: bytes, instance: str
+                ) -> tuple[int, Event] | None:
+    """The instance's flow_start line in ``before`` (read from file offset ``lo``)."""
     at = before.rfind(needle)
     while at >= 0:
         ls = before.rfind(b"\n", 0, at) + 1
@@ -250,17 +287,9 @@ def instance_span(path: str | os.PathLike[str], instance: str, near: int,
         ev = _line_event(before[ls:before.find(b"\n", at)])
         if ev is not None and ev.get("instance") == instance and \
                 ev["event_type"] == "flow_start":
-            start = lo + ls
-            break
+            return lo + ls, ev
         at = before.rfind(needle, 0, ls)
-    if start is None:
-        if lo > 0:
-            return None
-        start = 0
-    end = _span_end(after, needle, instance, near)
-    if end is None and near + len(after) < size:
-        return None  # the end may lie beyond the window
-    return start, end
+    return None
 
 
 def _line_event(line: bytes) -> Event | None:

@@ -32,7 +32,14 @@ from typing import Any
 from flowscribe.aggregate import FlowStats, RunAggregate
 from flowscribe.artifacts.aggregate_file import load_aggregate
 from flowscribe.runs import RunLayout
-from flowscribe.trace import ReadStats, TraceFollower, field_marker, instance_span, iter_events
+from flowscribe.trace import (
+    ReadStats,
+    TraceFollower,
+    field_marker,
+    instance_span,
+    instance_start,
+    iter_events,
+)
 from flowscribe.vocabulary import default_error_class, severity_rank
 
 __all__ = [
@@ -55,8 +62,8 @@ MAX_SITES = 5000
 #: Failure/exception event locations remembered to resolve ``caused_by``.
 MAX_FAILURE_LOCS = 100_000
 MAX_FRAMES = 12
-#: Flow instances (and cause ids) looked up in the part of a trace a saved aggregate
-#: covers: one needle each in a single pass, so they are bounded.
+#: Cause ids looked up in the part of a trace a saved aggregate covers: one needle each
+#: in a single pass, so they are bounded.
 MAX_LOOKUPS = 64
 
 
@@ -518,28 +525,32 @@ class TraceIndex:
 
     def _locate_in_saved(self) -> None:
         """Where the failures' flows started and their causes happened, for the part of
-        the trace a saved aggregate covers (pass 2 did not read it): one pass over it for
-        the few lines that hold those instances and ids."""
+        the trace a saved aggregate covers (pass 2 did not read it): each flow start is
+        looked for just before its failure's line, the few cause ids in one pass."""
         saved, self._saved = self._saved, 0
-        o = self._outcomes
-        instances = {s.last["instance"]: key for key, s in self._findings.sites.items()
-                     if isinstance(s.last.get("instance"), str) and key not in o.starts}
-        wanted = [eid for eid, loc in o.wanted.items() if loc is None]
-        needles = [field_marker("instance", i) for i in list(instances)[:MAX_LOOKUPS]]
-        needles += [field_marker("id", e) for e in wanted[:MAX_LOOKUPS]]
-        if not needles:
-            return
-        for ev in iter_events(self._sources[-1].path, contains=needles, limit=saved):
-            etype, file, line = ev.get("event_type"), _str(ev.get("file")), _int(ev.get("line"))
-            if not (file and line):
+        o, f = self._outcomes, self._findings
+        path = self._sources[-1].path
+        for key, site in list(f.sites.items())[:MAX_SITES]:
+            inst = site.last.get("instance")
+            near = f.near.get(inst) if isinstance(inst, str) else None
+            if key in o.starts or near is None or near >= saved:
                 continue
-            inst = _str(ev.get("instance"))
-            key = instances.get(inst) if inst is not None else None
-            if etype == "flow_start" and key is not None and key not in o.starts:
+            found = instance_start(path, str(inst), near)
+            if found is None:
+                continue
+            ev = found[1]
+            file, line = _str(ev.get("file")), _int(ev.get("line"))
+            if file and line:
                 o.starts[key] = Loc(file, line, f"flow {ev.get('flow_id')} starts")
-            eid = ev.get("id")
-            if isinstance(eid, str) and eid in o.wanted and o.wanted[eid] is None:
-                o.wanted[eid] = Loc(file, line, str(etype))
+        wanted = [eid for eid, loc in o.wanted.items() if loc is None][:MAX_LOOKUPS]
+        if not wanted:
+            return
+        needles = [field_marker("id", e) for e in wanted]
+        for ev in iter_events(path, contains=needles, limit=saved):
+            eid, file, line = ev.get("id"), _str(ev.get("file")), _int(ev.get("line"))
+            if isinstance(eid, str) and eid in o.wanted and o.wanted[eid] is None \
+                    and file and line:
+                o.wanted[eid] = Loc(file, line, str(ev.get("event_type")))
 
     def instance_span(self, instance: str) -> tuple[int, int | None] | None:
         """The bytes of the latest run's trace holding every event of ``instance`` (see

@@ -107,6 +107,8 @@ def main() -> int:
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="20k events, 1 rep (a smoke run)")
     p.add_argument("--keep", metavar="DIR", help="make the workspace in DIR and keep it")
+    p.add_argument("--no-saved-aggregate", action="store_true",
+                   help="remove the runs' aggregate.json first (readers fold the traces)")
     args = p.parse_args()
     if args.quick:
         args.events, args.reps = 20_000, 1
@@ -125,6 +127,9 @@ def main() -> int:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         took = time.perf_counter() - t0
         trace = (ws / ".autodev" / "latest").resolve() / "trace.jsonl"
+        if args.no_saved_aggregate:
+            for saved in (ws / ".autodev" / "runs").glob("*/aggregate.json"):
+                saved.unlink()
         base_s, _ = bench_lsp.json_loads_pass(trace)
         with open(trace, "rb") as fh:
             lines = sum(1 for _ in fh)
@@ -133,6 +138,8 @@ def main() -> int:
             f"latest run: {lines:,} events, {trace.stat().st_size / 1e6:.0f} MB "
             f"(recorded in {took:.1f} s), one earlier run of the same size",
             f"first call, then the median of {args.reps} more",
+            "runs' aggregate.json: " + ("removed (traces folded)" if args.no_saved_aggregate
+                                        else "as the runtime wrote them"),
         ])
         table = [("baseline: json.loads every line of the run's trace", _table.fmt(base_s),
                   "-", "-")]

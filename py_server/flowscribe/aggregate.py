@@ -899,6 +899,8 @@ def aggregate_events(
 # of shape raises ValueError, so that the reader falls back to folding the trace.
 
 AGGREGATE_VERSION = 1
+#: The largest bucket key whose value is a finite float (``GAMMA ** key`` must not overflow).
+_MAX_BUCKET_KEY = math.floor(math.log(1.7e308) / math.log(Quantiles.GAMMA)) - 1
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -1047,7 +1049,9 @@ def _quantiles_from(data: Any, what: str) -> Quantiles:
     else:
         q._exact = None
         for pair in r.array("buckets"):
+            # A key past any finite duration's would overflow the bucket's value.
             if not (isinstance(pair, list) and len(pair) == 2 and _int(pair[0]) is not None
+                    and -1 <= pair[0] <= _MAX_BUCKET_KEY
                     and _int(pair[1]) is not None and pair[1] >= 0):
                 raise ValueError(f"{what}.buckets: not [key, count] pairs")
             q._buckets[pair[0]] = pair[1]

@@ -115,6 +115,9 @@ def _hostile_docs(doc: dict) -> list[tuple[str, bytes]]:
     variant("a negative count", lambda d: d["aggregate"]["flows"][0].update(failed=-5))
     variant("durations out of step", lambda d: d["aggregate"]["flows"][0]["durations"].update(
         count=10**9))
+    variant("a duration bucket past any duration", lambda d: d["aggregate"]["flows"][0].update(
+        durations={"count": 1, "total": 1.0, "min": 1.0, "max": 1.0, "exact": None,
+                   "buckets": [[10**7, 1]]}))
     variant("flows not objects", lambda d: d["aggregate"].update(flows=[1, "x", None]))
     variant("an unhashable issue key", lambda d: d["aggregate"]["issues"].append(
         {"key": [[1], {}, None, None], "first": {}, "latest": {}, "count": 1}))

@@ -14,7 +14,18 @@
    lenses on an unchanged document, lenses right after an edit (a new version), hovers.
    Baseline: what parsing the whole file with ``ast`` on every request would cost.
 
-Targets: first diagnostics < 3 s, RSS < 200 MB, appends < 300 ms, lens/hover p95 < 50 ms.
+Targets: first diagnostics < 3 s, RSS < 200 MB, appends < 300 ms, lens/hover p95 < 50 ms;
+lens counts within 1 s of the first diagnostics (issue 12, target 6). Section 1 starts the
+server twice on the finished run: with its ``aggregate.json`` as the runtime wrote it (the
+lens counts are loaded), and with it moved aside (they are folded from the trace).
+
+Measured 2026-12-03 at a scaled 200,000 events (104 MB; 2 shared cores at load 8-10, so
+wall times are several times a quiet machine's; compare within a run), three runs:
+lens counts 0.03-0.15 s after the first diagnostics from aggregate.json (server CPU to
+then 1.27-1.43 s), against 7.3-17 s after them when folding the trace (CPU 3.5-4.2 s);
+``flowEvents`` of one failed instance 0.01 s, from its span of the trace (it was 1.0-2.5 s,
+a pass over the whole file); ``failurePrompt`` still 28-65 s there (the story library
+parses the whole run: not yet addressed).
 
 Usage: python benchmarks/bench_lsp.py [--events N] [--reps N] [--quick] [--keep DIR]
 """
@@ -288,7 +299,22 @@ def _failures(client: Client, uri: str) -> int:
     return len(client.diags.get(uri, (0.0, []))[1])
 
 
-async def bench_first(ws: Path, trace: Path) -> dict[str, float]:
+async def bench_first(ws: Path, trace: Path, saved: bool = True) -> dict[str, float]:
+    """A server started on the finished run; with ``saved`` False, its aggregate.json is
+    moved aside first (the server then folds the whole trace for the lens counts)."""
+    aside = []
+    if not saved:
+        for path in trace.parent.glob("aggregate.json"):
+            path.rename(path.with_name("aggregate.json.aside"))
+            aside.append(path)
+    try:
+        return await _bench_first(ws)
+    finally:
+        for path in aside:
+            path.with_name("aggregate.json.aside").rename(path)
+
+
+async def _bench_first(ws: Path) -> dict[str, float]:
     app_uri = (ws / "app.py").as_uri()
     client = Client()
     t0 = await client.start(ws)
@@ -469,6 +495,7 @@ async def main_async(args: argparse.Namespace) -> int:
         base_s, base_found = json_loads_pass(trace)
         base_cpu = time.process_time() - c0
         first = await bench_first(ws, trace)
+        folded = await bench_first(ws, trace, saved=False)
         rows = [
             ["baseline: json.loads every line (in-process, no server)", f"{base_s:.2f} s",
              f"{base_cpu:.2f} s", "", f"{base_found:,} failures found", ""],
@@ -476,11 +503,19 @@ async def main_async(args: argparse.Namespace) -> int:
              f"{first['cpu_diag']:.2f} s", f"{first['rss_diag']:.0f} MB",
              f"{base_s / first['diag_s']:.1f}x the baseline's speed, server start included",
              verdict(first["diag_s"] < 3 and first["rss_diag"] < 200)],
-            ["server: spawn -> lens outcomes read (background)", f"{first['lens_s']:.2f} s",
-             f"{first['cpu_all']:.2f} s", f"{first['rss_all']:.0f} MB",
-             "flow events aggregated", verdict(first["rss_all"] < 200)],
+            ["server: spawn -> lens counts, from the run's aggregate.json",
+             f"{first['lens_s']:.2f} s", f"{first['cpu_all']:.2f} s",
+             f"{first['rss_all']:.0f} MB",
+             f"{first['lens_s'] - first['diag_s']:.2f} s after the first diagnostics",
+             verdict(first["lens_s"] - first["diag_s"] <= 1 and first["rss_all"] < 200)],
+            ["server: spawn -> lens counts, folding the trace (no aggregate.json)",
+             f"{folded['lens_s']:.2f} s", f"{folded['cpu_all']:.2f} s",
+             f"{folded['rss_all']:.0f} MB",
+             f"{folded['lens_s'] - folded['diag_s']:.2f} s after the first diagnostics",
+             verdict(folded["lens_s"] - folded["diag_s"] <= 1 and folded["rss_all"] < 200)],
         ]
-        print("## 1. First diagnostics on the trace (target < 3 s, RSS < 200 MB)\n")
+        print("## 1. First diagnostics on the trace (target < 3 s, RSS < 200 MB; lens counts "
+              "within 1 s of them)\n")
         _table.print_table(["what", "wall", "CPU", "peak RSS", "note", "target"], rows)
         print("Sidebar requests that read the trace (about the failure behind a diagnostic; "
               "no target; the json.loads pass above is what reading every line costs):\n")

@@ -34,6 +34,8 @@ __all__ = [
     "RunAggregate",
     "SlaTargets",
     "aggregate_events",
+    "aggregate_from_dict",
+    "aggregate_to_dict",
 ]
 
 DEFAULT_LATENCY_BUCKETS_MS: tuple[float, ...] = (50.0, 200.0, 1000.0)
@@ -895,3 +897,261 @@ def aggregate_events(
         if tail > 0:
             last.append(dict(ev))
     return agg, list(last)
+
+
+# -- serialisation (aggregate.json, docs/trace-format.md) --------------------------------
+# A saved aggregate is read back by other processes (the language server, MCP) from a
+# folder anyone may write to: every value is type-checked on the way in, and anything out
+# of shape raises ValueError, so that the reader falls back to folding the trace.
+
+AGGREGATE_VERSION = 1
+#: The largest bucket key whose value is a finite float (``GAMMA ** key`` must not overflow).
+_MAX_BUCKET_KEY = math.floor(math.log(1.7e308) / math.log(Quantiles.GAMMA)) - 1
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _quantiles_dict(q: Quantiles) -> dict[str, Any]:
+    return {
+        "count": q.count, "total": q.total, "min": _finite_or_none(q.min),
+        "max": _finite_or_none(q.max), "exact": q._exact,
+        "buckets": None if q._exact is not None else [[k, n] for k, n in q._buckets.items()],
+    }
+
+
+def _failure_dict(f: FailureInfo | None) -> dict[str, Any] | None:
+    return None if f is None else dict(f.__dict__)
+
+
+def _instance_dict(i: InstanceInfo) -> dict[str, Any]:
+    return dict(i.__dict__)
+
+
+def _flow_dict(s: FlowStats) -> dict[str, Any]:
+    return {
+        "flow_id": s.flow_id, "parent_flow": s.parent_flow, "started": s.started,
+        "ended": s.ended, "passed": s.passed, "failed": s.failed, "unfinished": s.unfinished,
+        "orphaned": s.orphaned, "failures": s.failures, "exceptions": s.exceptions,
+        "checkpoints": s.checkpoints, "successes": s.successes,
+        "failures_by_class": s.failures_by_class, "durations": _quantiles_dict(s.durations),
+        "buckets": s.buckets, "first_failure": _failure_dict(s.first_failure),
+        "last_failure": _failure_dict(s.last_failure), "last_status": s.last_status,
+        "metrics": {k: {**m.__dict__, "min": _finite_or_none(m.min),
+                        "max": _finite_or_none(m.max)} for k, m in s.metrics.items()},
+        "metrics_dropped": s.metrics_dropped,
+    }
+
+
+_SCALARS = (
+    "run_id", "app", "mode", "root", "git_sha", "python", "started", "ended", "last_ts",
+    "events", "foreign_events", "skipped_lines", "not_written", "not_written_why",
+    "failures", "exception_count", "issues_dropped", "outside_flows", "open_dropped",
+    "unfinished_total", "other_flow_events", "max_flows",
+    "_summary_orphan_count", "_summary_orphan_total", "_redacted_seen", "_redacted_noted",
+)
+
+
+def aggregate_to_dict(agg: RunAggregate) -> dict[str, Any]:
+    """The whole state of ``agg`` as JSON data (SLA targets aside: a reader brings its own
+    catalog), for :func:`aggregate_from_dict` to resume folding from."""
+    out: dict[str, Any] = {k: getattr(agg, k) for k in _SCALARS}
+    out.update(
+        version=AGGREGATE_VERSION,
+        bucket_bounds_ms=list(agg.bucket_bounds_ms),
+        keep_flows=sorted(agg.keep_flows),
+        tags=agg.tags, argv=agg.argv, pids=sorted(agg.pids), by_type=agg.by_type,
+        flows=[_flow_dict(s) for s in agg.flows.values()],
+        first_failure=_failure_dict(agg.first_failure),
+        last_failure=_failure_dict(agg.last_failure),
+        issues=[{"key": list(key), "first": _failure_dict(i.first),
+                 "latest": _failure_dict(i.latest), "count": i.count}
+                for key, i in agg.issues.items()],
+        exceptions=[_failure_dict(f) for f in agg.exceptions],
+        open_instances=[_instance_dict(i) for i in agg.open_instances.values()],
+        unfinished=[_instance_dict(i) for i in agg.unfinished],
+        summary_orphans=[_instance_dict(i) for i in agg._summary_orphans],
+        summary_counts=agg.summary_counts,
+    )
+    return out
+
+
+class _Reader:
+    """Checked access to one JSON object of a saved aggregate (ValueError when off)."""
+
+    def __init__(self, data: Any, what: str) -> None:
+        if not isinstance(data, dict):
+            raise ValueError(f"{what}: not an object")
+        self.data, self.what = data, what
+
+    def _get(self, key: str, ok: Callable[[Any], bool], kind: str) -> Any:
+        value = self.data.get(key)
+        if not ok(value):
+            raise ValueError(f"{self.what}.{key}: not {kind}")
+        return value
+
+    def count(self, key: str) -> int:
+        v: int = self._get(key, lambda v: _int(v) is not None and v >= 0, "a count")
+        return v
+
+    def number(self, key: str) -> float | None:
+        return self._get(key, lambda v: v is None or _float(v) is not None, "a number")  # type: ignore[no-any-return]
+
+    def string(self, key: str) -> str | None:
+        return self._get(key, lambda v: v is None or isinstance(v, str), "a string")  # type: ignore[no-any-return]
+
+    def text(self, key: str) -> str:
+        return self._get(key, lambda v: isinstance(v, str), "a string")  # type: ignore[no-any-return]
+
+    def array(self, key: str) -> list[Any]:
+        return self._get(key, lambda v: isinstance(v, list), "a list")  # type: ignore[no-any-return]
+
+    def obj(self, key: str) -> dict[str, Any]:
+        return self._get(key, lambda v: isinstance(v, dict), "an object")  # type: ignore[no-any-return]
+
+    def integer(self, key: str) -> int | None:
+        return self._get(key, lambda v: v is None or _int(v) is not None, "an integer")  # type: ignore[no-any-return]
+
+
+def _counts(data: Any, what: str) -> dict[str, int]:
+    r = _Reader(data, what)
+    return {k: r.count(k) for k in r.data}
+
+
+def _failure_from(data: Any, what: str) -> FailureInfo | None:
+    if data is None:
+        return None
+    r = _Reader(data, what)
+    return FailureInfo(
+        event_id=r.string("event_id"), event_type=r.text("event_type"), flow_id=r.string("flow_id"),
+        instance=r.string("instance"), error_class=r.text("error_class"), reason=r.text("reason"),
+        severity=r.string("severity"), file=r.string("file"), line=r.integer("line"),
+        function=r.string("function"), step=r.string("step"), ts=r.number("ts"),
+        thread=r.string("thread"), evidence=r.obj("evidence"), correlation=r.obj("correlation"),
+        exception_type=r.string("exception_type"), exception_message=r.string("exception_message"),
+    )
+
+
+def _instance_from(data: Any, what: str) -> InstanceInfo:
+    r = _Reader(data, what)
+    return InstanceInfo(r.text("flow_id"), r.string("instance"), r.string("file"),
+                        r.integer("line"), r.number("ts"))
+
+
+def _quantiles_from(data: Any, what: str) -> Quantiles:
+    r = _Reader(data, what)
+    q = Quantiles()
+    q.count, q.total = r.count("count"), float(r.number("total") or 0.0)
+    lo, hi = r.number("min"), r.number("max")
+    q.min = math.inf if lo is None else float(lo)
+    q.max = -math.inf if hi is None else float(hi)
+    exact = r.data.get("exact")
+    if exact is not None:
+        if not isinstance(exact, list) or len(exact) > Quantiles.EXACT_LIMIT or not all(
+                _float(v) is not None for v in exact):
+            raise ValueError(f"{what}.exact: not a list of numbers")
+        q._exact = [float(v) for v in exact]
+    else:
+        q._exact = None
+        for pair in r.array("buckets"):
+            # A key past any finite duration's would overflow the bucket's value.
+            if not (isinstance(pair, list) and len(pair) == 2 and _int(pair[0]) is not None
+                    and -1 <= pair[0] <= _MAX_BUCKET_KEY
+                    and _int(pair[1]) is not None and pair[1] >= 0):
+                raise ValueError(f"{what}.buckets: not [key, count] pairs")
+            q._buckets[pair[0]] = pair[1]
+    if (len(q._exact) if q._exact is not None else sum(q._buckets.values())) != q.count:
+        raise ValueError(f"{what}: count does not match its values")
+    return q
+
+
+def _flow_from(data: Any, agg: RunAggregate, what: str) -> FlowStats:
+    r = _Reader(data, what)
+    flow_id = r.text("flow_id")
+    sla = None if flow_id == OTHER_FLOWS else agg._sla(flow_id)
+    s = FlowStats(flow_id, agg.bucket_bounds_ms, sla_p95_ms=sla,
+                  parent_flow=r.string("parent_flow"))
+    for key in ("started", "ended", "passed", "failed", "unfinished", "orphaned", "failures",
+                "exceptions", "checkpoints", "successes", "metrics_dropped"):
+        setattr(s, key, r.count(key))
+    s.failures_by_class = _counts(r.obj("failures_by_class"), f"{what}.failures_by_class")
+    s.durations = _quantiles_from(r.obj("durations"), f"{what}.durations")
+    buckets = r.array("buckets")
+    if len(buckets) != len(agg.bucket_bounds_ms) + 1 or not all(
+            _int(b) is not None and b >= 0 for b in buckets):
+        raise ValueError(f"{what}.buckets: not one count per latency bucket")
+    s.buckets = list(buckets)
+    s.first_failure = _failure_from(r.data.get("first_failure"), f"{what}.first_failure")
+    s.last_failure = _failure_from(r.data.get("last_failure"), f"{what}.last_failure")
+    s.last_status = r.string("last_status")
+    for name, m in r.obj("metrics").items():
+        mr = _Reader(m, f"{what}.metrics")
+        lo, hi = mr.number("min"), mr.number("max")
+        s.metrics[name] = MetricStats(
+            unit=mr.string("unit"), count=mr.count("count"), total=float(mr.number("total") or 0.0),
+            min=math.inf if lo is None else float(lo), max=-math.inf if hi is None else float(hi))
+    return s
+
+
+def aggregate_from_dict(data: Any, sla_p95_ms: SlaTargets | None = None) -> RunAggregate:
+    """A :class:`RunAggregate` from :func:`aggregate_to_dict`'s data, to go on folding
+    the events written after it. Raises ValueError on anything out of shape (the data was
+    read from a file: untrusted)."""
+    r = _Reader(data, "aggregate")
+    if data.get("version") != AGGREGATE_VERSION:
+        raise ValueError("aggregate: unknown version")
+    bounds = r.array("bucket_bounds_ms")
+    if len(bounds) > 64 or not all(_float(b) is not None for b in bounds):
+        raise ValueError("aggregate.bucket_bounds_ms: not a list of numbers")
+    keep = r.array("keep_flows")
+    if not all(isinstance(k, str) for k in keep):
+        raise ValueError("aggregate.keep_flows: not a list of flow ids")
+    agg = RunAggregate(bounds, sla_p95_ms, run_id=r.string("run_id"),
+                       max_flows=r.count("max_flows"), keep_flows=keep)
+    for key in ("app", "mode", "root", "git_sha", "python", "not_written_why"):
+        setattr(agg, key, r.string(key))
+    agg.not_written_why = agg.not_written_why or ""
+    for key in ("started", "ended", "last_ts"):
+        setattr(agg, key, r.number(key))
+    for key in ("events", "foreign_events", "skipped_lines", "not_written", "failures",
+                "exception_count", "issues_dropped", "outside_flows", "open_dropped",
+                "unfinished_total", "other_flow_events", "_summary_orphan_count",
+                "_summary_orphan_total", "_redacted_seen", "_redacted_noted"):
+        setattr(agg, key, r.count(key))
+    for key in ("tags", "argv"):
+        items = r.array(key)
+        if not all(isinstance(v, str) for v in items):
+            raise ValueError(f"aggregate.{key}: not a list of strings")
+        setattr(agg, key, items)
+    pids = r.array("pids")
+    if len(pids) > MAX_PIDS or not all(_int(p) is not None for p in pids):
+        raise ValueError("aggregate.pids: not a list of pids")
+    agg.pids = set(pids)
+    agg.by_type = _counts(r.obj("by_type"), "aggregate.by_type")
+    for i, flow in enumerate(r.array("flows")):
+        s = _flow_from(flow, agg, f"aggregate.flows[{i}]")
+        agg.flows[s.flow_id] = s
+    agg.first_failure = _failure_from(data.get("first_failure"), "aggregate.first_failure")
+    agg.last_failure = _failure_from(data.get("last_failure"), "aggregate.last_failure")
+    for i, item in enumerate(r.array("issues")):
+        ir = _Reader(item, f"aggregate.issues[{i}]")
+        first = _failure_from(ir.obj("first"), f"aggregate.issues[{i}].first")
+        latest = _failure_from(ir.obj("latest"), f"aggregate.issues[{i}].latest")
+        ikey = ir.array("key")
+        if len(ikey) != 4 or not all(v is None or isinstance(v, (str, int)) for v in ikey):
+            raise ValueError(f"aggregate.issues[{i}].key: not an issue key")
+        assert first is not None and latest is not None
+        agg.issues[tuple(ikey)] = Issue(first=first, latest=latest, count=ir.count("count"))
+    agg.exceptions = [f for i, e in enumerate(r.array("exceptions"))
+                      if (f := _failure_from(e, f"aggregate.exceptions[{i}]")) is not None]
+    for i, item in enumerate(r.array("open_instances")):
+        info = _instance_from(item, f"aggregate.open_instances[{i}]")
+        if info.instance is None:
+            raise ValueError(f"aggregate.open_instances[{i}]: no instance")
+        agg.open_instances[info.instance] = info
+    agg.unfinished = [_instance_from(v, "aggregate.unfinished") for v in r.array("unfinished")]
+    agg._summary_orphans = [_instance_from(v, "aggregate.summary_orphans")
+                            for v in r.array("summary_orphans")]
+    agg.summary_counts = r.obj("summary_counts")
+    return agg

@@ -113,7 +113,8 @@ def read_run_infos(trace: Path) -> list[RunInfo]:
     if cached is not None:
         return cached
     runs: dict[str, RunInfo] = {}
-    for ev in iter_events(trace, types=_LIST_TYPES):
+    start = _from_saved_aggregate(trace, runs)
+    for ev in iter_events(trace, types=_LIST_TYPES, start=start):
         rid = ev.get("run_id")
         if not isinstance(rid, str):
             continue
@@ -126,6 +127,27 @@ def read_run_infos(trace: Path) -> list[RunInfo]:
         _CACHE.clear()
     _CACHE[key] = result
     return result
+
+
+def _from_saved_aggregate(trace: Path, runs: dict[str, RunInfo]) -> int:
+    """A run folder's trace with a saved aggregate (aggregate.json) beside it: its run's
+    info from that, into ``runs``; returns how many bytes of the trace it covers (0: none,
+    read the whole trace)."""
+    from flowscribe.artifacts.aggregate_file import load_aggregate
+
+    saved = load_aggregate(trace.parent) if trace.name == "trace.jsonl" else None
+    if saved is None:
+        return 0
+    agg, covered = saved
+    assert agg.run_id is not None  # load_aggregate checked it is the folder's
+    flows = agg.flows.values()
+    runs[agg.run_id] = RunInfo(
+        agg.run_id, None, trace, started=agg.started, ended=agg.ended, app=agg.app,
+        mode=agg.mode, verdicts={
+            "passed": sum(f.passed for f in flows), "failed": sum(f.failed for f in flows),
+            "unfinished": sum(f.unfinished for f in flows), "failures": agg.failures,
+            "exceptions": agg.exception_count})
+    return covered
 
 
 def run_events(info: RunInfo, *, types: tuple[str, ...] | None = None,

@@ -25,6 +25,8 @@ __all__ = [
     "ReadStats",
     "TraceFollower",
     "field_marker",
+    "instance_span",
+    "instance_start",
     "iter_events",
     "open_trace",
     "parse_line",
@@ -157,8 +159,13 @@ def iter_events(
     types: Iterable[str] | None = None,
     contains: Iterable[bytes] | None = None,
     stats: ReadStats | None = None,
+    start: int = 0,
+    limit: int | None = None,
 ) -> Iterator[Event]:
     """Yield the events of a trace file, skipping (and counting) bad lines.
+
+    ``start`` and ``limit`` read only the bytes from ``start`` to ``limit`` (both at a
+    line start, e.g. offsets a reader kept), not the whole file.
 
     ``types`` limits the result to those event types; lines of other types are then
     rejected by a substring test before any JSON parsing, which is what makes reading a
@@ -171,7 +178,11 @@ def iter_events(
     markers = _type_markers(types) if types is not None else None
     needles = tuple(contains) if contains is not None else None
     try:
-        fh = open_trace(path)
+        fh: Any = open_trace(path)
+        if start > 0:
+            fh.seek(start)
+        if limit is not None:
+            fh = _Bounded(fh, limit - start)
     except OSError:
         st.skip("unreadable")
         return
@@ -203,6 +214,117 @@ def iter_events(
         st.skip("unreadable")
     finally:
         fh.close()
+
+
+#: How far from a known line of a flow instance :func:`instance_span` looks for its start
+#: and end (each way): a window read at once, a few milliseconds.
+SPAN_REACH = 8 << 20
+
+
+def instance_span(path: str | os.PathLike[str], instance: str, near: int,
+                  reach: int = SPAN_REACH) -> tuple[int, int | None] | None:
+    """The bytes of a trace that hold every event of flow ``instance``: from the start of
+    its ``flow_start`` line to the end of its ``flow_end`` line (None: the end of the
+    file, it has not ended), given ``near``, where one of its lines starts (a failure's,
+    kept by a reader). The runtime writes an instance's events in order, from its start
+    to its end, so reading this span (``iter_events(start=, limit=)``) finds all of them.
+    None when the start or the end is not within ``reach`` bytes of ``near``, or the
+    file cannot be read: the caller reads the whole file."""
+    found = _instance_window(path, instance, near, reach, want_end=True)
+    return (found[0], found[1]) if found is not None else None
+
+
+def instance_start(path: str | os.PathLike[str], instance: str, near: int,
+                   reach: int = SPAN_REACH) -> tuple[int, Event] | None:
+    """Where flow ``instance``'s ``flow_start`` line starts, and its event, given
+    ``near`` as in :func:`instance_span`; None when not within ``reach`` bytes."""
+    found = _instance_window(path, instance, near, reach, want_end=False)
+    return (found[0], found[2]) if found is not None else None
+
+
+def _instance_window(path: str | os.PathLike[str], instance: str, near: int, reach: int,
+                     want_end: bool) -> tuple[int, int | None, Event] | None:
+    """Start offset, end offset and flow_start event of ``instance`` around ``near``: a
+    small window first (an instance is usually short), then ``reach``."""
+    needle = field_marker("instance", instance)
+    small = min(reach, _TAIL_BLOCK)
+    for window in (small, reach) if reach > small else (reach,):
+        try:
+            with open_trace(path) as fh:
+                size = fh.seek(0, 2)
+                if not 0 <= near < size:
+                    return None
+                lo = max(0, near - window)
+                fh.seek(lo)
+                before = fh.read(near - lo)
+                after = fh.read(window)
+        except OSError:
+            return None
+        nl = after.find(b"\n")
+        here = _line_event(after[:nl]) if nl > 0 else None  # ``near`` may be the start
+        if here is not None and here.get("instance") == instance and \
+                here["event_type"] == "flow_start":
+            start: tuple[int, Event] | None = (near, here)
+        else:
+            start = _span_start(before, lo, needle, instance)
+        if start is None:
+            continue  # not within this window
+        end = _span_end(after, needle, instance, near) if want_end else None
+        if want_end and end is None and near + len(after) < size:
+            continue  # the end may lie beyond the window
+        return start[0], end, start[1]
+    return None
+
+
+def _span_start(before: bytes, lo: int, needle: bytes, instance: str
+                ) -> tuple[int, Event] | None:
+    """The instance's flow_start line in ``before`` (read from file offset ``lo``)."""
+    at = before.rfind(needle)
+    while at >= 0:
+        ls = before.rfind(b"\n", 0, at) + 1
+        if ls == 0 and lo > 0:
+            return None  # the line may begin before the window
+        ev = _line_event(before[ls:before.find(b"\n", at)])
+        if ev is not None and ev.get("instance") == instance and \
+                ev["event_type"] == "flow_start":
+            return lo + ls, ev
+        at = before.rfind(needle, 0, ls)
+    return None
+
+
+def _line_event(line: bytes) -> Event | None:
+    return parse_line(line) if line else None
+
+
+def _span_end(after: bytes, needle: bytes, instance: str, near: int) -> int | None:
+    """Where the instance's ``flow_end`` line ends in ``after`` (read from ``near``), as a
+    file offset; None when it is not there (open, or beyond the window)."""
+    at = after.find(needle)
+    while at >= 0:
+        ls = after.rfind(b"\n", 0, at) + 1
+        le = after.find(b"\n", at)
+        if le < 0:
+            break
+        ev = _line_event(after[ls:le])
+        if ev is not None and ev.get("instance") == instance and ev["event_type"] == "flow_end":
+            return near + le + 1
+        at = after.find(needle, le)
+    return None
+
+
+class _Bounded:
+    """A binary file read up to a number of bytes (then it reads as ended)."""
+
+    def __init__(self, fh: BinaryIO, left: int) -> None:
+        self._fh, self._left = fh, max(left, 0)
+
+    def read(self, n: int) -> bytes:
+        data = self._fh.read(min(n, self._left)) if self._left else b""
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 def _scan_lines(fh: Any, stats: ReadStats, wanted: tuple[bytes, ...]) -> Iterator[bytes]:
@@ -260,6 +382,8 @@ class FollowResult:
     reset: bool = False
     #: True when the poll stopped at ``max_read`` bytes and more data is waiting.
     more: bool = False
+    #: With a ``types`` filter, where each event's line starts in the file (bytes).
+    offsets: list[int] = field(default_factory=list)
 
 
 class TraceFollower:
@@ -277,6 +401,9 @@ class TraceFollower:
     at the cost of two more searches of the data. One poll reads at most ``max_read`` bytes
     (``FollowResult.more`` then says to poll again), so following costs bounded memory.
 
+    ``start`` skips the file's first bytes the same way (a reader that has their events
+    already, e.g. from a saved aggregate); it must be the start of a line.
+
     With ``from_end``, what the file holds when the follower is made is skipped: the first
     poll returns only lines completed after that (a line still being written then counts
     as new). :attr:`offset` is where following starts, for a reader that wants the events
@@ -291,6 +418,7 @@ class TraceFollower:
         max_read: int = 8 * _CHUNK,
         audit: bool = False,
         from_end: bool = False,
+        start: int = 0,
     ) -> None:
         self.path = Path(path)
         self.stats = ReadStats()
@@ -309,6 +437,8 @@ class TraceFollower:
         self._irregular = False  # the path is not a regular file (counted once)
         if from_end:
             self._start_at_end()
+        elif start > 0:
+            self._start_at(start)
 
     @property
     def offset(self) -> int:
@@ -345,6 +475,16 @@ class TraceFollower:
             return
         self._ino = st.st_ino
 
+    def _start_at(self, start: int) -> None:
+        """Start at byte ``start`` (a line's start: what comes before it was read some
+        other way). A file shorter than that, or gone, is followed from its start."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return
+        if stat.S_ISREG(st.st_mode) and st.st_size >= start:
+            self._offset, self._ino = start, st.st_ino
+
     def _restart(self) -> None:
         self._offset, self._partial, self._skipping = 0, b"", False
 
@@ -379,17 +519,21 @@ class TraceFollower:
         except OSError:
             self.stats.skip("unreadable")
             return FollowResult([], reset=reset)
+        base = self._offset
+        first_at = base - len(self._partial)  # where a kept partial line started
         self._offset += len(data)
         more = self._offset < st.st_size
         first, lo, hi = self._complete(data)
+        where: list[int] = []
         if self._types is None:
             lines = [first] if first is not None else []
             if hi > lo:
                 lines += data[lo:hi].split(b"\n")
         else:
-            lines = self._matching_lines(first, data, lo, hi)
+            lines = self._matching_lines(first, data, lo, hi, where)
         events = []
-        for line in lines:
+        offsets = []
+        for n, line in enumerate(lines):
             if not line.strip():
                 continue
             ev = parse_line(line, self.stats)
@@ -399,17 +543,22 @@ class TraceFollower:
                 self.stats.events -= 1  # the key matched inside a value, not the event's
                 continue
             events.append(ev)
-        return FollowResult(events, reset=reset, more=more)
+            if where:
+                offsets.append(first_at if where[n] < 0 else base + where[n])
+        return FollowResult(events, reset=reset, more=more, offsets=offsets)
 
-    def _matching_lines(self, first: bytes | None, data: bytes, lo: int, hi: int) -> list[bytes]:
+    def _matching_lines(self, first: bytes | None, data: bytes, lo: int, hi: int,
+                        where: list[int]) -> list[bytes]:
         """The complete lines (``first``, then ``data[lo:hi]``) holding a wanted type key,
-        each once; the others are counted, never copied or parsed."""
+        each once; the others are counted, never copied or parsed. ``where`` gets each
+        line's start in ``data`` (-1: ``first``, which began before it)."""
         pattern = self._type_re
         assert pattern is not None
         found = []
         if first is not None:
             if pattern.search(first):
                 found.append(first)
+                where.append(-1)
             else:
                 self.stats.lines += 1
                 if self._audit and first.strip() and _TYPE_KEY not in first:
@@ -427,6 +576,7 @@ class TraceFollower:
             if end < 0:
                 end = hi
             found.append(data[start:end])
+            where.append(start)
             matched += 1
         # parse_line counts the lines it is given; count the ones left unparsed.
         lines = data.count(b"\n", lo, hi) + 1

@@ -31,8 +31,16 @@ from typing import Any
 
 from flowscribe.aggregate import FlowStats, RunAggregate
 from flowscribe.artifacts import Scrubber
+from flowscribe.artifacts.aggregate_file import load_aggregate
 from flowscribe.runs import RunLayout
-from flowscribe.trace import ReadStats, TraceFollower, iter_events
+from flowscribe.trace import (
+    ReadStats,
+    TraceFollower,
+    field_marker,
+    instance_span,
+    instance_start,
+    iter_events,
+)
 from flowscribe.vocabulary import default_error_class, severity_rank
 
 __all__ = [
@@ -55,6 +63,9 @@ MAX_SITES = 5000
 #: Failure/exception event locations remembered to resolve ``caused_by``.
 MAX_FAILURE_LOCS = 100_000
 MAX_FRAMES = 12
+#: Cause ids looked up in the part of a trace a saved aggregate covers: one needle each
+#: in a single pass, so they are bounded.
+MAX_LOOKUPS = 64
 
 
 @dataclass(frozen=True)
@@ -278,13 +289,23 @@ class _Findings:
         self.started: float | None = None
         self.ended: float | None = None
         self.locs: OrderedDict[str, Loc] = OrderedDict()
+        #: flow instance -> where its latest failure's line starts in the trace: what
+        #: finds the rest of its events without reading the whole file.
+        self.near: OrderedDict[str, int] = OrderedDict()
 
-    def add(self, ev: Mapping[str, Any]) -> None:
+    def add(self, ev: Mapping[str, Any], offset: int | None = None) -> None:
         verdict = self.run.accept(ev)
         if verdict == "skip":
             return
         if verdict == "new":
             self._reset()
+        inst = ev.get("instance")
+        if offset is not None and isinstance(inst, str) and ev.get("event_type") in (
+                "failure", "exception"):
+            self.near[inst] = offset
+            self.near.move_to_end(inst)
+            if len(self.near) > MAX_FAILURE_LOCS:
+                self.near.popitem(last=False)
         etype = ev.get("event_type")
         if etype == "run_start":
             if self.started is None:
@@ -353,14 +374,15 @@ class _Outcomes:
 
 
 class _Source:
-    """One trace file with its two followers."""
+    """One trace file with its two followers; the outcome one starts at ``folded`` (the
+    bytes a saved aggregate covers)."""
 
-    def __init__(self, path: Path, static: bool) -> None:
+    def __init__(self, path: Path, static: bool, folded: int = 0) -> None:
         self.path = path
         self.static = static  # a rotated file: read once
         self.findings = TraceFollower(path, types=FINDING_TYPES)
         self.outcomes = TraceFollower(path, types=OUTCOME_TYPES, max_read=OUTCOME_READ,
-                                      audit=True)
+                                      audit=True, start=folded)
 
 
 class TraceIndex:
@@ -388,11 +410,20 @@ class TraceIndex:
         self.generation += 1
         self._pointer = self.layout.latest_run_id()
         self._fixed, where = self._locate()
-        self._sources = [_Source(p, static) for p, static in where]
         self._findings = _Findings(self._fixed)
         self._outcomes = _Outcomes(self._fixed)
         self._outcomes_ready = False  # pass 2 has caught up once with this run
         self._outcomes_pending = True
+        #: Bytes of the trace a saved aggregate covers (pass 2 folds only what follows);
+        #: the flow starts and causes of the failures in them are still to be looked up.
+        self._saved = 0
+        saved = None
+        if self._fixed is not None and len(where) == 1 and not where[0][1]:
+            saved = load_aggregate(where[0][0].parent)
+        if saved is not None:
+            self._outcomes.agg, self._saved = saved
+            self._outcomes_ready = True
+        self._sources = [_Source(p, static, self._saved) for p, static in where]
         self._previous: tuple[str, frozenset[tuple[str, str, str]]] | None = None
         self._previous_read = False
 
@@ -454,8 +485,13 @@ class TraceIndex:
                 if res.reset:
                     self._restart()
                     return self.read_findings() or True
-                for ev in res.events:
-                    self._findings.add(ev)
+                # Offsets only mean something in a run's own trace (one file, one run).
+                if self._fixed is not None and len(self._sources) == 1:
+                    for ev, offset in zip(res.events, res.offsets):
+                        self._findings.add(ev, offset)
+                else:
+                    for ev in res.events:
+                        self._findings.add(ev)
                 changed = changed or bool(res.events)
                 if not res.more:
                     break
@@ -474,6 +510,8 @@ class TraceIndex:
             and s.last["caused_by"] not in self._findings.locs
             and s.last["caused_by"] not in self._outcomes.wanted
         )
+        if self._saved:
+            self._locate_in_saved()
         for src in self._sources:
             while True:
                 res = src.outcomes.poll()
@@ -493,10 +531,49 @@ class TraceIndex:
             changed = True
         return changed
 
+    def _locate_in_saved(self) -> None:
+        """Where the failures' flows started and their causes happened, for the part of
+        the trace a saved aggregate covers (pass 2 did not read it): each flow start is
+        looked for just before its failure's line, the few cause ids in one pass."""
+        saved, self._saved = self._saved, 0
+        o, f = self._outcomes, self._findings
+        path = self._sources[-1].path
+        for key, site in list(f.sites.items())[:MAX_SITES]:
+            inst = site.last.get("instance")
+            near = f.near.get(inst) if isinstance(inst, str) else None
+            if key in o.starts or near is None or near >= saved:
+                continue
+            found = instance_start(path, str(inst), near)
+            if found is None:
+                continue
+            ev = found[1]
+            file, line = _str(ev.get("file")), _int(ev.get("line"))
+            if file and line:
+                o.starts[key] = Loc(file, line, f"flow {ev.get('flow_id')} starts")
+        wanted = [eid for eid, loc in o.wanted.items() if loc is None][:MAX_LOOKUPS]
+        if not wanted:
+            return
+        needles = [field_marker("id", e) for e in wanted]
+        for ev in iter_events(path, contains=needles, limit=saved):
+            eid, file, line = ev.get("id"), _str(ev.get("file")), _int(ev.get("line"))
+            if isinstance(eid, str) and eid in o.wanted and o.wanted[eid] is None \
+                    and file and line:
+                o.wanted[eid] = Loc(file, line, str(ev.get("event_type")))
+
+    def instance_span(self, instance: str) -> tuple[int, int | None] | None:
+        """The bytes of the latest run's trace holding every event of ``instance`` (see
+        :func:`flowscribe.trace.instance_span`), for an instance that failed; None when
+        not known (read the whole trace)."""
+        near = self._findings.near.get(instance)
+        if near is None or self._fixed is None or len(self._sources) != 1:
+            return None
+        return instance_span(self.trace_path, instance, near)
+
     @property
     def outcome_backlog(self) -> int:
-        """Bytes the outcome pass has yet to read (as of the last stat)."""
-        backlog = 0
+        """Bytes the outcome pass has yet to read (as of the last stat); with a saved
+        aggregate, the bytes it covers count until the failures were located in them."""
+        backlog = self._saved
         for src in self._sources:
             try:
                 backlog += max(src.path.stat().st_size - src.outcomes.offset, 0)

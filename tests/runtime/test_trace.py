@@ -283,3 +283,45 @@ def test_a_fifo_in_place_of_a_trace_is_not_read(tmp_path: Path) -> None:
     follower = TraceFollower(path)
     assert follower.poll().events == [] and follower.poll().events == []
     assert follower.stats.skipped == {"unreadable": 1}
+
+
+def test_follower_says_where_each_line_it_found_starts(tmp_path: Path) -> None:
+    # Lines cut across polls (a small max_read, appends mid-line) still get their start.
+    path = tmp_path / "trace.jsonl"
+    kinds = ["flow_start", "failure", "checkpoint", "exception", "flow_end"] * 40
+    lines = [_line(_event(i, t, evidence={"pad": "x" * (i % 37)}))
+             for i, t in enumerate(kinds, 1)]
+    data = b"".join(lines)
+    starts = [sum(len(x) for x in lines[:n]) for n in range(len(lines))]
+    want = [s for s, t in zip(starts, kinds) if t in ("failure", "exception")]
+    follower = TraceFollower(path, types={"failure", "exception"}, max_read=333)
+    got: list[int] = []
+    for cut in range(0, len(data) + 1, 1000):  # written in pieces, as a run writes
+        with open(path, "ab") as fh:
+            fh.write(data[len(path.read_bytes()) if path.exists() else 0:cut])
+        while True:
+            result = follower.poll()
+            got += result.offsets
+            assert len(result.offsets) == len(result.events)
+            if not result.more:
+                break
+    with open(path, "ab") as fh:
+        fh.write(data[len(path.read_bytes()):])
+    while True:
+        result = follower.poll()
+        got += result.offsets
+        if not result.more:
+            break
+    assert got == want
+    assert all(data[o:].startswith(b'{"schema":1') for o in got)
+
+
+def test_a_read_can_be_bounded_to_a_byte_range(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    lines = [_line(_event(i)) for i in range(1, 11)]
+    path.write_bytes(b"".join(lines))
+    start = sum(len(x) for x in lines[:3])
+    end = start + sum(len(x) for x in lines[3:6])
+    assert [e["seq"] for e in iter_events(path, start=start, limit=end)] == [4, 5, 6]
+    assert [e["seq"] for e in iter_events(path, start=start, limit=end,
+                                          contains=[b'"seq":5'])] == [5]

@@ -17,6 +17,7 @@ from flowscribe._warn import warn_once
 from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
 from flowscribe.artifacts._format import fmt_ms
 from flowscribe.artifacts._scrub import Scrubber
+from flowscribe.artifacts.aggregate_file import write_aggregate
 from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
 from flowscribe.catalog import sla_target
@@ -182,3 +183,5 @@ def _write(
             write_text_atomic(run_dir / name, text)
         if top_level:
             write_text_atomic(layout.autodev_dir / name, text)
+    if run_dir is not None:
+        write_aggregate(agg, run_dir)

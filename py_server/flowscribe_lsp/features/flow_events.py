@@ -1,7 +1,8 @@
 """``flowscribe/flowEvents``: the events of one flow, or one flow instance, in a run.
 
 Read on the index worker, never on the event loop; only lines holding the flow's (or
-instance's) id as the runtime encodes it are parsed.
+instance's) id as the runtime encodes it are parsed, and for an instance that failed in
+the latest run only the bytes from its start to its end (the trace index knows where).
 """
 
 from __future__ import annotations
@@ -52,9 +53,16 @@ class FlowEvents(Feature):
                   else field_marker("flow_id", flow_id))
 
         def read() -> tuple[list[dict[str, Any]], int]:
+            # A failed instance of the latest run: only the bytes from its start to its
+            # end (the trace index knows where it failed), not the whole trace.
+            span = None
+            if instance is not None and trace == project.run.trace and \
+                    rid == project.run.run_id:
+                span = project.trace.instance_span(instance)
+            start, end = span if span is not None else (0, None)
             kept: deque[dict[str, Any]] = deque(maxlen=limit)
             total = 0
-            for ev in iter_events(trace, contains=(needle,)):
+            for ev in iter_events(trace, contains=(needle,), start=start, limit=end):
                 if ev.get("flow_id") != flow_id or (rid and ev.get("run_id") != rid):
                     continue
                 if instance is not None and ev.get("instance") != instance:

@@ -3,9 +3,11 @@ the flow's latest outcome, that asks the client to reveal the flow when clicked.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import pytest
 from _lsp_session import Session, find_line
 from _lsp_workspaces import EXAMPLE, copy_app, run_app
 
@@ -85,6 +87,53 @@ async def test_lenses_name_an_exceptions_type_and_count_orphans_apart(
     # still open when the run ended.
     assert titles["orders/checkout"].startswith("orders/checkout  ✓ 3  ✗ 1  1 unfinished  p95 ")
     assert titles["notifications/email"] == "notifications/email  ✓ 0  ✗ 0  3 orphaned"
+
+
+#: examples/shop's lenses, as summary.md counts the run (see the test above).
+SHOP_TITLES = {
+    "payments/charge": re.compile(r"^payments/charge  ✓ \d+  ✗ [1-9]\d*.*  last: "
+                                  r"BUSINESS\.LIMIT_EXCEEDED$"),
+    "inventory/reserve": re.compile(r"^inventory/reserve  ✓ 4  ✗ 1  p95 [\d.]+ ms "
+                                    r"\(SLA 2000 ms\)  last: TimeoutError$"),
+    "orders/checkout": re.compile(r"^orders/checkout  ✓ 3  ✗ 1  1 unfinished  p95 "),
+    "notifications/email": re.compile(r"^notifications/email  ✓ 0  ✗ 0  3 orphaned$"),
+}
+
+
+def _spoil_saved_aggregate(ws: Path, how: str) -> None:
+    """The run's aggregate.json, as the runtime wrote it or spoilt in one way."""
+    [saved] = (ws / ".autodev" / "runs").glob("*/aggregate.json")
+    doc = json.loads(saved.read_text())
+    if how == "missing":
+        saved.unlink()
+    elif how == "corrupt":
+        saved.write_bytes(saved.read_bytes()[:200])
+    elif how == "hostile":  # the right shape with values of the wrong kinds
+        for flow in doc["aggregate"]["flows"]:
+            flow.update(passed="999", failed=-1, durations={"count": 1e300})
+        saved.write_text(json.dumps(doc))
+    elif how == "stale":  # saved from another trace than the one now there
+        doc["trace"]["sha256_sampled"] = "0" * 64
+        for flow in doc["aggregate"]["flows"]:
+            flow["passed"] += 100
+        saved.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("how", ["as written", "missing", "corrupt", "hostile", "stale"])
+async def test_lenses_from_the_saved_aggregate_match_the_folded_trace(
+        session: Session, shop_example_ws: Path, how: str) -> None:
+    ws = shop_example_ws
+    _spoil_saved_aggregate(ws, how)
+    await session.start(ws)
+    titles: dict[str, str] = {}
+    for path in (ws / "app.py", ws / "shop" / "inventory.py", ws / "shop" / "payments.py",
+                 ws / "shop" / "notifications.py"):
+        session.open(path)
+        titles.update((lens.command.arguments[0], lens.command.title)
+                      for lens in await _wait_lenses(session, path))
+    for flow_id, title in SHOP_TITLES.items():
+        assert title.match(titles[flow_id]), (how, titles[flow_id])
+    assert "Traceback" not in session.log_text() and "failed" not in session.log_text()
 
 
 async def test_a_decorator_and_every_marker_in_a_file_get_lenses(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,35 +32,8 @@ from typing import Any
 import _table
 from bench_lsp import Client
 
-APP = '''\
-import sys
-import threading
-
-import flowscribe
-
-
-def batch(first, count):
-    for n in range(first, first + count):
-        with flowscribe.flow("jobs/run", job=str(n % 7)) as f:
-            with flowscribe.flow("jobs/step") as s:
-                s.checkpoint("load", rows=n)
-                if n % 997 == 5:
-                    s.failure("DATA.EMPTY", "no rows for job %d" % n)
-                else:
-                    s.success("ok")
-            f.checkpoint("store")
-            f.success("done")
-
-
-flowscribe.init(app_name="bench-timeline", mode="bench", root=".")
-flows = int(sys.argv[1])
-worker = threading.Thread(target=flowscribe.wrap(batch), args=(flows // 2, flows - flows // 2),
-                          name="worker")
-worker.start()
-batch(0, flows // 2)
-worker.join()
-flowscribe.end_session()
-'''
+#: The app that records the run (docs in it): 8 events per flow.
+APP = Path(__file__).resolve().parent / "jobs_app.py"
 RA_YAML = ("version: 1\nprofile: all\nartifacts:\n  ask_md: never\n"
            "retention:\n  rotate_trace: false\n")
 EVENTS_PER_FLOW = 8
@@ -68,7 +42,7 @@ EVENTS_PER_FLOW = 8
 def make_workspace(root: Path, events: int) -> Path:
     (root / ".autodev").mkdir(parents=True)
     (root / ".autodev" / "ra.yaml").write_text(RA_YAML)
-    (root / "app.py").write_text(APP)
+    shutil.copy(APP, root / "app.py")
     subprocess.run([sys.executable, "app.py", str(max(events // EVENTS_PER_FLOW, 1))],
                    cwd=root, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return (root / ".autodev" / "latest").resolve() / "trace.jsonl"

@@ -8,6 +8,7 @@ at the end of the session (measured, never asserted). Screenshots: test-artifact
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,35 +21,7 @@ from workbench import Workbench, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 60.0
-APP = '''\
-import sys
-import threading
-
-import flowscribe
-
-
-def batch(first, count):
-    for n in range(first, first + count):
-        with flowscribe.flow("jobs/run", job=str(n % 7)) as f:
-            with flowscribe.flow("jobs/step") as s:
-                s.checkpoint("load", rows=n)
-                if n % 997 == 5:
-                    s.failure("DATA.EMPTY", "no rows for job %d" % n)
-                else:
-                    s.success("ok")
-            f.checkpoint("store")
-            f.success("done")
-
-
-flowscribe.init(app_name="big", root=".")
-flows = int(sys.argv[1])
-worker = threading.Thread(target=flowscribe.wrap(batch), args=(flows // 2, flows - flows // 2),
-                          name="worker")
-worker.start()
-batch(0, flows // 2)
-worker.join()
-flowscribe.end_session()
-'''
+APP = Path(__file__).resolve().parents[2] / "benchmarks" / "jobs_app.py"
 #: 8 events per jobs/run instance: 12,500 of them make a 100k-event run.
 FLOWS = 12_500
 
@@ -66,7 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / ".autodev").mkdir(parents=True)
     (root / ".autodev" / "ra.yaml").write_text(
         "version: 1\nprofile: all\nartifacts:\n  ask_md: never\n")
-    (root / "app.py").write_text(APP)
+    shutil.copy(APP, root / "app.py")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
     subprocess.run([sys.executable, "app.py", str(FLOWS)], cwd=root, env=env, check=True,
                    capture_output=True, timeout=300)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,36 +14,9 @@ from typing import Any
 
 import pytest
 from _lsp_session import Session, find_line, uri
+from _lsp_workspaces import REPO
 
-BIG_APP = '''\
-import sys
-import threading
-
-import flowscribe
-
-
-def batch(first, count):
-    for n in range(first, first + count):
-        with flowscribe.flow("jobs/run", job=str(n % 7)) as f:
-            with flowscribe.flow("jobs/step") as s:
-                s.checkpoint("load", rows=n)
-                if n % 997 == 5:
-                    s.failure("DATA.EMPTY", "no rows for job %d" % n)
-                else:
-                    s.success("ok")
-            f.checkpoint("store")
-            f.success("done")
-
-
-flowscribe.init(app_name="big", mode="test", root=".")
-flows = int(sys.argv[1])
-worker = threading.Thread(target=flowscribe.wrap(batch), args=(flows // 2, flows - flows // 2),
-                          name="worker")
-worker.start()
-batch(0, flows // 2)
-worker.join()
-flowscribe.end_session()
-'''
+BIG_APP = REPO / "benchmarks" / "jobs_app.py"
 RA_YAML = ("version: 1\nprofile: all\nartifacts:\n  ask_md: never\n"
            "retention:\n  rotate_trace: false\n")
 #: Each jobs/run instance writes 8 events (two starts, two ends, two checkpoints, two
@@ -175,7 +149,7 @@ def big_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("big") / "big"
     (ws / ".autodev").mkdir(parents=True)
     (ws / ".autodev" / "ra.yaml").write_text(RA_YAML)
-    (ws / "app.py").write_text(BIG_APP)
+    shutil.copy(BIG_APP, ws / "app.py")
     subprocess.run([sys.executable, "app.py", str(BIG_FLOWS)], cwd=ws, check=True,
                    capture_output=True, timeout=300)
     return ws

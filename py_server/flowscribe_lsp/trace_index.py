@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscribe.aggregate import FlowStats, RunAggregate
-from flowscribe.artifacts import Scrubber
+from flowscribe.artifacts import default_scrubber
 from flowscribe.artifacts.aggregate_file import load_aggregate
 from flowscribe.runs import RunLayout
 from flowscribe.trace import (
@@ -217,7 +217,7 @@ def compact(data: Any, limit: int = 160) -> str:
 #: A second redaction pass (the default keys) over the text findings quote: a trace written
 #: by an older version, another tool or a hand may hold secrets the runtime would have
 #: hidden, and Problems, hovers and lenses must not show them (issue 16 §5).
-_SCRUB = Scrubber(None)
+_SCRUB = default_scrubber()
 
 
 def _clean(text: Any, limit: int = 300) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flowscribe._warn import warn_once
 from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
 from flowscribe.artifacts._format import fmt_ms
-from flowscribe.artifacts._scrub import Scrubber
+from flowscribe.artifacts._scrub import Scrubber, default_scrubber
 from flowscribe.artifacts.aggregate_file import write_aggregate
 from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
@@ -32,6 +32,7 @@ __all__ = [
     "Scrubber",
     "aggregate_for",
     "aggregate_trace",
+    "default_scrubber",
     "fmt_ms",
     "render_ask",
     "render_summary",

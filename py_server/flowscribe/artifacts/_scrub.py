@@ -8,6 +8,7 @@ artifact either way. It uses the run's own ``privacy`` settings.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from flowscribe.redact import Redactor
 if TYPE_CHECKING:
     from flowscribe.config import Config
 
-__all__ = ["Scrubber"]
+__all__ = ["Scrubber", "default_scrubber"]
 
 
 
@@ -56,3 +57,10 @@ class Scrubber:
         if isinstance(exc, Mapping):
             out["exception"] = {**exc, "message": self.text(exc.get("message"))}
         return out
+
+
+@functools.lru_cache(maxsize=1)
+def default_scrubber() -> Scrubber:
+    """The one scrubber with the default keys, for readers that have no project config at
+    hand (the language server's trace index and run fold redacting a trace again)."""
+    return Scrubber(None)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from flowscribe.artifacts import Scrubber
+from flowscribe.artifacts import default_scrubber
 from flowscribe.trace import TraceFollower
 
 __all__ = ["Instance", "Mark", "RunFold", "RunFolds", "Tick"]
@@ -30,7 +30,7 @@ MAX_TICKS = 200_000
 #: Recorded evidence is shown in a hover: this much of its JSON is kept per event.
 EVIDENCE_CHARS = 300
 #: The second redaction pass over what the fold keeps (see the module docstring).
-_SCRUB = Scrubber(None)
+_SCRUB = default_scrubber()
 #: Folds kept (one per run a client looks at; the live one and one to compare).
 _CACHED = 4
 

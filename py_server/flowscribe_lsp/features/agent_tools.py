@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flowscribe.mcp import tools, verify
 from flowscribe.mcp.workspace import ToolInputError, Workspace
 
+from ..paths import path_to_uri
 from ..protocol import AGENT_TOOL, AgentToolResult, params_of
 from . import Feature
 
@@ -106,10 +107,11 @@ class AgentTools(Feature):
         server.handle(AGENT_TOOL)(self.agent_tool)
 
     def _root(self, wanted: Any) -> Path | None:
-        """The project asked for, else the one whose latest run is the newest."""
+        """The project asked for (``projectRoot``: a uri, as the Flows and Runs views give
+        it), else the one whose latest run is the newest."""
         projects = list(self.server.index.projects())
         if isinstance(wanted, str) and wanted:
-            return next((p.root for p in projects if str(p.root) == wanted), None)
+            return next((p.root for p in projects if path_to_uri(p.root) == wanted), None)
         with_runs = [p for p in projects if p.run.run_id]
         best = max(with_runs, key=lambda p: p.run.started or 0.0, default=None)
         return best.root if best is not None else (projects[0].root if projects else None)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _lsp_session import Session, find_line
+from _lsp_session import Session, find_line, uri
 from _lsp_workspaces import REPO, run_app
 
 from flowscribe.mcp.results import PREAMBLE
@@ -130,6 +130,17 @@ async def test_bad_input_is_an_error_answer_not_a_crash(
     assert result["isError"] and said in result["text"], result
     # The server still answers.
     assert not (await _call(session, "list_runs"))["isError"]
+
+
+async def test_a_project_is_named_by_its_uri_as_the_views_give_it(
+        session: Session, shop: Path) -> None:
+    await session.start(shop)
+    named = await session.request("flowscribe/agentTool",
+                                  {"tool": "list_runs", "projectRoot": uri(shop)})
+    assert not named["isError"], named
+    other = await session.request("flowscribe/agentTool",
+                                  {"tool": "list_runs", "projectRoot": uri(shop.parent)})
+    assert other["isError"], other
 
 
 async def test_no_project_is_an_error_answer(session: Session, tmp_path: Path) -> None:

@@ -96,7 +96,10 @@ class AppendFile:
     Writing costs no ``stat`` of the path: it is looked at only every
     :attr:`CHECK_EVERY_S` (has another process rotated or removed it?), before a rotation
     and after a fork. With rotation on, each write asks the descriptor its size (an
-    ``fstat``): the history's bound holds with several processes writing.
+    ``fstat``): the history's bound holds with several processes writing. The same fstat
+    tells a file another process rotated away: the rotating process clears its write bits
+    first, and a writer that finds them cleared follows the path, so no event lands in the
+    history after newer ones went to the live file.
 
     Where each write landed is known (the descriptor's offset after it, one ``lseek``),
     so :meth:`others_wrote` tells which byte ranges of the file other processes wrote:
@@ -173,13 +176,18 @@ class AppendFile:
             return self._open()
         if now - self._checked < self.CHECK_EVERY_S:
             return fd
+        return self._follow_path(fd, now)
+
+    def _follow_path(self, fd: int, now: float) -> int:
+        """The descriptor of the file at the path now: ours, or the one another process
+        put there when it rotated or deleted ours (follow the path, not the inode)."""
         self._checked = now
         try:
             st = os.stat(self.path, follow_symlinks=False)
             replaced = st.st_ino != self._ino
         except FileNotFoundError:
             replaced = True
-        if replaced:  # rotated or deleted by someone else: follow the path, not the inode
+        if replaced:
             self._close_fd()
             return self._open()
         self._size = st.st_size
@@ -199,7 +207,15 @@ class AppendFile:
                     older = f"{self.path}.{n}"
                     if os.path.lexists(older):
                         os.replace(older, f"{self.path}.{n + 1}")
-                os.replace(self.path, self.path + ".1")
+                # Marked read-only first: a process still holding it sees the mark in the
+                # fstat it makes before each write and follows the path to the new file,
+                # instead of appending its newer events to the history (_retired).
+                mode = _retire(fd)
+                try:
+                    os.replace(self.path, self.path + ".1")
+                except OSError:
+                    _unretire(fd, mode)
+                    raise
         finally:
             if locked:
                 _unlock(fd)
@@ -235,7 +251,10 @@ class AppendFile:
                 # write to it too, and one still appending to a file another just rotated
                 # finds it full here and follows the path, so no file grows past the limit
                 # by more than what its writers sent at the same instant.
-                self._size = os.fstat(fd).st_size
+                st = os.fstat(fd)
+                self._size = st.st_size
+                if _retired(st):  # another process rotated (or deleted) it since we looked
+                    fd = self._follow_path(fd, time.monotonic())
                 if self._size > 0 and self._size + len(data) > self.max_bytes:
                     fd = self._rotate_or_grow(fd)
                     if prefixed:  # the torn line stays behind in the rotated file
@@ -375,6 +394,35 @@ class AppendFile:
 
     def close(self) -> None:
         self._close_fd()
+
+
+def _retire(fd: int) -> int | None:
+    """Mark the file of ``fd`` as rotated away (its write bits cleared); returns its mode
+    for :func:`_unretire`, None where files cannot be marked."""
+    fchmod = getattr(os, "fchmod", None)
+    if fchmod is None:
+        return None
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        fchmod(fd, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    except OSError:
+        return None
+    return mode
+
+
+def _unretire(fd: int, mode: int | None) -> None:
+    """Undo :func:`_retire` (the rename failed: the file stays the live one)."""
+    if mode is not None:
+        try:  # noqa: SIM105 - contextlib costs import time
+            os.fchmod(fd, mode)
+        except OSError:
+            pass
+
+
+def _retired(st: os.stat_result) -> bool:
+    """True when a descriptor's file is no longer the trace's live file for certain: it
+    was deleted, or rotated away by a process that marked it (:func:`_retire`)."""
+    return st.st_nlink == 0 or not st.st_mode & stat.S_IWUSR
 
 
 def _lock(fd: int) -> bool:

@@ -150,6 +150,27 @@ def test_a_file_rotated_by_another_writer_is_followed(tmp_path: Path) -> None:
     assert (tmp_path / "trace.jsonl.1").read_bytes() == b"1\n"
 
 
+def test_a_writer_never_appends_to_a_file_another_one_rotated_away(tmp_path: Path) -> None:
+    """The rotated file still has room for a small line, and the other writer looked at the
+    path a moment ago (it looks every 0.5 s): its next event must still go to the live
+    file, after the newer ones, not into the history before them. (A parent's summary,
+    written just after a pool's workers rotated the trace, ended up in ``.1``.)"""
+    path = tmp_path / "trace.jsonl"
+    quiet = AppendFile(str(path), max_bytes=100, backups=2)
+    busy = AppendFile(str(path), max_bytes=100, backups=2)
+    assert quiet.write(b'{"q":0}\n')
+    assert busy.write(b'{"b":0}\n' * 6)
+    assert busy.write(b'{"b":1}\n' * 6)  # does not fit: the busy writer rotates
+    assert quiet.write(b'{"q":1}\n')  # would fit in the rotated file
+    quiet.close()
+    busy.close()
+    assert path.read_bytes().splitlines()[-1] == b'{"q":1}'
+    history = (tmp_path / "trace.jsonl.1").read_bytes().splitlines()
+    assert history == [b'{"q":0}'] + [b'{"b":0}'] * 6
+    assert (tmp_path / "trace.jsonl.1").stat().st_mode & 0o222 == 0  # marked as history
+    assert path.stat().st_mode & 0o200  # the live file stays writable
+
+
 def test_an_unwritable_path_warns_once_and_drops(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

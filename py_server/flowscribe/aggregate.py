@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from .sites import location, not_a_file
 from .vocabulary import default_error_class
 
 __all__ = [
@@ -166,9 +167,12 @@ class FailureInfo:
     @property
     def location(self) -> str:
         """``file:line``, or what is known of it."""
-        if not self.file:
-            return "(unknown location)"
-        return f"{self.file}:{self.line}" if self.line else self.file
+        return location(self.file, self.line)
+
+    @property
+    def not_a_file(self) -> str | None:
+        """What the location was when it is not a file (``typed at the prompt``, …)."""
+        return not_a_file(self.file)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from flowscribe.artifacts._format import fmt_ms, fmt_time, json_compact
 from flowscribe.artifacts._scrub import Scrubber
 from flowscribe.artifacts.latency import bar_lines, latency_of, notable, percentile_line
 from flowscribe.markdown import DATA_NOTE, code, fence
+from flowscribe.sites import location, not_a_file
 
 if TYPE_CHECKING:
     from flowscribe.aggregate import FailureInfo, FlowStats, RunAggregate
@@ -102,7 +103,8 @@ def failure_line(f: FailureInfo) -> str:
     what = "exception" if f.event_type == "exception" else "failure"
     exc = f" ({code(f.exception_type, 80)})" if f.exception_type else ""
     where = f"in {code(f.flow_id)}" if f.flow_id else "outside any flow"
-    return f"{code(f.error_class)}{exc} {what} {where} at {code(f.location)}"
+    place = f" ({f.not_a_file})" if f.not_a_file else ""
+    return f"{code(f.error_class)}{exc} {what} {where} at {code(f.location)}{place}"
 
 
 def quoted_failure(f: FailureInfo, scrub: Scrubber) -> str:
@@ -248,7 +250,9 @@ def _open_instances(agg: RunAggregate) -> list[str]:
         ("orphaned (still open when the run ended)", orphans, agg.orphan_count()),
     ):
         for info in items[:MAX_LISTED]:
-            where = f" started at {code(f'{info.file}:{info.line}')}" if info.file else ""
+            place = not_a_file(info.file)
+            where = (f" started at {code(location(info.file, info.line))}"
+                     + (f" ({place})" if place else "")) if info.file else ""
             inst = f" instance {code(info.instance)}" if info.instance else ""
             lines.append(f"- {code(info.flow_id)}{inst}: {label}{where}")
         if total > min(len(items), MAX_LISTED):

@@ -23,6 +23,7 @@ from flowscribe.mcp.results import PREAMBLE, data_result, text_result
 from flowscribe.mcp.workspace import ToolInputError, Workspace, inside
 from flowscribe.patterns import matches
 from flowscribe.runs import RunInfo, run_events
+from flowscribe.sites import UNKNOWN, told
 from flowscribe.story import (
     DEFAULT_BUDGET_TOKENS,
     MAX_BUDGET_TOKENS,
@@ -101,10 +102,10 @@ def run_brief(info: RunInfo) -> dict[str, Any]:
 
 
 def _where(ev: Mapping[str, Any]) -> str | None:
-    file, line = ev.get("file"), ev.get("line")
-    if not isinstance(file, str) or not file:
+    where, place = told(ev)
+    if where == UNKNOWN:
         return None
-    return f"{file}:{line}" if isinstance(line, int) else file
+    return f"{where} ({place})" if place else where
 
 
 def _failure(ws: Workspace, raw: Mapping[str, Any]) -> dict[str, Any]:

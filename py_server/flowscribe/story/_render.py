@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowscribe.markdown import DATA_NOTE, code, escape, fence
+from flowscribe.sites import told
 from flowscribe.story._budget import DEFAULT_BUDGET_TOKENS, Packer
 from flowscribe.story._lines import event_line
 from flowscribe.story._slice import TopFailure
@@ -44,10 +45,8 @@ def _run_start_ts(story_run: Any) -> Any:
 
 
 def _where(ev: Mapping[str, Any]) -> str:
-    file = ev.get("file")
-    if not file:
-        return "(unknown location)"
-    return f"{file}:{ev.get('line')}" if ev.get("line") else str(file)
+    where, place = told(ev)
+    return f"{where} ({place})" if place else where
 
 
 def _failure_class(ev: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ prompt say what such a place was, so neither a reader nor an assistant goes look
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,10 +50,31 @@ def not_a_file(file: object) -> str | None:
     if file.startswith("<") and file.endswith(">"):
         for pattern, said in _NAMED:
             if pattern.fullmatch(file):
+                if said is _PROMPT:
+                    cell = _cell(file)
+                    return f"{said}, {cell}" if cell else said
                 return said
         return "not a file"
     if _NOTEBOOK_CELL.search(file):
-        return "in a notebook cell"
+        cell = _cell(file)
+        return f"in notebook cell {cell}" if cell else "in a notebook cell"
+    return None
+
+
+def _cell(file: str) -> str | None:
+    """The cell that ran ``file`` as IPython's own tracebacks name it (``In[3]``, the
+    number beside the cell, where a temp file's name tells the user nothing), when this
+    process is the IPython shell or Jupyter kernel that ran it; else None."""
+    ipython = sys.modules.get("IPython")  # never imported here: only a shell that runs
+    if ipython is None:
+        return None
+    try:
+        shell = ipython.get_ipython()
+        named = shell.compile.format_code_name(file) if shell is not None else None
+    except Exception:  # an IPython older or newer than format_code_name (IPython 8+)
+        return None
+    if isinstance(named, tuple) and len(named) == 2 and isinstance(named[1], str):
+        return named[1]
     return None
 
 

@@ -11,7 +11,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from flowscribe.artifacts import Scrubber
-from flowscribe.trace import field_marker, iter_events
+from flowscribe.trace import field_marker, instance_span, iter_events
 
 from ..protocol import FLOW_EVENTS, FlowEventsResult, params_of
 from . import Feature
@@ -53,12 +53,15 @@ class FlowEvents(Feature):
                   else field_marker("flow_id", flow_id))
 
         def read() -> tuple[list[dict[str, Any]], int]:
-            # A failed instance of the latest run: only the bytes from its start to its
-            # end (the trace index knows where it failed), not the whole trace.
+            # One instance: only the bytes from its start to its end, not the whole
+            # trace. The trace index knows where the latest run's failed ones are; any
+            # other is found by its id (flowscribe.trace.find_flow_start).
             span = None
-            if instance is not None and trace == project.run.trace and \
-                    rid == project.run.run_id:
-                span = project.trace.instance_span(instance)
+            if instance is not None:
+                if trace == project.run.trace and rid == project.run.run_id:
+                    span = project.trace.instance_span(instance)
+                if span is None:
+                    span = instance_span(trace, instance)
             start, end = span if span is not None else (0, None)
             kept: deque[dict[str, Any]] = deque(maxlen=limit)
             total = 0

@@ -217,7 +217,7 @@ t1 = time.perf_counter_ns()
 flowscribe.init()
 t2 = time.perf_counter_ns()
 print(t1 - t0, t2 - t1, int("yaml" in sys.modules), int("sqlite3" in sys.modules),
-      int("hashlib" in sys.modules), int("json" in sys.modules))
+      int("hashlib" in sys.modules), int("shutil" in sys.modules))
 """
 
 
@@ -274,7 +274,7 @@ def run_init_child(row: InitRow, cache_dir: str, work: Path) -> None:
     row.imports.append(int(imp) / 1e6)
     row.inits.append(int(ini) / 1e6)
     row.totals.append(total_ms)
-    names = ("yaml", "sqlite3", "hashlib", "json")
+    names = ("yaml", "sqlite3", "hashlib", "shutil")
     row.loaded = ", ".join(n for n, f in zip(names, flags) if f == "1") or "none of them"
 
 
@@ -291,7 +291,7 @@ def measure_init(reps: int, cache_dir: str, baseline: str | None) -> int:
                  "of the project per sample",
                  "example config: examples/trading_app (its .autodev/ra.yaml and flows.yaml); "
                  "no config: an empty folder",
-                 "min and median in ms; 'loaded' lists which of yaml, sqlite3, hashlib, json "
+                 "min and median in ms; 'loaded' lists which of yaml, sqlite3, hashlib, shutil "
                  "the start imported"]
         _table.print_header("init() after import (fresh interpreter per sample)", notes)
         for row in rows:  # untimed: write the bytecode caches

@@ -8,6 +8,7 @@ containers, and redaction, are ``redact.Redactor``'s.
 from __future__ import annotations
 
 import enum
+import json
 import math
 from typing import Any
 
@@ -50,8 +51,6 @@ def safe_repr(v: Any) -> str:
 
 def key_text(k: Any) -> str:
     if k is None or isinstance(k, (bool, int, float)):
-        import json  # lazily: a non-string key is rare, and json costs a session's start
-
         return json.dumps(k) if not isinstance(k, float) or math.isfinite(k) else str(k)
     if isinstance(k, str):
         return str.__str__(k)

@@ -21,18 +21,15 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from flowscribe._warn import warn_once
-
-# Starting a run needs only the layout: the trace reader and shutil are imported by what
-# lists, reads or prunes runs (each costs a session's start time otherwise).
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import Any
+from flowscribe.trace import field_marker, iter_events, open_trace, parse_line
 
 __all__ = ["RUN_ID_RE", "RUN_MARKER", "TEST_RUN_MARKER", "RunInfo", "RunLayout", "new_run_id",
            "read_run_infos", "run_events"]
@@ -115,8 +112,6 @@ def read_run_infos(trace: Path) -> list[RunInfo]:
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    from flowscribe.trace import iter_events
-
     runs: dict[str, RunInfo] = {}
     start = _from_saved_aggregate(trace, runs)
     for ev in iter_events(trace, types=_LIST_TYPES, start=start):
@@ -160,8 +155,6 @@ def run_events(info: RunInfo, *, types: tuple[str, ...] | None = None,
     """Every event of one listed run, in trace order: its own folder's trace, or its lines
     of the shared top-level one. ``types`` and ``contains`` prefilter as in
     :func:`~flowscribe.trace.iter_events` (cheap on big traces)."""
-    from flowscribe.trace import field_marker, iter_events
-
     if info.trace is None:
         return
     own = info.run_dir is not None and info.trace.parent == info.run_dir
@@ -373,8 +366,6 @@ class RunLayout:
         directory that cannot be removed is left alone."""
         if keep < 1:
             return []
-        import shutil
-
         latest = self.latest_run_id()
         removed = []
         ordered = self._ordered()
@@ -439,8 +430,6 @@ def _unlink(path: Path) -> None:
 
 def _first_ts(run_dir: Path) -> float:
     """When a run began: its trace's first timestamp, else the directory's mtime."""
-    from flowscribe.trace import open_trace, parse_line
-
     try:
         with open_trace(run_dir / "trace.jsonl") as fh:
             first = fh.readline(65536)

@@ -15,31 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from flowscribe._warn import warn_once
 from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
+from flowscribe.artifacts._format import fmt_ms
+from flowscribe.artifacts._scrub import Scrubber, default_scrubber
+from flowscribe.artifacts.ask import render_ask, run_views
+from flowscribe.artifacts.summary import render_summary
 from flowscribe.catalog import sla_target
+from flowscribe.trace import ReadStats, iter_events
 
 if TYPE_CHECKING:
-    from flowscribe.artifacts._format import fmt_ms as fmt_ms
-    from flowscribe.artifacts._scrub import Scrubber as Scrubber
-    from flowscribe.artifacts._scrub import default_scrubber as default_scrubber
-    from flowscribe.artifacts.ask import render_ask as render_ask
-    from flowscribe.artifacts.summary import render_summary as render_summary
     from flowscribe.catalog import Catalog
     from flowscribe.config import Config
     from flowscribe.runs import RunLayout
-
-# A session starting needs aggregate_for only: the renderers, the trace reader and the
-# aggregate file (hashlib, json) are imported when a run ends or a name below is used.
-_LAZY = {"fmt_ms": "_format", "Scrubber": "_scrub", "default_scrubber": "_scrub",
-         "render_ask": "ask", "render_summary": "summary"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
-    globals()[name] = value
-    return value
 
 __all__ = [
     "Scrubber",
@@ -79,8 +65,6 @@ def aggregate_trace(
     """Aggregate one run of a trace file (``run_id``, else the last run in it) and return
     it with its last ``trace_tail_events`` events. Bad lines are skipped and counted in
     the aggregate's ``skipped_lines``."""
-    from flowscribe.trace import ReadStats, iter_events
-
     stats = ReadStats()
     tail_n = config.artifacts.trace_tail_events if config is not None else 50
     agg, tail = aggregate_events(
@@ -162,8 +146,6 @@ def _ask(
     when it has none) against the last good run."""
     if not should_write_ask(agg, config):
         return None
-    from flowscribe.artifacts.ask import render_ask, run_views
-
     run, baseline = run_views(layout, agg.run_id, fallback=tail)
     return render_ask(run, catalog, config, baseline=baseline)
 
@@ -176,8 +158,10 @@ def _write(
     layout: RunLayout,
     top_level: bool,
 ) -> None:
+    # Imported here, not with the session: hashlib is a good part of a start's import
+    # time. (Nothing imported at exit may make a class from source, as a dataclass does:
+    # CPython would then forget an uncaught KeyboardInterrupt and exit 1, not by SIGINT.)
     from flowscribe.artifacts.aggregate_file import write_aggregate
-    from flowscribe.artifacts.summary import render_summary
 
     layout.autodev_dir.mkdir(parents=True, exist_ok=True)
     run_dir: Path | None = None

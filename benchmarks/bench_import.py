@@ -10,7 +10,14 @@ first, untimed round writes them to a temporary prefix (not into the source tree
 where PYTHONDONTWRITEBYTECODE is set, as it often is in containers and CI. One extra row
 shows flowscribe compiled from source (no cache), what such an environment pays.
 
-Usage: python benchmarks/bench_import.py [--reps N] [--quick]
+A second table times ``flowscribe.init()`` after the import (target, issue 12: at most
+10 ms), each sample a fresh interpreter in a fresh copy of a project: the example app with
+its ``.autodev/ra.yaml`` and ``flows.yaml``, and a folder with no config at all. With
+``--baseline REV`` the same rows are measured for the flowscribe of git revision REV
+(exported to a temporary folder), interleaved with this tree's, so the comparison is made
+in one run on one machine.
+
+Usage: python benchmarks/bench_import.py [--reps N] [--quick] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -23,12 +30,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import _table
 
 TARGET_MS = 20.0
 TARGET = "flowscribe"
+INIT_TARGET_MS = 10.0
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "trading_app"
 
 # (module, why it is here). Baselines first, then flowscribe, then peers.
 MODULES: list[tuple[str, str]] = [
@@ -113,12 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40, help="fresh interpreters per row")
     parser.add_argument("--quick", action="store_true", help="3 repetitions (smoke test)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also time init() of the flowscribe of git revision REV")
     opts = parser.parse_args(argv)
     reps = 3 if opts.quick else opts.reps
 
     cache_dir = tempfile.mkdtemp(prefix="flowscribe-bench-pycache-")
     try:
-        return measure(reps, cache_dir)
+        status = measure(reps, cache_dir)
+        return status or measure_init(reps, cache_dir, opts.baseline)
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
 
@@ -189,6 +203,127 @@ def measure(reps: int, cache_dir: str) -> int:
     if verdict:
         print(verdict)
     return 0
+
+
+# -- init() ------------------------------------------------------------------------------
+
+# Times its own import and then init() (a session's start: config, catalog, redactor,
+# sinks, writer thread, run folder, run header); the run ends at exit, untimed.
+INIT_CHILD = """
+import sys, time
+t0 = time.perf_counter_ns()
+import flowscribe
+t1 = time.perf_counter_ns()
+flowscribe.init()
+t2 = time.perf_counter_ns()
+print(t1 - t0, t2 - t1, int("yaml" in sys.modules), int("sqlite3" in sys.modules),
+      int("hashlib" in sys.modules), int("shutil" in sys.modules))
+"""
+
+
+@dataclass
+class InitRow:
+    label: str
+    src: Path  # the folder holding the flowscribe package measured
+    project: Path | None  # copied for each sample; None: an empty folder (no config)
+    imports: list[float] = field(default_factory=list)
+    inits: list[float] = field(default_factory=list)
+    totals: list[float] = field(default_factory=list)
+    loaded: str = ""
+
+
+def export_revision(rev: str, dest: Path) -> Path:
+    """``py_server`` of git revision ``rev``, extracted under ``dest`` (the checkout and
+    its work tree are left alone)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "py_server"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "py_server"
+
+
+def init_env(cache_dir: str, src: Path) -> dict[str, str]:
+    """Bytecode caches on, ``src`` importable, and nothing of a run this benchmark may be
+    part of (a child would join it) nor of the user's RA_* overrides."""
+    env = {k: v for k, v in cached_env(cache_dir).items()
+           if not k.startswith(("FLOWSCRIBE_", "RA_"))}
+    env["PYTHONPATH"] = str(src)
+    return env
+
+
+def run_init_child(row: InitRow, cache_dir: str, work: Path) -> None:
+    """One sample: a fresh copy of the project, a fresh interpreter."""
+    proj = work / "project"
+    shutil.rmtree(proj, ignore_errors=True)
+    if row.project is None:
+        proj.mkdir()
+    else:
+        shutil.copytree(row.project, proj, ignore=shutil.ignore_patterns("__pycache__"))
+        for stale in ("runs", "latest", "live", "trace.jsonl", "summary.md", "ask.md"):
+            target = proj / ".autodev" / stale
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+    t0 = time.perf_counter_ns()
+    proc = subprocess.run([sys.executable, "-c", INIT_CHILD], cwd=proj, capture_output=True,
+                          text=True, check=False, env=init_env(cache_dir, row.src))
+    total_ms = (time.perf_counter_ns() - t0) / 1e6
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(proc.stderr.strip() or f"exit status {proc.returncode}")
+    imp, ini, *flags = proc.stdout.split()
+    row.imports.append(int(imp) / 1e6)
+    row.inits.append(int(ini) / 1e6)
+    row.totals.append(total_ms)
+    names = ("yaml", "sqlite3", "hashlib", "shutil")
+    row.loaded = ", ".join(n for n, f in zip(names, flags) if f == "1") or "none of them"
+
+
+def measure_init(reps: int, cache_dir: str, baseline: str | None) -> int:
+    work = Path(tempfile.mkdtemp(prefix="flowscribe-bench-init-"))
+    try:
+        trees = [("this tree", REPO / "py_server")]
+        if baseline:
+            trees.append((f"baseline {baseline}", export_revision(baseline, work)))
+        rows = [InitRow(f"{name}: {what}", src, project)
+                for what, project in (("example config", EXAMPLE), ("no config", None))
+                for name, src in trees]
+        notes = [f"{reps} samples per row, round-robin; a fresh interpreter and a fresh copy "
+                 "of the project per sample",
+                 "example config: examples/trading_app (its .autodev/ra.yaml and flows.yaml); "
+                 "no config: an empty folder",
+                 "min and median in ms; 'loaded' lists which of yaml, sqlite3, hashlib, shutil "
+                 "the start imported"]
+        _table.print_header("init() after import (fresh interpreter per sample)", notes)
+        for row in rows:  # untimed: write the bytecode caches
+            run_init_child(row, cache_dir, work)
+        for row in rows:
+            row.imports.clear()
+            row.inits.clear()
+            row.totals.clear()
+        for _ in range(reps):
+            for row in rows:
+                run_init_child(row, cache_dir, work)
+        table = []
+        for row in rows:
+            imp, ini, tot = (_table.stats(v) for v in (row.imports, row.inits, row.totals))
+            table.append([row.label, _table.fmt(imp.minimum), _table.fmt(imp.median),
+                          _table.fmt(ini.minimum), _table.fmt(ini.median), ini.spread,
+                          _table.fmt(tot.median), row.loaded])
+        _table.print_table(["tree: project", "import min", "import median", "init() min",
+                            "init() median", "init() spread", "process median", "loaded"],
+                           table)
+        by_label = {row.label: row for row in rows}
+        for what in ("example config", "no config"):
+            ours = _table.stats(by_label[f"this tree: {what}"].inits).median
+            line = (f"init() {what}: {_table.fmt(ours)} ms median -> target <= "
+                    f"{INIT_TARGET_MS:.0f} ms {'MET' if ours <= INIT_TARGET_MS else 'MISSED'}")
+            if baseline:
+                base = _table.stats(by_label[f"baseline {baseline}: {what}"].inits).median
+                line += f"; baseline {_table.fmt(base)} ms, ratio {ours / base:.2f}"
+            print(line)
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

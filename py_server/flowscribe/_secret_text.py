@@ -25,10 +25,13 @@ shape contains) skips the scan for the common clean string.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ._secret_keys import KeyMatcher
 from .vocabulary import REDACTED
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = ["TextScrubber"]
 
@@ -166,11 +169,22 @@ class TextScrubber:
     """Finds and replaces secret shapes in text. Thread-safe."""
 
     def __init__(self, keys: KeyMatcher) -> None:
-        shapes = [_PRIVATE_KEY, _JWT, _PREFIXED, _SCHEME, _URL, _CARD]
-        if keys:
-            shapes += _pair_patterns(keys.text_regex())
-        self._shapes = re.compile("|".join(f"(?:{s})" for s in shapes))
+        self._keys = keys
+        # Compiled on the first text the prefilter lets through, not here: it is most of
+        # what starting a session costs (ms), and most runs never record such a text.
+        self._shapes_sub: Callable[..., str] | None = None
         self._prefilter_search = _prefilter(keys).search
+
+    def _shapes(self) -> Callable[..., str]:
+        """``sub`` of the one pattern of every secret shape (compiled once; two threads
+        racing both compile the same pattern, and either result serves)."""
+        sub = self._shapes_sub
+        if sub is None:
+            shapes = [_PRIVATE_KEY, _JWT, _PREFIXED, _SCHEME, _URL, _CARD]
+            if self._keys:
+                shapes += _pair_patterns(self._keys.text_regex())
+            sub = self._shapes_sub = re.compile("|".join(f"(?:{s})" for s in shapes)).sub
+        return sub
 
     def might_contain(self, s: str) -> bool:
         """False when ``s`` surely holds no secret shape (a cheap test; True may be wrong)."""
@@ -192,4 +206,4 @@ class TextScrubber:
             keep = next((d[k] for k in _KEEP if d.get(k)), "")
             return str(keep) + REDACTED
 
-        return self._shapes.sub(replace, s), hits
+        return self._shapes()(replace, s), hits

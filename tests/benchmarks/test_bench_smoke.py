@@ -74,6 +74,10 @@ def test_import_benchmark_reaches_a_verdict_on_flowscribe() -> None:
     out = run_quick("bench_import.py")
     assert "| json " in out and "| logging " in out
     assert "flowscribe: " in out and "target < 20 ms" in out
+    # init() after import, in both projects, with a verdict on issue 12's target 3
+    assert "| this tree: example config " in out and "| this tree: no config " in out
+    assert "init() example config: " in out and "init() no config: " in out
+    assert "target <= 10 ms" in out
 
 
 def test_memory_benchmark_reads_memory_at_each_milestone_and_writes_the_summary() -> None:

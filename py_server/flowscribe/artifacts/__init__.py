@@ -17,7 +17,6 @@ from flowscribe._warn import warn_once
 from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
 from flowscribe.artifacts._format import fmt_ms
 from flowscribe.artifacts._scrub import Scrubber, default_scrubber
-from flowscribe.artifacts.aggregate_file import write_aggregate
 from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
 from flowscribe.catalog import sla_target
@@ -159,6 +158,11 @@ def _write(
     layout: RunLayout,
     top_level: bool,
 ) -> None:
+    # Imported here, not with the session: hashlib is a good part of a start's import
+    # time. (Nothing imported at exit may make a class from source, as a dataclass does:
+    # CPython would then forget an uncaught KeyboardInterrupt and exit 1, not by SIGINT.)
+    from flowscribe.artifacts.aggregate_file import write_aggregate
+
     layout.autodev_dir.mkdir(parents=True, exist_ok=True)
     run_dir: Path | None = None
     per_run = (config is None or config.artifacts.per_run_dirs) or not top_level

@@ -310,24 +310,24 @@ def find_flow_start(path: str | os.PathLike[str], instance: str) -> int | None:
 
 def _seq_after(fh: BinaryIO, at: int, head: bytes, end: int) -> tuple[int, int] | None:
     """The seq and offset of the first line starting in [``at``, ``end``] that begins
-    with ``head`` (a newline, then the id prefix of one process), read in growing blocks
-    (a stretch of other processes' lines costs a scan, never a parse); None when there
-    is none; seq -1 when the line's id is not a seq."""
+    with ``head`` (a newline, then the id prefix of one process), read in blocks that
+    grow up to :data:`_PROBE_MAX` (a stretch of other processes' lines costs a scan,
+    never a parse); None when there is none; seq -1 when the line's id is not a seq."""
     probe = _PROBE
-    room = end - at + 1  # from the newline before ``at`` to the one before ``end``
-    while True:
-        n = min(probe, room)
-        fh.seek(at - 1)
+    pos = at - 1  # the newline before a line starting at ``at``
+    while pos < end:
+        n = min(probe, end - pos)
+        fh.seek(pos)
         block = fh.read(n + len(head) + 20)  # and the id of a line starting at the end
         i = block.find(head)
         if 0 <= i < n:
             j = i + len(head)
             k = block.find(b'"', j, j + 20)
             seq = int(block[j:k]) if k > j and block[j:k].isdigit() else -1
-            return seq, at + i
-        if n >= room:
-            return None
+            return seq, pos + i + 1
+        pos += n
         probe = min(probe * 4, _PROBE_MAX)
+    return None
 
 
 def _instance_window(path: str | os.PathLike[str], instance: str, near: int, reach: int,

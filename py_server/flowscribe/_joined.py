@@ -16,6 +16,7 @@ block that holds no other process's line, which is nearly all of a long run.
 from __future__ import annotations
 
 from ._warn import warn_once
+from .trace import LINE_START  # loaded with the session already: no import at exit
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["fold_other_processes"]
 
-#: The start of every event line (the trace's first two keys), after its newline.
-_LINE_START = b'\n{"schema":1,"id":"'
 _BLOCK = 1 << 22
 
 
@@ -46,7 +45,7 @@ def fold_other_processes(
     tail) are kept in time order."""
     from .trace import parse_line  # lazily: only a run that children joined reads back
 
-    own = _LINE_START + own_prefix.encode("ascii", "replace")
+    own = LINE_START + own_prefix.encode("ascii", "replace")
     run_key = b'"run_id":"' + run_id.encode("ascii", "replace") + b'"'
     tail = state.tail
     own_tail = list(tail)
@@ -83,7 +82,7 @@ def fold_other_processes(
                     carry = block[last + 1:]
                     # Whole lines lie between the first and the last newline; counted in
                     # place (no copy): as many line starts as the owner's means none other.
-                    if block.count(own, first, last) != block.count(_LINE_START, first, last):
+                    if block.count(own, first, last) != block.count(LINE_START, first, last):
                         for line in block[first + 1:last].split(b"\n"):
                             fold(line)
                 fold(carry)  # a last line without its newline: a writer still busy, or torn

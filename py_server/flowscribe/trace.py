@@ -21,6 +21,7 @@ from flowscribe._files import open_regular
 
 __all__ = [
     "EVENT_TYPES",
+    "LINE_START",
     "SCHEMA_VERSION",
     "ReadStats",
     "TraceFollower",
@@ -248,8 +249,10 @@ def instance_start(path: str | os.PathLike[str], instance: str, near: int,
     return (found[0], found[2]) if found is not None else None
 
 
-#: How a line the runtime wrote begins: its ``id`` right after the schema (docs/trace-format.md).
-_LINE_HEAD = b'{"schema":1,"id":"'
+#: How every line the runtime writes begins, after the newline that ends the one before:
+#: its ``id`` right after the schema (docs/trace-format.md), which tells whose line it is
+#: without parsing it.
+LINE_START = b'\n{"schema":1,"id":"'
 _INSTANCE_ID = re.compile(r"([0-9a-f]{8}-)([0-9]{1,18})\Z")
 #: The bisection's probe, widened while it finds no line of the process asked about.
 _PROBE = 1 << 14
@@ -271,9 +274,9 @@ def find_flow_start(path: str | os.PathLike[str], instance: str) -> int | None:
     m = _INSTANCE_ID.match(instance)
     if m is None:
         return None
-    head = b"\n" + _LINE_HEAD + m.group(1).encode()
+    head = LINE_START + m.group(1).encode()
     want = int(m.group(2))
-    exact = b"\n" + _LINE_HEAD + instance.encode() + b'"'
+    exact = LINE_START + instance.encode() + b'"'
     try:
         with open_trace(path) as fh:
             size = fh.seek(0, 2)

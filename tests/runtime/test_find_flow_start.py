@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _project import write_config
+from _project import QUIET_CONFIG, write_config
 
 from flowscribe.trace import field_marker, find_flow_start, instance_span, iter_events
 
@@ -49,15 +49,7 @@ flowscribe.end_session()
 @pytest.fixture(scope="module")
 def big_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("big")
-    write_config(root, """\
-        version: 1
-        profile: all
-        sinks:
-          - type: jsonl
-            path: .autodev/trace.jsonl
-        retention:
-          max_trace_bytes: 200000000
-        """)
+    write_config(root, QUIET_CONFIG + "retention:\n  max_trace_bytes: 200000000\n")
     (root / "app.py").write_text(APP)
     subprocess.run([sys.executable, "app.py"], cwd=root, check=True, timeout=300,
                    capture_output=True)

@@ -35,6 +35,8 @@ _sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 default: Session | None = None
 _default_lock = threading.RLock()
 _hooks_installed = False
+#: The main thread ended with an uncaught KeyboardInterrupt (see _keep_interrupt_status).
+_interrupted = False
 #: flowscribe.testing (the pytest plugin): what starts the default session when none is
 #: open (a test run), and in-memory listeners every session started from now on also
 #: feeds. None and empty outside tests.
@@ -99,6 +101,11 @@ def _install_hooks() -> None:
     def excepthook(
         exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
     ) -> None:
+        global _interrupted
+        # Not in the REPL: there the next statement clears CPython's flag again.
+        _interrupted = isinstance(exc, KeyboardInterrupt) and not (
+            sys.flags.interactive or hasattr(sys, "ps1")
+        )
         _unhandled(exc, tb, main=True)
         previous(exc_type, exc, tb)
 
@@ -128,6 +135,23 @@ def end_all() -> None:
             session.end_session()
         except Exception:
             pass
+    if _interrupted:
+        _keep_interrupt_status()
+
+
+def _keep_interrupt_status() -> None:
+    """Let the process still die of SIGINT (status 130) after an uncaught KeyboardInterrupt.
+
+    CPython remembers that the main module ended that way in a flag it checks after the
+    atexit hooks, and clears it whenever it runs source text with ``exec`` or ``eval``:
+    ending a run imports modules whose dataclasses are made that way, so the process
+    would exit 1. Running source that raises KeyboardInterrupt sets the flag again, by
+    the same rule that set it the first time.
+    """
+    try:  # noqa: SIM105 - contextlib costs import time
+        exec("raise KeyboardInterrupt")
+    except KeyboardInterrupt:
+        pass
 
 
 def _end_all_for_signal() -> None:

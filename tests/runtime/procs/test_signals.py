@@ -111,6 +111,24 @@ def test_sigint_raises_keyboard_interrupt_as_without_flowscribe(project: Path) -
     _assert_artifacts_name_the_failure(project)
 
 
+def test_an_interrupt_the_app_raises_itself_still_exits_by_sigint(project: Path) -> None:
+    # No signal, so no handler of ours runs first: the run ends in atexit, and writing
+    # ask.md for its failure makes classes from source, which clears CPython's note
+    # that the program was interrupted (it exited 1).
+    write_app(project, """\
+        import flowscribe
+
+        with flowscribe.flow("orders/submit", ticker="AAPL") as f:
+            f.failure("EXTERNAL.TIMEOUT", "no ack in 1s", severity="error")
+        print("ready", flush=True)
+        raise KeyboardInterrupt
+    """)
+    statuses = [finish(start_app(project, env=clean_env(RA_ENABLED=traced)))[0]
+                for traced in ("1", "0")]
+    assert statuses == [-signal.SIGINT, -signal.SIGINT]
+    _assert_artifacts_name_the_failure(project)
+
+
 def test_on_signal_false_leaves_the_default_action(project: Path) -> None:
     write_config(project, QUIET_CONFIG + "artifacts:\n  on_signal: false\n")
     write_app(project, FAILING_APP.format(before=""))

@@ -56,6 +56,43 @@ _TAIL_BLOCK = 1 << 16
 
 Event = dict[str, Any]
 
+#: Every digit to ``0``, every other byte to a space: a line so translated holds
+#: :data:`_LONG_NUMBER` where it has a run of 19 digits or more, an integer orjson may
+#: read as a float (beyond 64 bits). (Six times cheaper than a regular expression.)
+_DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def _orjson_loads() -> Any:
+    """orjson's decoder when importable and not switched off (``FLOWSCRIBE_JSON=stdlib``,
+    as for the encoder), else None."""
+    if os.environ.get("FLOWSCRIBE_JSON", "").strip().lower() == "stdlib":
+        return None
+    try:
+        from orjson import loads
+    except ImportError:
+        return None
+    return loads
+
+
+_fast_loads = _orjson_loads()
+
+
+def _loads(line: bytes | str) -> Any:
+    """A line's JSON, read by orjson when there is orjson (3-4x faster on trace lines).
+
+    A trace must read the same with or without it, so what orjson reads differently goes
+    to :func:`json.loads`: an integer beyond 64 bits (orjson makes it a float) and what
+    orjson rejects but json accepts (NaN, a lone surrogate escape, a leading BOM).
+    """
+    if (_fast_loads is not None and type(line) is bytes
+            and _LONG_NUMBER not in line.translate(_DIGITS_ONLY)):
+        try:
+            return _fast_loads(line)
+        except ValueError:
+            pass
+    return json.loads(line)
+
 
 @dataclass
 class ReadStats:
@@ -81,7 +118,7 @@ def parse_line(line: bytes | str, stats: ReadStats | None = None) -> Event | Non
         st.skip("too_long")
         return None
     try:
-        obj = json.loads(line)
+        obj = _loads(line)
     except (ValueError, UnicodeDecodeError, RecursionError):
         st.skip("malformed")
         return None

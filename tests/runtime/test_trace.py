@@ -325,3 +325,25 @@ def test_a_read_can_be_bounded_to_a_byte_range(tmp_path: Path) -> None:
     assert [e["seq"] for e in iter_events(path, start=start, limit=end)] == [4, 5, 6]
     assert [e["seq"] for e in iter_events(path, start=start, limit=end,
                                           contains=[b'"seq":5'])] == [5]
+
+
+def test_a_line_reads_the_same_with_orjson_as_with_json(tmp_path: Path) -> None:
+    # The reader uses orjson when importable; what orjson reads differently (a float for
+    # an integer beyond 64 bits) or rejects while json accepts must still read as json
+    # reads it, or an event would change (or vanish) with the environment.
+    head = '{"schema":1,"id":"p1-1","run_id":"r1","seq":1,"event_type":"checkpoint",'
+    lines = [
+        head + '"evidence":{"n":123456789012345678901234567890}}',
+        head + '"evidence":{"n":-9999999999999999999}}',
+        head + '"evidence":{"n":18446744073709551615,"m":1.5e300}}',
+        head + '"evidence":{"x":NaN,"y":Infinity}}',
+        head + '"evidence":{"n":1e400}}',
+        head + '"evidence":{"s":"\\ud800 alone"}}',
+        "\ufeff" + head + '"evidence":{}}',
+    ]
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes("".join(line + "\n" for line in lines).encode("utf-8"))
+    got = list(iter_events(path))
+    expected = [json.loads(line.encode("utf-8")) for line in lines]
+    assert repr(got) == repr(expected)  # repr: NaN != NaN, and 1e400 is inf either way
+    assert got[0]["evidence"]["n"] == 123456789012345678901234567890

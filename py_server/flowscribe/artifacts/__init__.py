@@ -159,8 +159,8 @@ def _write(
     top_level: bool,
 ) -> None:
     # Imported here, not with the session: hashlib is a good part of a start's import
-    # time. (Nothing imported at exit may make a class from source, as a dataclass does:
-    # CPython would then forget an uncaught KeyboardInterrupt and exit 1, not by SIGINT.)
+    # time. (What is imported at exit may make classes from source: see
+    # _lifecycle._keep_interrupt_status for what that costs an interrupted program.)
     from flowscribe.artifacts.aggregate_file import write_aggregate
 
     layout.autodev_dir.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,11 @@ def default_app_name() -> str:
     return name or "python"
 
 
+def python_version() -> str:
+    """The interpreter's version, ``3.11.7``."""
+    return sys.version.split()[0]
+
+
 def git_sha(root: Path) -> str | None:
     """The checked-out commit, read from ``.git`` without running git."""
     for directory in (root, *root.parents):

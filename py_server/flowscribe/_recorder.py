@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from .redact import Redactor
 
 _now = time.time
+
 _current_thread = threading.current_thread
 _get_ident = threading.get_ident
 #: threading's registry of live threads (what current_thread() looks in), read directly:
@@ -95,6 +96,12 @@ def trouble(what: str, exc: BaseException) -> None:
         f"{what}:{type(exc).__name__}",
         f"could not record an event ({type(exc).__name__}: {exc}); the app runs on",
     )
+
+
+def _process_prefix() -> str:
+    """A fresh prefix for one process's event ids: random, so that ids never repeat
+    across the processes of a run (``flowscribe.testing.reproducible`` fixes it)."""
+    return os.urandom(4).hex() + "-"
 
 
 class Recorder:
@@ -171,7 +178,7 @@ class Recorder:
         """Fresh ids for this process (at start, and in a forked child)."""
         self.pid = os.getpid()
         self._frag_pid = f'"pid":{self.pid},'
-        self.id_prefix = os.urandom(4).hex() + "-"
+        self.id_prefix = _process_prefix()
         self._seq = itertools.count(1)
 
     def attach(self, writer: Writer | None) -> None:

@@ -302,14 +302,14 @@ class Session:
         return aggregate_for(cfg, self.catalog, self.run_id)
 
     def _record_run_start(self, site: _callsite.Site) -> None:
-        from ._header import git_sha, safe_argv
+        from ._header import git_sha, python_version, safe_argv
 
         evidence: dict[str, Any] = {
             "app": self.app_name,
             "mode": self.mode,
             "root": str(self.root),
             "git_sha": git_sha(self.root),
-            "python": sys.version.split()[0],
+            "python": python_version(),
             "argv": safe_argv(self._redactor),
         }
         if self.test_run:

@@ -8,7 +8,7 @@ process (``_signals.py``), write the artifacts when an exception is not caught
 (``sys.excepthook``, ``threading.excepthook``), and hand a forked child its own ids and
 locks. These are the only places flowscribe touches process state,
 so they are kept apart from the session's own code; sessions are reached only through
-their methods, and ``core.py`` imports this module, never the other way round.
+their public methods and attributes (``after_fork``, ``ending``, ``recorder``), and ``core.py`` imports this module, never the other way round.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from types import TracebackType
 # Imported first for its side effect: the writers' fork hook is registered before ours,
 # so in a forked child a session finds its writer's fresh queue (hooks run in order).
 from . import _writer
+from ._event import _EXC_ATTR
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
@@ -121,9 +122,19 @@ def _install_hooks() -> None:
 
 
 def _unhandled(exc: BaseException, tb: TracebackType | None, main: bool) -> None:
+    """An exception nobody caught: every live session of this process records it (unless
+    a flow already did), then ends (the main thread) or writes its run so far (a thread:
+    the app goes on)."""
     for session in list(_sessions):
-        try:  # noqa: SIM105 - contextlib costs import time
-            session._on_unhandled(exc, tb, main)
+        try:
+            if not session.active or session.closed or session.recorder.pid != os.getpid():
+                continue
+            if isinstance(exc, Exception) and getattr(exc, _EXC_ATTR, None) is None:
+                session.recorder.record_exception(None, exc, tb, None, "critical", None, None)
+            if main:
+                session.end_session()
+            else:
+                session.write_so_far()
         except Exception:
             pass
 
@@ -158,8 +169,9 @@ def _end_all_for_signal() -> None:
     """End every live session whose end is not already under way (a signal handler
     must not wait for an end it interrupted)."""
     for session in list(_sessions):
-        try:  # noqa: SIM105 - contextlib costs import time
-            session._end_unless_ending()
+        try:
+            if not session.ending:  # a signal may have interrupted that very end,
+                session.end_session()  # whose lock it would wait for forever
         except Exception:
             pass
 
@@ -177,7 +189,7 @@ def _after_fork_child() -> None:
     global _default_lock
     _default_lock = threading.RLock()
     for session in list(_sessions):
-        session._after_fork_child()
+        session.after_fork()
     mp_util = sys.modules.get("multiprocessing.util")
     if mp_util is not None and _sessions:
         # multiprocessing's forked children leave through os._exit, skipping atexit:
@@ -198,7 +210,7 @@ def _register_mp_finalizer(_: object) -> None:
     if mp_util is not None:
         mp_util.Finalize(None, end_all, exitpriority=100)
     for session in list(_sessions):
-        session._in_mp_child()
+        session.recorder.flush_ends = True  # each flow_end written at once from now
     from . import _children, _signals
 
     if _children.in_pool_worker():

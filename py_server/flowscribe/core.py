@@ -26,11 +26,9 @@ import os
 import sys
 import threading
 from collections.abc import Awaitable, Sequence
-from types import TracebackType
 
 from . import _callsite, _children, _lifecycle
 from ._event import (
-    _EXC_ATTR,
     EVENT_KEYS,
     MARKER_TYPES,
     SCHEMA_VERSION,
@@ -576,24 +574,10 @@ class Session:
             self.recorder.redacted, top_level=not self.test_run,
         )
 
-    def _on_unhandled(self, exc: BaseException, tb: TracebackType | None, main: bool) -> None:
-        """An exception nobody caught: record it (unless a flow did), then the artifacts."""
-        if not self.active or self.closed or self.recorder.pid != os.getpid():
-            return
-        if isinstance(exc, Exception) and getattr(exc, _EXC_ATTR, None) is None:
-            self.recorder.record_exception(None, exc, tb, None, "critical", None, None)
-        if main:
-            self.end_session()
-        else:
-            self.write_so_far()  # the app goes on
-
-    def _end_unless_ending(self) -> None:
-        """End the session, unless an end is already under way: a signal handler may
-        have interrupted that very end, whose lock it would wait for forever."""
-        lock = self._end_lock
-        if lock.acquire(blocking=False):
-            lock.release()
-            self.end_session()
+    @property
+    def ending(self) -> bool:
+        """An end of this session is under way (in this or another thread)."""
+        return self._end_lock.locked()
 
     def write_so_far(self) -> None:
         """Flush; in the run's owner, also write the artifacts of the run so far (the
@@ -609,7 +593,12 @@ class Session:
                 self._reaggregate_if_joined()
                 self._write_artifacts()
 
-    def _after_fork_child(self) -> None:
+    # -- process hooks (``_lifecycle.py``) -----------------------------------------
+
+    def after_fork(self) -> None:
+        """Go on in a forked child of the process that started the session: fresh event
+        ids, the run's registry entry and ``run_start`` of this process; the parent still
+        owns the run. Called by flowscribe's own fork hook: an app never needs to."""
         self.recorder.new_process()
         self._owner = False  # the parent owns the run (unless it ends first: _last_out)
         self._folded_to = 0
@@ -625,11 +614,6 @@ class Session:
         if self.active and not self.closed:
             site = _callsite.caller()
             self._record_run_start(site)
-
-    def _in_mp_child(self) -> None:
-        """This (forked) process turned out to be a multiprocessing child: write each
-        flow_end at once from now on."""
-        self.recorder.flush_ends = True
 
     def _restore_env(self) -> None:
         saved, self._env_saved = self._env_saved, {}

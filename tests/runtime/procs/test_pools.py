@@ -18,12 +18,13 @@ METHODS = [m for m in ("fork", "spawn", "forkserver")
            if m in multiprocessing.get_all_start_methods()]
 
 POOL_APP = """\
-    import multiprocessing, sys
+    import multiprocessing, sys, time
     import flowscribe
 
     def task(n):
         with flowscribe.flow("pool/task", n=n) as f:
             f.checkpoint("work", n=n)
+            time.sleep(0.05)  # else the first spawned worker may do them all alone
             f.success("done")
         return n
 

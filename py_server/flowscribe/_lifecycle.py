@@ -6,9 +6,10 @@ the first session end every live session at exit (``atexit``, and multiprocessin
 exit hook in its forked children, which skip ``atexit``) and when a signal stops the
 process (``_signals.py``), write the artifacts when an exception is not caught
 (``sys.excepthook``, ``threading.excepthook``), and hand a forked child its own ids and
-locks. These are the only places flowscribe touches process state,
-so they are kept apart from the session's own code; sessions are reached only through
-their public methods and attributes (``after_fork``, ``ending``, ``recorder``), and ``core.py`` imports this module, never the other way round.
+locks. These are the only places flowscribe touches process state, so they are kept
+apart from the session's own code; sessions are reached only through their public methods
+and attributes (``after_fork``, ``ending``, ``recorder``), and ``core.py`` imports this
+module, never the other way round.
 """
 
 from __future__ import annotations

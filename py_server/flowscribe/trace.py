@@ -26,7 +26,7 @@ __all__ = [
     "ReadStats",
     "TraceFollower",
     "field_marker",
-    "find_flow_start",
+    "find_event",
     "instance_span",
     "instance_start",
     "iter_events",
@@ -269,9 +269,9 @@ def instance_span(path: str | os.PathLike[str], instance: str, near: int | None 
     to its end, so reading this span (``iter_events(start=, limit=)``) finds all of them.
     None when the start or the end is not within ``reach`` bytes of ``near``, or the
     file cannot be read: the caller reads the whole file. Without ``near``, the start
-    line is found by :func:`find_flow_start`."""
+    line is found by :func:`find_event`."""
     if near is None:
-        near = find_flow_start(path, instance)
+        near = find_event(path, instance)
         if near is None:
             return None
     found = _instance_window(path, instance, near, reach, want_end=True)
@@ -290,7 +290,7 @@ def instance_start(path: str | os.PathLike[str], instance: str, near: int,
 #: its ``id`` right after the schema (docs/trace-format.md), which tells whose line it is
 #: without parsing it.
 LINE_START = b'\n{"schema":1,"id":"'
-_INSTANCE_ID = re.compile(r"([0-9a-f]{8}-)([0-9]{1,18})\Z")
+_EVENT_ID = re.compile(r"([0-9a-f]{8}-)([0-9]{1,18})\Z")
 #: The bisection's probe, widened while it finds no line of the process asked about.
 _PROBE = 1 << 14
 _PROBE_MAX = 4 << 20
@@ -299,21 +299,21 @@ _PROBE_MAX = 4 << 20
 _SETTLE = 1 << 20
 
 
-def find_flow_start(path: str | os.PathLike[str], instance: str) -> int | None:
-    """Where flow ``instance``'s ``flow_start`` line starts in a trace, found without an
-    index and without reading the file: an instance is named by its start event's id,
-    ``<process prefix>-<seq>``, and one process writes its ids in (nearly) increasing
-    order, so the file is bisected on the seq of that process's lines, about 20 probes
-    of a few KiB for a 1 GB trace (a long stretch of other processes' lines is scanned
-    for the next of this one's, never parsed). None when the name is not of that form
-    or the line is not found: the caller reads the whole file. :func:`instance_span`
+def find_event(path: str | os.PathLike[str], event_id: str) -> int | None:
+    """Where the line of event ``event_id`` starts in a trace (a flow instance's
+    ``flow_start``, named by the instance), found without an index and without reading the
+    file: ids are ``<process prefix>-<seq>``, and one process writes its ids in (nearly)
+    increasing order, so the file is bisected on the seq of that process's lines, about 20
+    probes of a few KiB for a 1 GB trace (a long stretch of other processes' lines is
+    scanned for the next of this one's, never parsed). None when the id is not of that
+    form or the line is not found: the caller reads the whole file. :func:`instance_span`
     uses it when given no ``near``."""
-    m = _INSTANCE_ID.match(instance)
+    m = _EVENT_ID.match(event_id)
     if m is None:
         return None
     head = LINE_START + m.group(1).encode()
     want = int(m.group(2))
-    exact = LINE_START + instance.encode() + b'"'
+    exact = LINE_START + event_id.encode() + b'"'
     try:
         with open_trace(path) as fh:
             size = fh.seek(0, 2)

@@ -55,7 +55,7 @@ class FlowEvents(Feature):
         def read() -> tuple[list[dict[str, Any]], int]:
             # One instance: only the bytes from its start to its end, not the whole
             # trace. The trace index knows where the latest run's failed ones are; any
-            # other is found by its id (flowscribe.trace.find_flow_start).
+            # other is found by its id (flowscribe.trace.find_event).
             span = None
             if instance is not None:
                 if trace == project.run.trace and rid == project.run.run_id:

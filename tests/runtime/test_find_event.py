@@ -1,4 +1,4 @@
-"""Finding one flow instance in a big trace by its id alone (``trace.find_flow_start``,
+"""Finding one flow instance in a big trace by its id alone (``trace.find_event``,
 ``instance_span`` without ``near``): on a trace written by the runtime from several
 threads and processes, every instance is found at its own start line, and what its span
 holds is what reading the whole file finds; a name that is not there finds nothing."""
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from _project import QUIET_CONFIG, write_config
 
-from flowscribe.trace import field_marker, find_flow_start, instance_span, iter_events
+from flowscribe.trace import field_marker, find_event, instance_span, iter_events
 
 APP = """\
 import os, sys, threading
@@ -82,7 +82,7 @@ def test_every_instance_is_found_at_its_start_line(big_trace: Path) -> None:
     prefixes = {inst.split("-")[0] for inst in starts}
     assert len(prefixes) == 2  # the app and its child, interleaved
     assert len(starts) > 6000
-    missed = {inst: at for inst, at in starts.items() if find_flow_start(big_trace, inst) != at}
+    missed = {inst: at for inst, at in starts.items() if find_event(big_trace, inst) != at}
     assert not missed
 
 
@@ -111,7 +111,7 @@ def test_a_long_burst_of_another_process_s_lines_is_stepped_over(
     burst.write_bytes(b"".join(own[:half] + other + own[half:]))
     starts = {inst: at for inst, at in _starts(burst).items()
               if inst.startswith(parent.decode())}  # the child's lines are there twice
-    missed = [inst for inst, at in starts.items() if find_flow_start(burst, inst) != at]
+    missed = [inst for inst, at in starts.items() if find_event(burst, inst) != at]
     assert len(starts) > 3000
     assert not missed
 
@@ -120,12 +120,12 @@ def test_a_long_burst_of_another_process_s_lines_is_stepped_over(
     "never-ran", "", "0badc0de-", "0badc0de-12", "ffffffff-99999999999999", "../etc",
 ])
 def test_a_name_that_is_not_in_the_trace_finds_nothing(big_trace: Path, name: str) -> None:
-    assert find_flow_start(big_trace, name) is None
+    assert find_event(big_trace, name) is None
     assert instance_span(big_trace, name) is None
 
 
 def test_a_trace_the_runtime_did_not_write_finds_nothing(tmp_path: Path) -> None:
     other = tmp_path / "trace.jsonl"
     other.write_bytes(b'{"id": "0badc0de-3", "event_type": "flow_start"}\n' * 100_000)
-    assert find_flow_start(other, "0badc0de-3") is None
-    assert find_flow_start(tmp_path / "missing.jsonl", "0badc0de-3") is None
+    assert find_event(other, "0badc0de-3") is None
+    assert find_event(tmp_path / "missing.jsonl", "0badc0de-3") is None

@@ -31,7 +31,7 @@ from flowscribe.story._diff import Change, RunDiff, diff_runs
 from flowscribe.story._guide import render_guide
 from flowscribe.story._lines import event_line
 from flowscribe.story._render import render_story, verdict_line
-from flowscribe.story._run import EventWindow, RunView, load_run, run_passed
+from flowscribe.story._run import EventWindow, RunView, load_near, load_run, run_passed
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
 from flowscribe.story._story import FailureStory, Story, build_story
 
@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_BUDGET_TOKENS",
     "MAX_BUDGET_TOKENS",
     "MIN_BUDGET_TOKENS",
+    "WHOLE_RUN_BYTES",
     "Change",
     "EventWindow",
     "FailureStory",
@@ -61,6 +62,8 @@ __all__ = [
     "event_line",
     "failure_prompt",
     "load_info",
+    "load_info_near",
+    "load_near",
     "load_run",
     "render_guide",
     "render_story",
@@ -97,6 +100,26 @@ def load_info(info: RunInfo) -> RunView | None:
         return None
     own = info.run_dir is not None and info.trace.parent == info.run_dir
     return load_run(info.trace, None if own else info.run_id)
+
+
+#: A run's trace up to this size is read whole for the story of one of its failures;
+#: a bigger one only around the failure (:func:`load_near`), with no comparison.
+WHOLE_RUN_BYTES = 32 << 20
+
+
+def load_info_near(info: RunInfo, event_id: str) -> RunView | None:
+    """The events of a listed run around event ``event_id`` (:func:`load_near`)."""
+    if info.trace is None:
+        return None
+    own = info.run_dir is not None and info.trace.parent == info.run_dir
+    return load_near(info.trace, event_id, None if own else info.run_id)
+
+
+def _trace_bytes(info: RunInfo) -> int:
+    try:
+        return info.trace.stat().st_size if info.trace is not None else 0
+    except OSError:
+        return 0
 
 
 def runs_to_compare(autodev_dir: Path, after: str | None = None, before: str | None = None,
@@ -145,15 +168,25 @@ def failure_prompt(
     scrub: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
     load: Callable[[RunInfo], RunView | None] = load_info,
+    whole_run_bytes: int = WHOLE_RUN_BYTES,
 ) -> str | None:
     """The story of one failure (event ``event_id`` of run ``run_id``, default the latest)
     as a prompt within ``budget_tokens``; None when the run has no such event. ``load``
-    reads a listed run (a long-lived caller passes one that keeps what it read)."""
+    reads a listed run (a long-lived caller passes one that keeps what it read).
+
+    A run whose trace is over ``whole_run_bytes`` is read only around the failure, and
+    not compared with the last good run (that is :func:`compare_runs`' job): the prompt
+    then says so, and costs a few MB of reading whatever the run's size."""
     before, after = runs_to_compare(autodev_dir, after=run_id)
-    run = load(after) if after is not None else None
+    if after is None:
+        return None
+    run = load_info_near(after, event_id) if _trace_bytes(after) > whole_run_bytes else None
+    baseline = None
+    if run is None:
+        run = load(after)
+        baseline = load(before) if before is not None else None
     if run is None or event_id not in run.by_id:
         return None
-    baseline = load(before) if before is not None else None
     story = build_story(run, baseline=baseline, catalog=catalog, root=root,
                         failure_id=event_id, scrub=scrub)
     return render_story(story, budget_tokens=budget_tokens,

@@ -154,6 +154,13 @@ def _failures_list(story: Story) -> str:
     if not tops:
         return "## Failures\n\nNo failures or exceptions were recorded.\n"
     lines = ["## Failures", "", f"Verdict (data): {code(verdict_line(story), 400)}", ""]
+    window = story.run.window
+    if window is not None:
+        start, end, size = window
+        lines += [f"This run's trace is {_mb(size)}: this story is told from the "
+                  f"{_mb(end - start)} around the failure, so the failures listed are those "
+                  "of that stretch, and the run is not compared with the last good one "
+                  f"({code('flowscribe diff')} compares whole runs).", ""]
     for n, top in enumerate(tops[:12], 1):
         times = f" (×{top.count})" if top.count > 1 else ""
         # The reason is recorded text: it is quoted in the fenced slice, not here.
@@ -168,6 +175,10 @@ def _failures_list(story: Story) -> str:
     if len(tops) > 12:
         lines.append(f"… and {len(tops) - 12} more distinct failures")
     return "\n".join(lines) + "\n"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
 
 
 def _spec_lines(fs: FailureStory) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from flowscribe.trace import iter_events
 
-__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_run", "run_passed"]
+__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_near", "load_run", "run_passed"]
 
 #: Events that carry a verdict against the run: what a story starts from.
 VERDICT_TYPES = frozenset({"failure", "exception"})
@@ -53,6 +53,9 @@ class RunView:
     diff_side: object | None = field(default=None, repr=False, compare=False)
     #: Memo of :func:`flowscribe.story._slice.top_failures` (all of them, in order).
     tops: list[Any] | None = field(default=None, repr=False, compare=False)
+    #: ``(start, end, size)`` when the view holds only the bytes ``start``–``end`` of a
+    #: ``size``-byte trace around one event (:func:`load_near`); None: the whole run.
+    window: tuple[int, int, int] | None = field(default=None, compare=False)
     _verdicts: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -220,6 +223,93 @@ def load_run(trace: Path, run_id: str | None = None) -> RunView:
         if run_id is None or ev.get("run_id") == run_id:
             window.add(ev)
     return window.view()
+
+
+#: :func:`load_near` reads this much of the trace before the event, and after it.
+NEAR_BEFORE = 4 << 20
+NEAR_AFTER = 1 << 19
+
+
+def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
+              before: int = NEAR_BEFORE, after: int = NEAR_AFTER) -> RunView | None:
+    """The events of one run in the bytes of ``trace`` around event ``event_id`` (found by
+    its id, :func:`flowscribe.trace.find_event`), for a run too big to read whole: what a
+    story of that one event looks at (its flow instance, the instances that ran just
+    before it, what shares its values) is there. Added from elsewhere in the file: the
+    run header of the event's process and the starts of its instance's ancestors. None
+    when the event is not found that way: the caller reads the whole run."""
+    from flowscribe.trace import find_event, open_trace, parse_line
+
+    at = find_event(trace, event_id)
+    if at is None:
+        return None
+    try:
+        with open_trace(trace) as fh:
+            size = fh.seek(0, 2)
+            start = _line_start_before(fh, max(0, at - before))
+            end = min(size, at + after)
+    except OSError:
+        return None
+    window = EventWindow()
+    for ev in iter_events(trace, start=start, limit=_line_end(trace, end, size)):
+        if run_id is None or ev.get("run_id") == run_id:
+            window.add(ev)
+    view = window.view()
+    focus = view.by_id.get(event_id)
+    if focus is None:
+        return None
+    extra: list[dict[str, Any]] = []
+
+    def line_of(eid: str) -> dict[str, Any] | None:
+        pos = find_event(trace, eid)
+        if pos is None:
+            return None
+        with open_trace(trace) as fh:
+            fh.seek(pos)
+            ev = parse_line(fh.readline())
+        return ev if ev is not None and ev.get("id") == eid else None
+
+    prefix = event_id.rsplit("-", 1)[0]
+    if not any(e.get("event_type") == "run_start" for e in view.events):
+        header = line_of(f"{prefix}-1")
+        if header is not None and header.get("event_type") == "run_start":
+            extra.append(header)
+    parent = (view.starts.get(str(focus.get("instance"))) or {}).get("parent")
+    for _ in range(32):  # the ancestors' starts, nearest first (a cycle is cut)
+        if not isinstance(parent, str) or parent in view.starts:
+            break
+        ancestor = line_of(parent)
+        if ancestor is None or ancestor.get("event_type") != "flow_start":
+            break
+        extra.append(ancestor)
+        parent = ancestor.get("parent")
+    if extra:
+        view = RunView.from_events(sorted([*view.events, *extra], key=_order))
+    view.window = (start, end, size)
+    return view
+
+
+def _line_start_before(fh: Any, pos: int) -> int:
+    """The start of the first line at or after ``pos``."""
+    if pos == 0:
+        return 0
+    fh.seek(pos - 1)
+    block = fh.read(1 << 20)
+    nl = block.find(b"\n")
+    return pos + nl if nl >= 0 else pos - 1 + len(block)
+
+
+def _line_end(trace: Path, pos: int, size: int) -> int:
+    """The end of the line holding byte ``pos`` (just past its newline)."""
+    from flowscribe.trace import open_trace
+
+    if pos >= size:
+        return size
+    with open_trace(trace) as fh:
+        fh.seek(pos)
+        block = fh.read(1 << 20)
+    nl = block.find(b"\n")
+    return pos + nl + 1 if nl >= 0 else size
 
 
 _TAIL_BYTES = 64 * 1024

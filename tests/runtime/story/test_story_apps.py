@@ -116,3 +116,22 @@ def test_the_failure_prompt_tells_one_failure_with_its_cause(app: tuple[Path, di
         assert change in text
     assert estimate_tokens(text) <= DEFAULT_BUDGET_TOKENS and _fences_closed(text)
     assert failure_prompt(root / ".autodev", after.run_id, "no-such-event") is None
+
+
+def test_told_from_the_bytes_around_it_the_failure_still_shows_its_cause(
+        app: tuple[Path, dict[str, Any]]) -> None:
+    # As for a run too big to read whole: only the stretch of trace around the failure,
+    # no comparison with the good run; the root cause's line is there all the same.
+    from flowscribe.story import failure_prompt
+
+    root, cause = app
+    _, after = runs_to_compare(root / ".autodev")
+    assert after is not None
+    run = load_info(after)
+    assert run is not None
+    event = run.verdict_events()[0]
+    text = failure_prompt(root / ".autodev", after.run_id, event["id"], whole_run_bytes=0,
+                          catalog=load_catalog(root / ".autodev/flows.yaml"))
+    assert text is not None and "around the failure" in text
+    assert cause["line_text"] in text
+    assert estimate_tokens(text) <= DEFAULT_BUDGET_TOKENS and _fences_closed(text)

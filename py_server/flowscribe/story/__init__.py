@@ -104,7 +104,7 @@ def load_info(info: RunInfo) -> RunView | None:
 
 #: A run's trace up to this size is read whole for the story of one of its failures;
 #: a bigger one only around the failure (:func:`load_near`), with no comparison.
-WHOLE_RUN_BYTES = 32 << 20
+WHOLE_RUN_BYTES = 16 << 20
 
 
 def load_info_near(info: RunInfo, event_id: str) -> RunView | None:

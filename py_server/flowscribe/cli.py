@@ -196,8 +196,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
         from flowscribe.artifacts.ask import run_views
         from flowscribe.runs import RunLayout
 
+        first = agg.first_failure.event_id if agg.first_failure is not None else None
         run, baseline = run_views(RunLayout(config.autodev_dir), agg.run_id, trace=trace,
-                                  fallback=tail)
+                                  fallback=tail, focus=first)
         name, text = "ask.md", render_ask(run, catalog, config, baseline=baseline)
     else:
         name, text = "summary.md", render_summary(agg, catalog, config)

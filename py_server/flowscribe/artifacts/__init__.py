@@ -146,7 +146,8 @@ def _ask(
     when it has none) against the last good run."""
     if not should_write_ask(agg, config):
         return None
-    run, baseline = run_views(layout, agg.run_id, fallback=tail)
+    first = agg.first_failure.event_id if agg.first_failure is not None else None
+    run, baseline = run_views(layout, agg.run_id, fallback=tail, focus=first)
     return render_ask(run, catalog, config, baseline=baseline)
 
 

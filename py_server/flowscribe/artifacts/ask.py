@@ -67,22 +67,42 @@ def run_views(
     *,
     trace: Path | None = None,
     fallback: Sequence[Mapping[str, Any]] = (),
+    focus: str | None = None,
 ) -> tuple[RunView, RunView | None]:
     """The run ``run_id`` (from ``trace`` when given, else from its run folder or the
     shared trace; ``fallback`` events when none has it, e.g. with no JSONL sink) and its
-    baseline: the newest earlier run that passed, else the previous one."""
-    from flowscribe.story import RunView, load_run
+    baseline: the newest earlier run that passed, else the previous one.
 
-    run = load_run(trace, run_id) if trace is not None else None
+    A trace over :data:`~flowscribe.story.WHOLE_RUN_BYTES` is read only around event
+    ``focus`` (the run's first failure), with no baseline, when that event is found
+    there: the story of a million events is then a few MB of reading, not a minute."""
+    from flowscribe.story import WHOLE_RUN_BYTES, RunView, load_near, load_run
+
     dirs = layout.run_dirs(test_runs=True)
     own = next((d for d in dirs if d.name == run_id), None)
-    if (run is None or not run.events) and own is not None:
-        run = load_run(own / "trace.jsonl")
-    if (run is None or not run.events) and run_id and layout.trace_path.is_file():
-        run = load_run(layout.trace_path, run_id)
-    if run is None or not run.events:
-        run = RunView.from_events(fallback)
-    return run, _baseline(dirs, run_id)
+    sources: list[tuple[Path, str | None]] = []
+    if trace is not None:
+        sources.append((trace, run_id))
+    if own is not None:
+        sources.append((own / "trace.jsonl", None))
+    if run_id:
+        sources.append((layout.trace_path, run_id))
+    for path, rid in sources:
+        if focus is not None and _size(path) > WHOLE_RUN_BYTES:
+            near = load_near(path, focus, rid)
+            if near is not None:
+                return near, None
+        run = load_run(path, rid)
+        if run.events:
+            return run, _baseline(dirs, run_id)
+    return RunView.from_events(fallback), _baseline(dirs, run_id)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _baseline(dirs: Sequence[Path], run_id: str | None) -> RunView | None:

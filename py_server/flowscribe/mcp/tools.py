@@ -28,7 +28,10 @@ from flowscribe.story import (
     DEFAULT_BUDGET_TOKENS,
     MAX_BUDGET_TOKENS,
     MIN_BUDGET_TOKENS,
+    WHOLE_RUN_BYTES,
+    RunView,
     failure_prompt,
+    load_instance,
 )
 from flowscribe.trace import field_marker
 
@@ -335,7 +338,9 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
             raise ToolInputError(f"where takes key=value (got {where!r})")
         corr[key.strip()] = value
     info = ws.run(run)
-    view = ws.view(info)
+    # A run too big to read whole: one instance is read from its own span of the trace.
+    near = _instance_view(info, instance) if instance is not None else None
+    view = near if near is not None else ws.view(info)
 
     def choose() -> list[dict[str, Any]]:
         if instance is not None and instance not in view.starts:
@@ -365,6 +370,20 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
         footer += (f" The run is large: {view.dropped} routine events far from any "
                    "failure were not kept.")
     return text_result(title, "\n".join(render(view, page)) or "(none)", footer=footer)
+
+
+def _instance_view(info: RunInfo, instance: str) -> RunView | None:
+    """Instance ``instance`` of a run whose trace is over ``WHOLE_RUN_BYTES``, from its
+    span (:func:`flowscribe.story.load_instance`); None for a smaller run, or when the
+    span is not found that way."""
+    trace = info.trace
+    try:
+        if trace is None or trace.stat().st_size <= WHOLE_RUN_BYTES:
+            return None
+    except OSError:
+        return None
+    own = info.run_dir is not None and trace.parent == info.run_dir
+    return load_instance(trace, instance, None if own else info.run_id)
 
 
 # -- diff_runs -------------------------------------------------------------------------------

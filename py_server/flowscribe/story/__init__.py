@@ -31,7 +31,14 @@ from flowscribe.story._diff import Change, RunDiff, diff_runs
 from flowscribe.story._guide import render_guide
 from flowscribe.story._lines import event_line
 from flowscribe.story._render import render_story, verdict_line
-from flowscribe.story._run import EventWindow, RunView, load_near, load_run, run_passed
+from flowscribe.story._run import (
+    EventWindow,
+    RunView,
+    load_instance,
+    load_near,
+    load_run,
+    run_passed,
+)
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
 from flowscribe.story._story import FailureStory, Story, build_story
 
@@ -63,6 +70,7 @@ __all__ = [
     "failure_prompt",
     "load_info",
     "load_info_near",
+    "load_instance",
     "load_near",
     "load_run",
     "render_guide",

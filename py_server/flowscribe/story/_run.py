@@ -19,7 +19,8 @@ from typing import Any
 
 from flowscribe.trace import iter_events
 
-__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_near", "load_run", "run_passed"]
+__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_instance", "load_near", "load_run",
+           "run_passed"]
 
 #: Events that carry a verdict against the run: what a story starts from.
 VERDICT_TYPES = frozenset({"failure", "exception"})
@@ -287,6 +288,26 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
         view = RunView.from_events(sorted([*view.events, *extra], key=_order))
     view.window = (start, end, size)
     return view
+
+
+def load_instance(trace: Path, instance: str, run_id: str | None = None) -> RunView | None:
+    """The events of flow ``instance`` and of its children, from its span of ``trace``
+    (:func:`flowscribe.trace.instance_span`, found by its id), with the run header and the
+    instance's ancestors as :func:`load_near` adds them; None when the span is not found
+    that way (the caller reads the whole run)."""
+    from flowscribe.trace import instance_span
+
+    span = instance_span(trace, instance)
+    if span is None:
+        return None
+    start, end = span
+    if end is None:
+        try:
+            end = trace.stat().st_size
+        except OSError:
+            return None
+    # ``after`` ends inside the instance's last line: load_near reads to that line's end.
+    return load_near(trace, instance, run_id, before=0, after=max(0, end - start - 1))
 
 
 def _line_start_before(fh: Any, pos: int) -> int:

@@ -12,16 +12,18 @@ from pathlib import Path
 import pytest
 from _project import QUIET_CONFIG, write_config
 
-from flowscribe.story import failure_prompt, load_near
+from flowscribe.story import WHOLE_RUN_BYTES, failure_prompt, load_instance, load_near
 from flowscribe.trace import iter_events
 
-#: A batch flow open for the whole run, 3,000 items under it; item 2,500 fails.
+#: A batch flow open for the whole run, 3,000 items under it (or argv[1]); item 2,500
+#: fails.
 APP = """\
+import sys
 import flowscribe
 
 flowscribe.init(app_name="batch")
 with flowscribe.flow("batch/run", batch="b-7"):
-    for n in range(3000):
+    for n in range(int(sys.argv[1]) if len(sys.argv) > 1 else 3000):
         with flowscribe.flow("item/process", item=f"i-{n}") as f:
             f.checkpoint("work", n=n)
             if n == 2500:
@@ -32,16 +34,20 @@ flowscribe.end_session()
 """
 
 
-@pytest.fixture
-def batch_run(project: Path) -> tuple[Path, dict[str, object]]:
+def _run_batch(project: Path, *args: str) -> tuple[Path, dict[str, object]]:
     write_config(project, QUIET_CONFIG + "artifacts:\n  per_run_dirs: true\n")
     (project / "app.py").write_text(APP, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-    subprocess.run([sys.executable, "app.py"], cwd=project, env=env, check=True,
+    subprocess.run([sys.executable, "app.py", *args], cwd=project, env=env, check=True,
                    capture_output=True, timeout=120)
     trace = (project / ".autodev" / "latest").resolve() / "trace.jsonl"
     [failure] = iter_events(trace, types=["failure"])
     return trace, failure
+
+
+@pytest.fixture
+def batch_run(project: Path) -> tuple[Path, dict[str, object]]:
+    return _run_batch(project)
 
 
 def test_the_bytes_around_a_failure_hold_its_story(
@@ -65,6 +71,25 @@ def test_the_bytes_around_a_failure_hold_its_story(
         next(i for i, e in view.starts.items() if e["flow_id"] == "batch/run"))
 
 
+def test_one_instance_is_read_from_its_span_with_its_children(
+    batch_run: tuple[Path, dict[str, object]],
+) -> None:
+    trace, failure = batch_run
+    whole = list(iter_events(trace))
+    item = str(failure["instance"])
+    view = load_instance(trace, item)
+    assert view is not None and view.window is not None
+    assert view.by_instance[item] == [e for e in whole if e.get("instance") == item]
+    assert view.header["app"] == "batch"  # and the batch it ran under, for its depth
+    assert any(e["flow_id"] == "batch/run" for e in view.starts.values())
+    # The batch's span is the whole run: every item is one of its children.
+    [batch] = [e["id"] for e in whole if e["event_type"] == "flow_start"
+               and e["flow_id"] == "batch/run"]
+    batch_view = load_instance(trace, batch)
+    assert batch_view is not None and len(batch_view.descendants(batch)) == 3000
+    assert load_instance(trace, "0badc0de-12") is None
+
+
 def test_an_event_that_is_not_found_by_its_id_leaves_it_to_a_whole_read(
     batch_run: tuple[Path, dict[str, object]],
 ) -> None:
@@ -84,3 +109,13 @@ def test_the_prompt_of_a_big_run_says_it_was_told_from_a_stretch(
     # Read whole, the same failure is told without that note.
     whole = failure_prompt(project / ".autodev", None, str(failure["id"]))
     assert whole is not None and "around the failure" not in whole
+
+
+def test_a_run_too_big_to_read_whole_writes_ask_md_from_around_its_first_failure(
+    project: Path,
+) -> None:
+    trace, failure = _run_batch(project, "12000")
+    assert trace.stat().st_size > WHOLE_RUN_BYTES  # else this tests the whole read
+    ask = (project / ".autodev" / "ask.md").read_text(encoding="utf-8")
+    assert "around the failure" in ask
+    assert f">> {failure['id']} app.py:" in ask and "batch/run" in ask

@@ -12,6 +12,7 @@ and every quoted event is redacted again first.
 from __future__ import annotations
 
 import difflib
+import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -338,8 +339,12 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
             raise ToolInputError(f"where takes key=value (got {where!r})")
         corr[key.strip()] = value
     info = ws.run(run)
-    # A run too big to read whole: one instance is read from its own span of the trace.
-    near = _instance_view(info, instance) if instance is not None else None
+    # A run too big to read whole: one instance is read from its own span of the trace,
+    # one correlation value from the lines that hold it.
+    near = None
+    if _too_big(info):
+        near = (_instance_view(info, instance) if instance is not None
+                else _where_view(info, *next(iter(corr.items()))))
     view = near if near is not None else ws.view(info)
 
     def choose() -> list[dict[str, Any]]:
@@ -372,18 +377,32 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
     return text_result(title, "\n".join(render(view, page)) or "(none)", footer=footer)
 
 
-def _instance_view(info: RunInfo, instance: str) -> RunView | None:
-    """Instance ``instance`` of a run whose trace is over ``WHOLE_RUN_BYTES``, from its
-    span (:func:`flowscribe.story.load_instance`); None for a smaller run, or when the
-    span is not found that way."""
-    trace = info.trace
+def _too_big(info: RunInfo) -> bool:
+    """The run's trace is over ``WHOLE_RUN_BYTES``: not to be read whole for one answer."""
     try:
-        if trace is None or trace.stat().st_size <= WHOLE_RUN_BYTES:
-            return None
+        return info.trace is not None and info.trace.stat().st_size > WHOLE_RUN_BYTES
     except OSError:
-        return None
-    own = info.run_dir is not None and trace.parent == info.run_dir
-    return load_instance(trace, instance, None if own else info.run_id)
+        return False
+
+
+def _instance_view(info: RunInfo, instance: str) -> RunView | None:
+    """Instance ``instance`` of a big run, from its span (:func:`~flowscribe.story.
+    load_instance`); None when the span is not found that way."""
+    assert info.trace is not None
+    own = info.run_dir is not None and info.trace.parent == info.run_dir
+    return load_instance(info.trace, instance, None if own else info.run_id)
+
+
+def _where_view(info: RunInfo, key: str, value: str) -> RunView:
+    """The events of a big run whose correlation ``key`` is ``value``, from the lines that
+    hold it as text or as a JSON scalar (found before parsing), after the run's header
+    (times are told from the run's start)."""
+    markers = [field_marker(key, value)]
+    if value.isascii() and value and value[0] in "-0123456789tfn":
+        markers.append(json.dumps(key).encode("ascii") + b":" + value.encode("ascii"))
+    header = next(run_events(info, types=("run_start",)), None)
+    events = list(run_events(info, contains=markers))
+    return RunView.from_events([header, *events] if header is not None else events)
 
 
 # -- diff_runs -------------------------------------------------------------------------------

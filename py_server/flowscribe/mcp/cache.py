@@ -29,6 +29,7 @@ from typing import Any
 from flowscribe.aggregate import Quantiles
 from flowscribe.runs import RunInfo, run_events
 from flowscribe.story import RunView, load_info
+from flowscribe.trace import iter_events
 
 __all__ = ["MAX_RUNS", "MAX_VIEW_EVENTS", "PROCESS_CACHE", "FlowOutcome", "RunCache", "RunData"]
 
@@ -72,11 +73,16 @@ class RunData:
             return self._failures
 
     def flows(self) -> dict[str, FlowOutcome]:
-        """Each flow's verdict counts and durations (from its ``flow_end`` events)."""
+        """Each flow's verdict counts and durations: from the run's saved aggregate.json
+        as far as it covers the trace, and from the ``flow_end`` events after that."""
         with self._lock:
             if self._flows is None:
-                flows: dict[str, FlowOutcome] = {}
-                for ev in run_events(self.info, types=("flow_end",)):
+                flows, covered = self._saved_flows()
+                trace = self.info.trace
+                events = (iter_events(trace, types=("flow_end",), start=covered)
+                          if covered is not None and trace is not None
+                          else run_events(self.info, types=("flow_end",)))
+                for ev in events:
                     fid = ev.get("flow_id")
                     if ev.get("event_type") != "flow_end" or not isinstance(fid, str):
                         continue
@@ -95,6 +101,22 @@ class RunData:
                         out.durations.add(float(d))
                 self._flows = flows
             return self._flows
+
+    def _saved_flows(self) -> tuple[dict[str, FlowOutcome], int | None]:
+        """The flows of the run's own aggregate.json and the trace bytes it covers; no
+        flows and None when the run has none that matches its trace."""
+        from flowscribe.artifacts.aggregate_file import load_aggregate
+
+        info = self.info
+        if info.trace is None or info.run_dir is None or info.trace.parent != info.run_dir:
+            return {}, None
+        saved = load_aggregate(info.run_dir)
+        if saved is None:
+            return {}, None
+        agg, covered = saved
+        return {fid: FlowOutcome(s.passed, s.failed, s.unfinished, s.durations)
+                for fid, s in agg.flows.items() if s.passed or s.failed or s.unfinished
+                }, covered
 
     def view(self) -> RunView | None:
         """The story library's view of the run (None when it has no readable trace)."""

@@ -61,6 +61,45 @@ def test_a_grown_trace_is_read_again(tmp_path: Path) -> None:
     assert after[-1]["reason"] == "it happened again"
 
 
+def _recent_runs(text: str) -> list[dict[str, object]]:
+    match = re.search(r"```json\n(.*?)\n```", text, re.S)
+    assert match, text
+    return list(json.loads(match.group(1))["recent_runs"])
+
+
+def test_a_flows_outcomes_come_from_the_saved_aggregate_and_what_came_after(
+    tmp_path: Path,
+) -> None:
+    root = make_workspace(tmp_path)
+    ws = Workspace.open(root, RunCache())
+    info = ws.run(None)
+    assert info.trace is not None and info.run_dir is not None
+    flow_id = str(next(f["flow"] for f in _failures(tools.get_failures(ws))))
+    saved = _recent_runs(tools.get_flow(ws, flow_id))
+    aggregate = info.run_dir / "aggregate.json"
+    aggregate.rename(aggregate.with_suffix(".aside"))
+    folded = _recent_runs(tools.get_flow(Workspace.open(root, RunCache()), flow_id))
+    assert saved == folded and saved[0]["passed"] + saved[0]["failed"] > 0
+    aggregate.with_suffix(".aside").rename(aggregate)
+    # Read from the aggregate, not folded again: what it says is what is answered.
+    doc = json.loads(aggregate.read_text(encoding="utf-8"))
+    [stats] = [f for f in doc["aggregate"]["flows"] if f["flow_id"] == flow_id]
+    stats["passed"] += 100
+    aggregate.write_text(json.dumps(doc), encoding="utf-8")
+    edited = _recent_runs(tools.get_flow(Workspace.open(root, RunCache()), flow_id))
+    assert edited[0]["passed"] == saved[0]["passed"] + 100
+    # A process of the run that went on writing after the aggregate was saved: its
+    # flow_end counts too.
+    end = next(json.loads(ln) for ln in info.trace.read_bytes().splitlines()
+               if json.loads(ln)["event_type"] == "flow_end"
+               and json.loads(ln)["flow_id"] == flow_id)
+    end.update(id=end["id"] + "-late", seq=10**6, status="passed")
+    with info.trace.open("ab") as fh:
+        fh.write(json.dumps(end, separators=(",", ":")).encode() + b"\n")
+    later = _recent_runs(tools.get_flow(Workspace.open(root, RunCache()), flow_id))
+    assert later[0]["passed"] == saved[0]["passed"] + 100 + 1
+
+
 def test_runs_and_views_held_are_bounded(workspace: Path) -> None:
     ws = Workspace.open(workspace, RunCache())
     latest, earlier = ws.runs()[:2]

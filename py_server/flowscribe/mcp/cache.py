@@ -28,7 +28,7 @@ from typing import Any
 
 from flowscribe.aggregate import Quantiles
 from flowscribe.runs import RunInfo, run_events
-from flowscribe.story import RunView, load_info
+from flowscribe.story import RunView, load_for_diff, load_info
 from flowscribe.trace import iter_events
 
 __all__ = ["MAX_RUNS", "MAX_VIEW_EVENTS", "PROCESS_CACHE", "FlowOutcome", "RunCache", "RunData"]
@@ -62,6 +62,7 @@ class RunData:
         self._flows: dict[str, FlowOutcome] | None = None
         self._view: RunView | None = None
         self._view_read = False
+        self._diff_view: RunView | None = None
         self._selections: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
 
     def failures(self) -> list[dict[str, Any]]:
@@ -125,6 +126,17 @@ class RunData:
                 self._view = load_info(self.info)
                 self._view_read = True
             return self._view
+
+    def diff_view(self) -> RunView | None:
+        """The run as ``diff_runs`` reads it: the view when it was read already, else
+        one pass folding what a comparison needs (:func:`flowscribe.story.load_for_diff`),
+        kept."""
+        with self._lock:
+            if self._view_read and self._view is not None:
+                return self._view
+            if self._diff_view is None:
+                self._diff_view = load_for_diff(self.info)
+            return self._diff_view
 
     def selection(self, key: tuple[Any, ...],
                   select: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowscribe.runs import RunInfo, RunLayout
+from flowscribe.runs import RunInfo, RunLayout, run_events
 from flowscribe.story._budget import (
     CHARS_PER_TOKEN,
     DEFAULT_BUDGET_TOKENS,
@@ -27,7 +27,7 @@ from flowscribe.story._budget import (
     clamp_budget,
     estimate_tokens,
 )
-from flowscribe.story._diff import Change, RunDiff, diff_runs
+from flowscribe.story._diff import Change, RunDiff, diff_runs, fold_for_diff
 from flowscribe.story._guide import render_guide
 from flowscribe.story._lines import event_line
 from flowscribe.story._render import render_story, verdict_line
@@ -38,6 +38,7 @@ from flowscribe.story._run import (
     load_near,
     load_run,
     run_passed,
+    well_typed,
 )
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
 from flowscribe.story._story import FailureStory, Story, build_story
@@ -68,6 +69,7 @@ __all__ = [
     "estimate_tokens",
     "event_line",
     "failure_prompt",
+    "load_for_diff",
     "load_info",
     "load_info_near",
     "load_instance",
@@ -130,6 +132,17 @@ def _trace_bytes(info: RunInfo) -> int:
         return 0
 
 
+def load_for_diff(info: RunInfo) -> RunView | None:
+    """A listed run as :func:`diff_runs` reads it: every event folded as it streams by,
+    none kept (one pass over a run of any size, and no view of it in memory). The view
+    has no events: it is for comparing only."""
+    if info.trace is None:
+        return None
+    view = RunView(run_id=info.run_id, events=[])
+    view.diff_side = fold_for_diff(well_typed(ev) for ev in run_events(info))
+    return view
+
+
 def runs_to_compare(autodev_dir: Path, after: str | None = None, before: str | None = None,
                     ) -> tuple[RunInfo | None, RunInfo | None]:
     """``(before, after)``: ``after`` defaults to the latest run, ``before`` to its
@@ -160,7 +173,7 @@ def compare_runs(autodev_dir: Path, after: str | None = None, before: str | None
     if earlier is None:
         return (f"no run to compare {later.run_id} with"
                 + (f" (no run {before})" if before else " (it is the only run)"))
-    view_a, view_b = load_info(earlier), load_info(later)
+    view_a, view_b = load_for_diff(earlier), load_for_diff(later)
     if view_a is None or view_b is None:
         return "a run to compare has no trace"
     return earlier, later, diff_runs(view_a, view_b, sla_ms)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from flowscribe.story._run import VERDICT_TYPES, RunView
 
-__all__ = ["Change", "RunDiff", "diff_runs"]
+__all__ = ["Change", "RunDiff", "diff_runs", "fold_for_diff"]
 
 _ID_KEY = re.compile(r"(^|[._])(id|ids|uuid|ts|timestamp|elapsed\w*|duration\w*|\w*_ms|"
                      r"\w*_id|pid|tid|thread|seq)$", re.IGNORECASE)
@@ -102,10 +102,16 @@ class _Side:
 def _side(run: RunView) -> _Side:
     """The run's aggregate for comparing (memoized on the view: a run compared again,
     or with another run, is not folded again)."""
-    if isinstance(run.diff_side, _Side):
-        return run.diff_side
+    if not isinstance(run.diff_side, _Side):
+        run.diff_side = fold_for_diff(run.events)
+    return run.diff_side
+
+
+def fold_for_diff(events: Iterable[Mapping[str, Any]]) -> _Side:
+    """What :func:`diff_runs` compares of a run, folded from its events as they stream by
+    (none is kept: a run too big to hold as a view is compared in one pass)."""
     side = _Side()
-    for ev in run.events:
+    for ev in events:
         fid = ev.get("flow_id")
         if not isinstance(fid, str):
             continue
@@ -138,7 +144,6 @@ def _side(run: RunView) -> _Side:
             bucket = side.values.setdefault((fid, sig, step, "value"), [])
             if len(bucket) <= _MAX_VALUES:
                 bucket.append(ev.get("value"))
-    run.diff_side = side
     return side
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from flowscribe.trace import iter_events
 
 __all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_instance", "load_near", "load_run",
-           "run_passed"]
+           "run_passed", "well_typed"]
 
 #: Events that carry a verdict against the run: what a story starts from.
 VERDICT_TYPES = frozenset({"failure", "exception"})
@@ -62,7 +62,7 @@ class RunView:
     @classmethod
     def from_events(cls, events: Iterable[Mapping[str, Any]], dropped: int = 0) -> RunView:
         """Index ``events`` (one run's, in trace order)."""
-        evs = [_well_typed(e) for e in events]
+        evs = [well_typed(e) for e in events]
         view = cls(run_id=next((e.get("run_id") for e in evs if e.get("run_id")), None),
                    events=evs, dropped=dropped)
         for n, ev in enumerate(evs):
@@ -369,7 +369,7 @@ _TEXT_FIELDS = ("id", "run_id", "event_type", "flow_id", "instance", "parent", "
 _MAPPING_FIELDS = ("exception", "evidence", "correlation")
 
 
-def _well_typed(ev: Mapping[str, Any]) -> dict[str, Any]:
+def well_typed(ev: Mapping[str, Any]) -> dict[str, Any]:
     """``ev`` itself when every field the story reads has its type; else a copy with the
     odd ones set to None (read-only use: no copies of good events)."""
     out = ev if type(ev) is dict else dict(ev)

@@ -14,7 +14,10 @@ from flowscribe.catalog import load_catalog
 from flowscribe.story import (
     DEFAULT_BUDGET_TOKENS,
     build_story,
+    compare_runs,
+    diff_runs,
     estimate_tokens,
+    load_for_diff,
     load_info,
     render_story,
     runs_to_compare,
@@ -135,3 +138,22 @@ def test_told_from_the_bytes_around_it_the_failure_still_shows_its_cause(
     assert text is not None and "around the failure" in text
     assert cause["line_text"] in text
     assert estimate_tokens(text) <= DEFAULT_BUDGET_TOKENS and _fences_closed(text)
+
+
+def test_a_diff_folded_as_the_runs_stream_by_is_the_views_diff(
+        app: tuple[Path, dict[str, Any]]) -> None:
+    # compare_runs (flowscribe diff, the editor, the assistant tools) keeps no view of
+    # either run: what it says must be what the story's views say.
+    root, cause = app
+    before, after = runs_to_compare(root / ".autodev")
+    assert before is not None and after is not None
+    view_a, view_b = load_info(before), load_info(after)
+    fold_a, fold_b = load_for_diff(before), load_for_diff(after)
+    assert view_a and view_b and fold_a and fold_b
+    by_views, by_folds = diff_runs(view_a, view_b), diff_runs(fold_a, fold_b)
+    assert by_folds.to_json() == by_views.to_json() and by_folds.changes
+    compared = compare_runs(root / ".autodev")
+    assert not isinstance(compared, str)
+    assert compared[2].to_json() == by_views.to_json()
+    for change in cause["changed"]:
+        assert any(change in line for line in by_folds.lines())

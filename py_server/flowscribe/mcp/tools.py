@@ -421,9 +421,9 @@ def diff_runs(ws: Workspace, before: str | None = None, after: str | None = None
     if earlier.run_id == later.run_id:
         raise ToolInputError("before and after are the same run")
     view_a, view_b = ws.cache.get(earlier).diff_view(), ws.cache.get(later).diff_view()
-    for info, view in ((earlier, view_a), (later, view_b)):
-        if view is None:
-            raise ToolInputError(f"run {info.run_id} has no readable trace")
+    if view_a is None or view_b is None:
+        missing = earlier if view_a is None else later
+        raise ToolInputError(f"run {missing.run_id} has no readable trace")
     diff = compare(view_a, view_b, ws.sla_ms())
     return data_result(
         f"Changes from run {code(earlier.run_id, 80)} to run {code(later.run_id, 80)}",

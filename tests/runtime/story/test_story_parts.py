@@ -97,3 +97,35 @@ def test_the_packer_keeps_whole_items_by_rank() -> None:
     assert kept == {"b": ["b" * 70]}
     assert packer.dropped == 2
     assert estimate_tokens("abcdefg") == 2
+
+
+def test_fields_of_the_wrong_type_read_as_absent_and_break_nothing(project: Path) -> None:
+    # A trace is untrusted: a line written by hand, or by a future version, may give any
+    # field any JSON type. The story, its diff and its prompt read such a field as absent.
+    import json
+
+    from flowscribe.story import RunView
+    from flowscribe.story._diff import fold_for_diff
+    from flowscribe.story._run import well_typed
+
+    flowscribe.init(app_name="t")
+    with flowscribe.flow("orders/submit", ticker="AAPL") as f:
+        f.failure("DATA.EMPTY", "no rows", rows=0)
+    flowscribe.end_session()
+    trace = _run(project)
+    good = [json.loads(line) for line in trace.read_bytes().splitlines()]
+    odd = dict(good[2], id="odd-1", seq=99, line=True, status=["x"], flow_id=5,
+               error_class={"a": 1}, correlation="AAPL", evidence=[1, 2], step=7.5)
+    fixed = well_typed(odd)
+    assert [fixed[k] for k in ("line", "status", "flow_id", "error_class", "correlation",
+                               "evidence", "step")] == [None] * 7
+    assert fixed["reason"] == odd["reason"] and well_typed(good[2]) is good[2]
+    with trace.open("ab") as fh:
+        fh.write(json.dumps(odd).encode() + b"\n")
+    run = load_run(trace)
+    assert run.by_id["odd-1"]["line"] is None
+    story = build_story(run)
+    assert "## 1." in render_story(story)
+    side = fold_for_diff(well_typed(e) for e in [*good, odd])
+    same = diff_runs(RunView("a", [], diff_side=side), RunView("b", [], diff_side=side))
+    assert same.changes == []

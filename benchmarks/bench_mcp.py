@@ -32,6 +32,12 @@ from it: at a scaled 100,000 events (load 9-11, one rep), the process's first ca
 traces folded, as before); the first ``get_failure_story`` 29.9 s against 35.5 s (the
 story library still parses both runs whole).
 
+Measured 2026-12-04 (quiet machine, load 0.5; the baseline pass 4.28 s), 1M events, first
+call: get_failures limit=1 0.94 s, get_failure_story 0.02 s (told from the trace around
+the failure), get_flow 0.86 s (outcomes from aggregate.json), get_flow_events of an
+instance 0.01 s (its span) and of ticker=T007 0.78 s (the lines holding it), diff_runs
+12.0 s (each run folded in one pass; 43 s through whole views).
+
 Usage: python benchmarks/bench_mcp.py [--events N] [--reps N] [--quick] [--keep DIR]
        [--no-saved-aggregate]
 """

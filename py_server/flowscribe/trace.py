@@ -233,17 +233,20 @@ def iter_events(
     if needles is not None and (markers is None or len(needles) <= len(markers)):
         primary = needles
     try:
-        if primary is None or any(not p or b"\n" in p for p in primary):
-            lines = _iter_lines(fh, st)
-        else:
-            lines = _scan_lines(fh, st, primary)
+        lines_all = primary is None or any(not p or b"\n" in p for p in primary)
+        lines = (_iter_lines(fh, st) if lines_all or primary is None
+                 else _scan_lines(fh, st, primary))
+        # The lines the scan found hold one of ``primary`` already: only the other list
+        # is tested on them.
+        check_markers = markers if primary is not markers or lines_all else None
+        check_needles = needles if primary is not needles or lines_all else None
         for line in lines:
             if not line.strip():
                 continue
-            if markers is not None and not any(m in line for m in markers):
+            if check_markers is not None and not any(m in line for m in check_markers):
                 st.lines += 1
                 continue
-            if needles is not None and not any(n in line for n in needles):
+            if check_needles is not None and not any(n in line for n in check_needles):
                 st.lines += 1
                 continue
             ev = parse_line(line, st)

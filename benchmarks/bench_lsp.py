@@ -245,7 +245,11 @@ class Client:
                 if fut is not None and not fut.done():
                     fut.set_result(msg.get("result"))
             elif "id" in msg:  # a request from the server: accept it
-                self._send({"id": msg["id"], "result": None})
+                if msg["method"] == "workspace/configuration":  # no settings, per item
+                    result: Any = [None] * len(msg["params"]["items"])
+                else:
+                    result = None
+                self._send({"id": msg["id"], "result": result})
             elif msg["method"] == "textDocument/publishDiagnostics":
                 p = msg["params"]
                 self.diags[p["uri"]] = (time.perf_counter(), p["diagnostics"])

@@ -649,7 +649,7 @@ def _write_export(args: argparse.Namespace, text: str) -> int:
 # -- report ---------------------------------------------------------------------------------
 
 
-def _report_db(args: argparse.Namespace, config: Any) -> Path:
+def _report_db(args: argparse.Namespace, config: Config) -> Path:
     """``--db``, else the sqlite sink's path in ra.yaml (an error when there is none)."""
     if args.db:
         return Path(args.db).expanduser()

@@ -11,6 +11,8 @@ such a session starts, never by ``import flowscribe``.
 from __future__ import annotations
 
 import itertools
+import os
+import time
 from collections import deque
 
 from ._warn import suppressed, warn_once
@@ -19,6 +21,7 @@ from ._writer import Sink
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
     from typing import Any
 
     from ._writer import Item
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .config import Config
     from .runs import RunLayout
+    from .sinks.jsonl import JsonlSink
 
 #: The summary event lists at most this many orphaned instances (the count is exact).
 MAX_LISTED_ORPHANS = 100
@@ -101,6 +105,50 @@ class _RunState(Sink):
         # Only the process that owns the run writes its artifacts.
         self.aggregate = None
         self.tail.clear()
+
+
+#: While a run records, its aggregate is saved beside its trace this often, once the trace
+#: is this big: a reader that opens the run before it ends (the language server's lens
+#: counts, the assistant tools) then folds only what came after, not the whole trace.
+SNAPSHOT_EVERY_S = 5.0
+SNAPSHOT_MIN_BYTES = 8 << 20
+
+
+class _LiveSnapshot(Sink):
+    """Saves the run's aggregate as ``aggregate.json`` beside its trace every
+    :data:`SNAPSHOT_EVERY_S` while a big run records (fed after the run's trace and tally,
+    under the writer's lock, so both have seen the same events).
+
+    Only while this process alone has written the trace: another process's lines are not
+    in this tally until the run ends. The end of the run replaces the file with the final
+    aggregate; a run that is killed leaves the last snapshot, which readers extend by
+    folding what follows it (docs/trace-format.md).
+    """
+
+    name = "aggregate snapshot"
+
+    def __init__(self, state: _RunState, trace: JsonlSink, run_dir: Path) -> None:
+        self.state, self.trace, self.run_dir = state, trace, run_dir
+        self._due = time.monotonic() + SNAPSHOT_EVERY_S
+
+    def write(self, batch: Sequence[Item]) -> None:
+        now = time.monotonic()
+        if now < self._due:
+            return
+        self._due = now + SNAPSHOT_EVERY_S
+        agg, file = self.state.aggregate, self.trace.file
+        try:
+            size = os.path.getsize(file.path)
+        except OSError:
+            return
+        if agg is None or size < SNAPSHOT_MIN_BYTES or size != file.bytes_written:
+            return
+        from .artifacts.aggregate_file import write_aggregate
+
+        write_aggregate(agg, self.run_dir, covering=size)
+
+    def after_fork_child(self) -> None:
+        self._due = float("inf")  # only the process that owns the run saves its tally
 
 
 def summary_evidence(state: _RunState, redacted: int) -> dict[str, Any]:

@@ -216,10 +216,12 @@ class Session:
                 )
         sinks = self._make_sinks(cfg)
         if self._owner:
-            from ._finish import _RunState
+            from ._finish import _LiveSnapshot, _RunState
 
             self._state = _RunState(self._new_aggregate(), cfg.artifacts.trace_tail_events)
             sinks.append(self._state)
+            if self._run_trace is not None and self.run_dir is not None:
+                sinks.append(_LiveSnapshot(self._state, self._run_trace, self.run_dir))
         self._writer = Writer(sinks, max_pending=BATCH)
         rec.attach(self._writer)
         self.active = rec.on = True

@@ -55,21 +55,23 @@ def _digest(trace: Path, size: int) -> str:
     return h.hexdigest()
 
 
-def write_aggregate(agg: RunAggregate, run_dir: Path) -> None:
+def write_aggregate(agg: RunAggregate, run_dir: Path, covering: int | None = None) -> None:
     """Save ``agg`` as ``run_dir/aggregate.json``, covering its trace as it is now.
 
     Only a run that ended (its summary event folded) with a trace in ``run_dir`` gets one;
     otherwise an older file there is removed, so that none outlives the state it told.
-    Never raises: trouble is one warning (readers then fold the trace)."""
+    ``covering``: a live run's snapshot, of the first ``covering`` bytes of its trace (the
+    events ``agg`` has seen); it replaces the file without removing it first. Never
+    raises: trouble is one warning (readers then fold the trace)."""
     from flowscribe.artifacts import write_text_atomic
 
     path, trace = run_dir / AGGREGATE_FILE, run_dir / "trace.jsonl"
     try:
-        if path.is_file() and not path.is_symlink():
+        if covering is None and path.is_file() and not path.is_symlink():
             os.unlink(path)
-        if not agg.ended_cleanly or not trace.is_file():
+        if (covering is None and not agg.ended_cleanly) or not trace.is_file():
             return
-        size = os.path.getsize(trace)
+        size = os.path.getsize(trace) if covering is None else covering
         doc = {
             "format": FORMAT,
             "version": VERSION,

@@ -209,7 +209,8 @@ def write_artifacts(
     if state is None or cfg is None or layout is None:
         return
     try:
-        from .artifacts import aggregate_for, write_run_artifacts
+        from .aggregate import aggregate_for
+        from .artifacts import write_run_artifacts
 
         # Without an aggregate (no artifact wanted) an empty one still lets
         # write_run_artifacts remove an older run's copies from .autodev/.

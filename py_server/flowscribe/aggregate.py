@@ -17,10 +17,14 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .sites import location, not_a_file
 from .vocabulary import default_error_class
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .config import Config
 
 __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
@@ -35,6 +39,7 @@ __all__ = [
     "RunAggregate",
     "SlaTargets",
     "aggregate_events",
+    "aggregate_for",
     "aggregate_from_dict",
     "aggregate_to_dict",
 ]
@@ -1159,3 +1164,21 @@ def aggregate_from_dict(data: Any, sla_p95_ms: SlaTargets | None = None) -> RunA
                             for v in r.array("summary_orphans")]
     agg.summary_counts = r.obj("summary_counts")
     return agg
+
+
+def aggregate_for(config: Config | None, catalog: Catalog | None, run_id: str | None = None
+                  ) -> RunAggregate:
+    """An empty aggregate with the config's latency buckets and each flow's SLA p95
+    target: ``performance.sla_overrides`` first, then the catalog's ``sla.p95_ms``. (Here,
+    not with the artifacts: a session starting builds one, and must not import those.)"""
+    from .catalog import sla_target
+
+    buckets = (config.performance.latency_buckets_ms if config is not None
+               else DEFAULT_LATENCY_BUCKETS_MS)
+
+    def sla(flow_id: str) -> float | None:
+        return sla_target(flow_id, catalog, config)
+
+    # Catalog flows keep stats of their own however many other flow ids a run has.
+    keep = catalog.flows if catalog is not None else ()
+    return RunAggregate(buckets, sla, run_id=run_id, keep_flows=keep)

@@ -297,7 +297,7 @@ class Session:
         cfg = self.config
         if cfg is None or not (cfg.artifacts.summary_md or cfg.artifacts.ask_md != "never"):
             return None
-        from .artifacts import aggregate_for
+        from .aggregate import aggregate_for
 
         return aggregate_for(cfg, self.catalog, self.run_id)
 

@@ -11,9 +11,8 @@ import pytest
 from _trace_events import Events
 
 from flowscribe._warn import reset_warnings
-from flowscribe.aggregate import RunAggregate
+from flowscribe.aggregate import RunAggregate, aggregate_for
 from flowscribe.artifacts import (
-    aggregate_for,
     aggregate_trace,
     render_ask,
     render_summary,

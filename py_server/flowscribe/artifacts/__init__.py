@@ -1,8 +1,8 @@
 """End-of-run artifacts: summary.md and ask.md, rendered from a run's aggregate.
 
 ``write_run_artifacts`` is what the runtime calls when a session ends;
-``aggregate_for`` builds the aggregate a session feeds as it goes, and
-``aggregate_trace`` rebuilds one from a trace file (the CLI's ``summary``, the server).
+``aggregate_trace`` rebuilds a run's aggregate from a trace file (the CLI's ``summary``,
+the server). The aggregate a session feeds as it goes is ``aggregate.aggregate_for``'s.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowscribe._warn import warn_once
-from flowscribe.aggregate import DEFAULT_LATENCY_BUCKETS_MS, RunAggregate, aggregate_events
+from flowscribe.aggregate import RunAggregate, aggregate_events, aggregate_for
 from flowscribe.artifacts._format import fmt_ms
 from flowscribe.artifacts._scrub import Scrubber, default_scrubber
 from flowscribe.artifacts.ask import render_ask, run_views
 from flowscribe.artifacts.summary import render_summary
-from flowscribe.catalog import sla_target
 from flowscribe.trace import ReadStats, iter_events
 
 if TYPE_CHECKING:
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Scrubber",
-    "aggregate_for",
     "aggregate_trace",
     "default_scrubber",
     "fmt_ms",
@@ -39,21 +37,6 @@ __all__ = [
     "write_run_artifacts",
     "write_text_atomic",
 ]
-
-
-def aggregate_for(config: Config | None, catalog: Catalog | None, run_id: str | None = None
-                  ) -> RunAggregate:
-    """An empty aggregate with the config's latency buckets and each flow's SLA p95
-    target: ``performance.sla_overrides`` first, then the catalog's ``sla.p95_ms``."""
-    buckets = (config.performance.latency_buckets_ms if config is not None
-               else DEFAULT_LATENCY_BUCKETS_MS)
-
-    def sla(flow_id: str) -> float | None:
-        return sla_target(flow_id, catalog, config)
-
-    # Catalog flows keep stats of their own however many other flow ids a run has.
-    keep = catalog.flows if catalog is not None else ()
-    return RunAggregate(buckets, sla, run_id=run_id, keep_flows=keep)
 
 
 def aggregate_trace(

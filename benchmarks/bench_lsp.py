@@ -30,7 +30,9 @@ parsed the whole run).
 Measured 2026-12-04 at 1M events (522 MB, quiet machine, load 0.4): first diagnostics
 0.82 s (2.95 s while this client answered ``workspace/configuration`` with null, which the
 server waits out for 2 s: it now answers as editors do); lens counts 0.01 s after them
-from aggregate.json, 3.90 s after them folding the trace (a live run); flowEvents of a
+from aggregate.json, 3.90 s after them folding the trace; on a live run (the app still
+running, its last aggregate snapshot covering 386 of 522 MB) 0.86 s after spawning, at
+load 3 (a later run on the same day); flowEvents of a
 failed and of a passing instance 0.00 s; ``failurePrompt`` 0.13 s, told from the 4.5 MB
 of trace around the failure (a run over 16 MB; it took 22.5 s reading it whole).
 

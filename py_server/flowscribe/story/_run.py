@@ -240,7 +240,7 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
     before it, what shares its values) is there. Added from elsewhere in the file: the
     run header of the event's process and the starts of its instance's ancestors. None
     when the event is not found that way: the caller reads the whole run."""
-    from flowscribe.trace import find_event, open_trace, parse_line
+    from flowscribe.trace import MAX_LINE_BYTES, find_event, open_trace, parse_line
 
     at = find_event(trace, event_id)
     if at is None:
@@ -266,9 +266,12 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
         pos = find_event(trace, eid)
         if pos is None:
             return None
-        with open_trace(trace) as fh:
-            fh.seek(pos)
-            ev = parse_line(fh.readline())
+        try:
+            with open_trace(trace) as fh:
+                fh.seek(pos)
+                ev = parse_line(fh.readline(MAX_LINE_BYTES + 1))
+        except OSError:
+            return None
         return ev if ev is not None and ev.get("id") == eid else None
 
     prefix = event_id.rsplit("-", 1)[0]
@@ -327,9 +330,12 @@ def _line_end(trace: Path, pos: int, size: int) -> int:
 
     if pos >= size:
         return size
-    with open_trace(trace) as fh:
-        fh.seek(pos)
-        block = fh.read(1 << 20)
+    try:
+        with open_trace(trace) as fh:
+            fh.seek(pos)
+            block = fh.read(1 << 20)
+    except OSError:
+        return size
     nl = block.find(b"\n")
     return pos + nl + 1 if nl >= 0 else size
 

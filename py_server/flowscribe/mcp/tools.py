@@ -12,6 +12,7 @@ and every quoted event is redacted again first.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import time
 from collections.abc import Mapping
@@ -341,10 +342,12 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
     info = ws.run(run)
     # A run too big to read whole: one instance is read from its own span of the trace,
     # one correlation value from the lines that hold it.
-    near = None
+    near, capped = None, False
     if _too_big(info):
-        near = (_instance_view(info, instance) if instance is not None
-                else _where_view(info, *next(iter(corr.items()))))
+        if instance is not None:
+            near = _instance_view(info, instance)
+        else:
+            near, capped = _where_view(info, *next(iter(corr.items())))
     view = near if near is not None else ws.view(info)
 
     def choose() -> list[dict[str, Any]]:
@@ -374,6 +377,9 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
     if view.dropped:
         footer += (f" The run is large: {view.dropped} routine events far from any "
                    "failure were not kept.")
+    if capped:
+        footer += (f" The run is large: only its first {MAX_WHERE_EVENTS:,} events with "
+                   f"{where} were read.")
     return text_result(title, "\n".join(render(view, page)) or "(none)", footer=footer)
 
 
@@ -393,16 +399,23 @@ def _instance_view(info: RunInfo, instance: str) -> RunView | None:
     return load_instance(info.trace, instance, None if own else info.run_id)
 
 
-def _where_view(info: RunInfo, key: str, value: str) -> RunView:
+#: At most this many events of one correlation value are read from a big run.
+MAX_WHERE_EVENTS = 200_000
+
+
+def _where_view(info: RunInfo, key: str, value: str) -> tuple[RunView, bool]:
     """The events of a big run whose correlation ``key`` is ``value``, from the lines that
     hold it as text or as a JSON scalar (found before parsing), after the run's header
-    (times are told from the run's start)."""
+    (times are told from the run's start); and whether :data:`MAX_WHERE_EVENTS` cut them
+    short (a value that nearly every event carries)."""
     markers = [field_marker(key, value)]
     if value.isascii() and value and value[0] in "-0123456789tfn":
         markers.append(json.dumps(key).encode("ascii") + b":" + value.encode("ascii"))
     header = next(run_events(info, types=("run_start",)), None)
-    events = list(run_events(info, contains=markers))
-    return RunView.from_events([header, *events] if header is not None else events)
+    events = list(itertools.islice(run_events(info, contains=markers), MAX_WHERE_EVENTS + 1))
+    capped = len(events) > MAX_WHERE_EVENTS
+    del events[MAX_WHERE_EVENTS:]
+    return RunView.from_events([header, *events] if header is not None else events), capped
 
 
 # -- diff_runs -------------------------------------------------------------------------------

@@ -67,3 +67,13 @@ def test_the_answers_are_those_of_a_whole_read(
     monkeypatch.setattr(tools, "WHOLE_RUN_BYTES", 1 << 40)
     whole = tools.get_flow_events(Workspace.open(big_run, RunCache()), **ask)
     assert near == whole
+
+
+def test_a_value_nearly_every_event_carries_is_read_up_to_a_cap(
+    big_run: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # batch=b-7 is on every item's events (inherited from the batch flow): without a cap
+    # a big run's every event would be held in memory at once.
+    monkeypatch.setattr(tools, "MAX_WHERE_EVENTS", 10)
+    text = tools.get_flow_events(Workspace.open(big_run, RunCache()), where="batch=b-7")
+    assert "of 10, oldest first" in text and "only its first 10 events" in text

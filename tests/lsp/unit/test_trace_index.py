@@ -1,6 +1,7 @@
-"""The trace index on a finished run with a saved aggregate (aggregate.json): what it
-shows is what folding the whole trace shows, and a saved aggregate that is stale, corrupt
-or hostile is ignored (the trace is folded), never trusted or raised."""
+"""The trace index on a run with a saved aggregate (aggregate.json: a finished run's, or a
+live run's snapshot): what it shows is what folding the whole trace shows, and a saved
+aggregate that is stale, corrupt or hostile is ignored (the trace is folded), never
+trusted or raised."""
 
 from __future__ import annotations
 
@@ -189,3 +190,60 @@ def test_spans_from_every_line_of_every_instance_match_a_whole_read(ws: Path) ->
         # A window too small to hold the start or the end says so (read the whole file).
         small = instance_span(trace, inst, offset, reach=1)
         assert small is None or _events_of(trace, inst, small) == _events_of(trace, inst, None)
+
+
+#: A run that stays live: it snapshots its aggregate after every batch (whatever its
+#: size), records on after the last snapshot it will take, then waits on stdin.
+LIVE_APP = """\
+import sys
+import flowscribe
+import flowscribe._finish as finish
+
+finish.SNAPSHOT_EVERY_S, finish.SNAPSHOT_MIN_BYTES = 0.0, 0
+flowscribe.init(app_name="live")
+for n in range(200):
+    with flowscribe.flow("orders/submit", n=n) as f:
+        if n % 9 == 0:
+            f.failure("DATA.EMPTY", "no rows")
+        else:
+            f.success("sent")
+    flowscribe.flush()
+finish.SNAPSHOT_EVERY_S = 3600.0  # no snapshot of what follows
+for n in range(200, 260):
+    with flowscribe.flow("orders/submit", n=n) as f:
+        f.success("sent")
+flowscribe.flush()
+print("ready", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_live_runs_snapshot_and_what_followed_show_what_folding_shows(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ws = tmp_path / "live"
+    (ws / ".autodev").mkdir(parents=True)
+    (ws / ".autodev" / "ra.yaml").write_text(
+        "version: 1\nprofile: all\nsinks:\n  - type: jsonl\n    path: .autodev/trace.jsonl\n"
+        "artifacts:\n  per_run_dirs: true\n", encoding="utf-8")
+    (ws / "app.py").write_text(LIVE_APP, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ws, env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        snapshot = json.loads((_run_dir(ws) / AGGREGATE_FILE).read_text())
+        assert snapshot["aggregate"]["ended"] is None
+        assert snapshot["trace"]["bytes"] < (_run_dir(ws) / "trace.jsonl").stat().st_size
+        index, loaded = _read(ws)
+        assert index.snapshot().ended is None  # still running
+        folded = _folded(ws)
+        assert loaded.outcomes == folded.outcomes and loaded.verdicts == folded.verdicts
+        assert loaded.outcomes is not None
+        outcome = loaded.outcomes["orders/submit"]
+        assert (outcome.passed, outcome.failed) == (237, 23)
+    finally:
+        proc.communicate("\n", timeout=60)

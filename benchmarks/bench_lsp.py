@@ -59,7 +59,7 @@ from typing import Any
 
 import _table
 
-from flowscribe.story import WHOLE_RUN_BYTES
+from flowscribe.story import too_big_to_read_whole
 
 FAIL_LINES = 5
 EVENTS_PER_FLOW = 5
@@ -591,7 +591,7 @@ async def main_async(args: argparse.Namespace) -> int:
         print("Sidebar requests that read the trace (about the failure behind a diagnostic; "
               "one instance and the failure prompt: target <= 200 ms, issue 12 target 6; "
               "the json.loads pass above is what reading every line costs):\n")
-        big = trace.stat().st_size > WHOLE_RUN_BYTES
+        big = too_big_to_read_whole(trace)
         rows = [
             ["flowscribe/flowEvents, one flow instance", f"{first['events_instance_s']:.2f} s",
              f"{first['events_instance_n']} events, from the instance's span",

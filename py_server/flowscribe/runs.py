@@ -87,6 +87,17 @@ class RunInfo:
     #: A pytest session's run (never ``latest``); shown apart from the app's runs.
     test_run: bool = False
 
+    @property
+    def own_trace(self) -> bool:
+        """The trace is the run's own folder's (only its lines), not the shared one."""
+        return self.trace is not None and self.run_dir is not None and (
+            self.trace.parent == self.run_dir)
+
+    @property
+    def trace_filter(self) -> str | None:
+        """The run id a reader keeps the trace's lines by: None for the run's own trace."""
+        return None if self.own_trace else self.run_id
+
 
 def _empty_verdicts() -> dict[str, int]:
     return {"passed": 0, "failed": 0, "unfinished": 0, "failures": 0, "exceptions": 0}
@@ -157,7 +168,7 @@ def run_events(info: RunInfo, *, types: tuple[str, ...] | None = None,
     :func:`~flowscribe.trace.iter_events` (cheap on big traces)."""
     if info.trace is None:
         return
-    own = info.run_dir is not None and info.trace.parent == info.run_dir
+    own = info.own_trace
     needles = contains
     if not own and contains is None:
         needles = [field_marker("run_id", info.run_id)]

@@ -76,7 +76,7 @@ def run_views(
     A trace over :data:`~flowscribe.story.WHOLE_RUN_BYTES` is read only around event
     ``focus`` (the run's first failure), with no baseline, when that event is found
     there: the story of a million events is then a few MB of reading, not a minute."""
-    from flowscribe.story import WHOLE_RUN_BYTES, RunView, load_near, load_run
+    from flowscribe.story import RunView, load_near, load_run, too_big_to_read_whole
 
     dirs = layout.run_dirs(test_runs=True)
     own = next((d for d in dirs if d.name == run_id), None)
@@ -88,7 +88,7 @@ def run_views(
     if run_id:
         sources.append((layout.trace_path, run_id))
     for path, rid in sources:
-        if focus is not None and _size(path) > WHOLE_RUN_BYTES:
+        if focus is not None and too_big_to_read_whole(path):
             near = load_near(path, focus, rid)
             if near is not None:
                 return near, None
@@ -96,13 +96,6 @@ def run_views(
         if run.events:
             return run, _baseline(dirs, run_id)
     return RunView.from_events(fallback), _baseline(dirs, run_id)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _baseline(dirs: Sequence[Path], run_id: str | None) -> RunView | None:

@@ -109,7 +109,7 @@ class RunData:
         from flowscribe.artifacts.aggregate_file import load_aggregate
 
         info = self.info
-        if info.trace is None or info.run_dir is None or info.trace.parent != info.run_dir:
+        if not info.own_trace or info.run_dir is None:
             return {}, None
         saved = load_aggregate(info.run_dir)
         if saved is None:

@@ -30,10 +30,10 @@ from flowscribe.story import (
     DEFAULT_BUDGET_TOKENS,
     MAX_BUDGET_TOKENS,
     MIN_BUDGET_TOKENS,
-    WHOLE_RUN_BYTES,
     RunView,
     failure_prompt,
     load_instance,
+    too_big_to_read_whole,
 )
 from flowscribe.trace import field_marker
 
@@ -343,7 +343,7 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
     # A run too big to read whole: one instance is read from its own span of the trace,
     # one correlation value from the lines that hold it.
     near, capped = None, False
-    if _too_big(info):
+    if too_big_to_read_whole(info.trace):
         if instance is not None:
             near = _instance_view(info, instance)
         else:
@@ -383,20 +383,11 @@ def get_flow_events(ws: Workspace, run: str | None = None, instance: str | None 
     return text_result(title, "\n".join(render(view, page)) or "(none)", footer=footer)
 
 
-def _too_big(info: RunInfo) -> bool:
-    """The run's trace is over ``WHOLE_RUN_BYTES``: not to be read whole for one answer."""
-    try:
-        return info.trace is not None and info.trace.stat().st_size > WHOLE_RUN_BYTES
-    except OSError:
-        return False
-
-
 def _instance_view(info: RunInfo, instance: str) -> RunView | None:
     """Instance ``instance`` of a big run, from its span (:func:`~flowscribe.story.
     load_instance`); None when the span is not found that way."""
     assert info.trace is not None
-    own = info.run_dir is not None and info.trace.parent == info.run_dir
-    return load_instance(info.trace, instance, None if own else info.run_id)
+    return load_instance(info.trace, instance, info.trace_filter)
 
 
 #: At most this many events of one correlation value are read from a big run.

@@ -32,12 +32,14 @@ from flowscribe.story._guide import render_guide
 from flowscribe.story._lines import event_line
 from flowscribe.story._render import render_story, verdict_line
 from flowscribe.story._run import (
+    WHOLE_RUN_BYTES,
     EventWindow,
     RunView,
     load_instance,
     load_near,
     load_run,
     run_passed,
+    too_big_to_read_whole,
     well_typed,
 )
 from flowscribe.story._slice import SliceItem, TopFailure, causal_slice, top_failures
@@ -79,6 +81,7 @@ __all__ = [
     "render_story",
     "run_passed",
     "runs_to_compare",
+    "too_big_to_read_whole",
     "top_failures",
     "verdict_line",
 ]
@@ -108,28 +111,14 @@ def load_info(info: RunInfo) -> RunView | None:
     """The events of a listed run (its own trace, or its part of the shared one)."""
     if info.trace is None:
         return None
-    own = info.run_dir is not None and info.trace.parent == info.run_dir
-    return load_run(info.trace, None if own else info.run_id)
-
-
-#: A run's trace up to this size is read whole for the story of one of its failures;
-#: a bigger one only around the failure (:func:`load_near`), with no comparison.
-WHOLE_RUN_BYTES = 16 << 20
+    return load_run(info.trace, info.trace_filter)
 
 
 def load_info_near(info: RunInfo, event_id: str) -> RunView | None:
     """The events of a listed run around event ``event_id`` (:func:`load_near`)."""
     if info.trace is None:
         return None
-    own = info.run_dir is not None and info.trace.parent == info.run_dir
-    return load_near(info.trace, event_id, None if own else info.run_id)
-
-
-def _trace_bytes(info: RunInfo) -> int:
-    try:
-        return info.trace.stat().st_size if info.trace is not None else 0
-    except OSError:
-        return 0
+    return load_near(info.trace, event_id, info.trace_filter)
 
 
 def load_for_diff(info: RunInfo) -> RunView | None:
@@ -201,7 +190,8 @@ def failure_prompt(
     before, after = runs_to_compare(autodev_dir, after=run_id)
     if after is None:
         return None
-    run = load_info_near(after, event_id) if _trace_bytes(after) > whole_run_bytes else None
+    big = too_big_to_read_whole(after.trace, whole_run_bytes)
+    run = load_info_near(after, event_id) if big else None
     baseline = None
     if run is None:
         run = load(after)

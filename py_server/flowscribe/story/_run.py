@@ -20,8 +20,8 @@ from typing import Any
 
 from flowscribe.trace import iter_events
 
-__all__ = ["VERDICT_TYPES", "EventWindow", "RunView", "load_instance", "load_near", "load_run",
-           "run_passed", "well_typed"]
+__all__ = ["VERDICT_TYPES", "WHOLE_RUN_BYTES", "EventWindow", "RunView", "load_instance",
+           "load_near", "load_run", "run_passed", "too_big_to_read_whole", "well_typed"]
 
 #: Events that carry a verdict against the run: what a story starts from.
 VERDICT_TYPES = frozenset({"failure", "exception"})
@@ -225,6 +225,19 @@ def load_run(trace: Path, run_id: str | None = None) -> RunView:
         if run_id is None or ev.get("run_id") == run_id:
             window.add(ev)
     return window.view()
+
+
+#: A run's trace up to this size is read whole for a story or one answer about it; a
+#: bigger one only where the answer is (:func:`load_near`, :func:`load_instance`).
+WHOLE_RUN_BYTES = 16 << 20
+
+
+def too_big_to_read_whole(trace: Path | None, limit: int = WHOLE_RUN_BYTES) -> bool:
+    """``trace`` is over ``limit`` bytes (False when there is none, or it is unreadable)."""
+    try:
+        return trace is not None and trace.stat().st_size > limit
+    except OSError:
+        return False
 
 
 #: :func:`load_near` reads this much of the trace before the event, and after it.

@@ -50,13 +50,19 @@ _PLAIN_END = "".join(f"{prefix}null" for _, prefix in MORE_AFTER) + "}"
 ORJSON_NEWLINE = 1 << 10
 
 
+def orjson_allowed() -> bool:
+    """False when ``FLOWSCRIBE_JSON=stdlib`` switches orjson off, for writing and reading
+    traces alike (tests cover both paths that way)."""
+    return os.environ.get("FLOWSCRIBE_JSON", "").strip().lower() != "stdlib"
+
+
 def orjson_dumps() -> Callable[[Any, Any, int], bytes] | None:
     """``orjson.dumps`` when it is importable and not switched off, else None.
 
     Called as ``dumps(event, None, ORJSON_NEWLINE)``: positional arguments are the
     cheapest call (the hot path's).
     """
-    if os.environ.get("FLOWSCRIBE_JSON", "").strip().lower() == "stdlib":
+    if not orjson_allowed():
         return None
     try:
         import orjson  # optional: used when the app's environment has it

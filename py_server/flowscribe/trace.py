@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flowscribe._encode import orjson_allowed
 from flowscribe._files import open_regular
 
 __all__ = [
@@ -66,7 +67,7 @@ _LONG_NUMBER = b"0" * 19
 def _orjson_loads() -> Any:
     """orjson's decoder when importable and not switched off (``FLOWSCRIBE_JSON=stdlib``,
     as for the encoder), else None."""
-    if os.environ.get("FLOWSCRIBE_JSON", "").strip().lower() == "stdlib":
+    if not orjson_allowed():
         return None
     try:
         from orjson import loads
@@ -233,13 +234,13 @@ def iter_events(
     if needles is not None and (markers is None or len(needles) <= len(markers)):
         primary = needles
     try:
-        lines_all = primary is None or any(not p or b"\n" in p for p in primary)
-        lines = (_iter_lines(fh, st) if lines_all or primary is None
-                 else _scan_lines(fh, st, primary))
-        # The lines the scan found hold one of ``primary`` already: only the other list
-        # is tested on them.
-        check_markers = markers if primary is not markers or lines_all else None
-        check_needles = needles if primary is not needles or lines_all else None
+        scan = (primary if primary is not None and all(p and b"\n" not in p for p in primary)
+                else None)
+        lines = _iter_lines(fh, st) if scan is None else _scan_lines(fh, st, scan)
+        # The lines the scan found hold one of ``scan`` already: only the other list is
+        # tested on them.
+        check_markers = None if scan is markers else markers
+        check_needles = None if scan is needles else needles
         for line in lines:
             if not line.strip():
                 continue

@@ -11,8 +11,10 @@ import pytest
 from _story_apps import NAMES, run_app
 
 from flowscribe.catalog import load_catalog
+from flowscribe.runs import RunInfo
 from flowscribe.story import (
     DEFAULT_BUDGET_TOKENS,
+    RunView,
     build_story,
     compare_runs,
     diff_runs,
@@ -38,6 +40,15 @@ def _story(root: Path, **kw: Any) -> str:
     story = build_story(run, baseline=base, catalog=load_catalog(root / ".autodev/flows.yaml"),
                         **kw)
     return render_story(story)
+
+
+def _buggy_run(root: Path) -> tuple[RunInfo, RunView]:
+    """The buggy (latest) run of an app, listed and read whole."""
+    _, after = runs_to_compare(root / ".autodev")
+    assert after is not None
+    run = load_info(after)
+    assert run is not None
+    return after, run
 
 
 def _fences_closed(text: str) -> bool:
@@ -79,10 +90,7 @@ def test_the_action_request_follows_the_goal_and_names_reproduce_command(
 
 def test_one_failure_told_by_id(app: tuple[Path, dict[str, Any]]) -> None:
     root, cause = app
-    _, after = runs_to_compare(root / ".autodev")
-    assert after is not None
-    run = load_info(after)
-    assert run is not None
+    _, run = _buggy_run(root)
     failure = run.verdict_events()[0]
     text = render_story(build_story(run, failure_id=failure["id"]), budget_tokens=2_000)
     assert cause["line_text"] in text
@@ -106,10 +114,7 @@ def test_the_failure_prompt_tells_one_failure_with_its_cause(app: tuple[Path, di
     from flowscribe.story import failure_prompt
 
     root, cause = app
-    _, after = runs_to_compare(root / ".autodev")
-    assert after is not None
-    run = load_info(after)
-    assert run is not None
+    after, run = _buggy_run(root)
     event = run.verdict_events()[0]
     text = failure_prompt(root / ".autodev", after.run_id, event["id"],
                           catalog=load_catalog(root / ".autodev/flows.yaml"))
@@ -128,10 +133,7 @@ def test_told_from_the_bytes_around_it_the_failure_still_shows_its_cause(
     from flowscribe.story import failure_prompt
 
     root, cause = app
-    _, after = runs_to_compare(root / ".autodev")
-    assert after is not None
-    run = load_info(after)
-    assert run is not None
+    after, run = _buggy_run(root)
     event = run.verdict_events()[0]
     text = failure_prompt(root / ".autodev", after.run_id, event["id"], whole_run_bytes=0,
                           catalog=load_catalog(root / ".autodev/flows.yaml"))

@@ -19,6 +19,14 @@ sinks:
 """
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test's environment without flowscribe's variables (as a user's shell has),
+    plus ``extra``: what an app the test starts runs with."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
+    env.update(extra)
+    return env
+
+
 def write_config(root: Path, text: str) -> Path:
     path = root / ".autodev" / "ra.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _project import write_config
+from _project import clean_env, write_config
 
 from flowscribe.runs import RunLayout
 from flowscribe.trace import ReadStats, iter_events
@@ -48,15 +48,11 @@ print("app done")
 """
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-
-
 def run_app(root: Path, code: str = APP, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run ``code`` as the project's app; the app must never see our trouble."""
     (root / "app.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "app.py"], cwd=root, env=_env(), capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    proc = subprocess.run([sys.executable, "app.py"], cwd=root, env=clean_env(),
+                          capture_output=True, text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "app done" in proc.stdout
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -367,7 +363,7 @@ def test_a_full_disk_never_leaves_a_torn_line(small_disk: Path, append_only: boo
                                                             "  ask_md: never\n"))
     (root / "app.py").write_text(FILL_APP, encoding="utf-8")
     proc = subprocess.run([sys.executable, "app.py", "tmpfs", str(int(append_only))],
-                          cwd=root, env=_env(), capture_output=True, text=True, timeout=60,
+                          cwd=root, env=clean_env(), capture_output=True, text=True, timeout=60,
                           check=False)
     assert proc.returncode == 0 and "app done" in proc.stdout, proc.stderr
     check_whole_lines(root, proc, "disk full", append_only)
@@ -379,7 +375,7 @@ def test_a_file_size_limit_never_leaves_a_torn_line(tmp_path: Path, append_only:
     root = make_project(tmp_path / "proj")
     (root / "app.py").write_text(FILL_APP, encoding="utf-8")
     proc = subprocess.run([sys.executable, "app.py", "fsize", str(int(append_only))],
-                          cwd=root, env=_env(), capture_output=True, text=True, timeout=60,
+                          cwd=root, env=clean_env(), capture_output=True, text=True, timeout=60,
                           check=False)
     assert proc.returncode == 0 and "app done" in proc.stdout, proc.stderr
     check_whole_lines(root, proc, "file size limit reached", append_only)
@@ -421,7 +417,7 @@ def line_start(raw: bytes) -> bool:
 def test_an_event_cut_just_before_its_newline_is_not_counted_as_dropped(tmp_path: Path) -> None:
     _need_chattr(True, tmp_path)
     (tmp_path / "app.py").write_text(CUT_AT_EVERY_BYTE, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, env=_env(),
+    proc = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, env=clean_env(),
                           capture_output=True, text=True, timeout=60, check=True)
     results = json.loads(proc.stdout)
     assert len(results) > 20

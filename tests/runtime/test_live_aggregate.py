@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _project import QUIET_CONFIG, write_config
+from _project import QUIET_CONFIG, clean_env, write_config
 
 from flowscribe.artifacts.aggregate_file import load_aggregate
 from flowscribe.runs import RunLayout
@@ -51,14 +51,10 @@ sys.stdin.readline()
 """
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-
-
 def _start(project: Path, mode: str) -> subprocess.Popen[str]:
     write_config(project, QUIET_CONFIG + "artifacts:\n  per_run_dirs: true\n")
     (project / "app.py").write_text(APP, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "app.py", mode], cwd=project, env=_env(),
+    proc = subprocess.Popen([sys.executable, "app.py", mode], cwd=project, env=clean_env(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", (

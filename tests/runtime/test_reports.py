@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _project import read_lines, run_python, write_catalog, write_config
+from _project import clean_env, read_lines, run_python, write_catalog, write_config
 
 from flowscribe.cli import main
 from flowscribe.reports import REPORTS
@@ -79,7 +78,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root.mkdir()
     write_config(root, CONFIG)
     write_catalog(root, CATALOG)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
+    env = clean_env()
     for n in range(4):
         result = run_python(APP, root, env={**env, "RUN_N": str(n)})
         assert result.returncode == 0, result.stderr

@@ -4,7 +4,6 @@ the MCP server started on it as a subprocess, driven by the SDK's own stdio clie
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -12,12 +11,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from _project import clean_env
+
 APP = Path(__file__).resolve().parent / "apps" / "shop"
 SECRETS = ("hunter2", "sk-live-abcdef")
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
 
 
 def set_bug(root: Path, on: bool) -> None:

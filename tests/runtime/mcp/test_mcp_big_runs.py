@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _mcp_workspace import clean_env
+from _project import clean_env
 
 from flowscribe.mcp import tools
 from flowscribe.mcp.cache import RunCache

@@ -3,7 +3,6 @@ interpreter, stopped the way users stop them."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -15,16 +14,15 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import _project
+
 #: Generous bounds for a shared 2-core machine; a healthy run takes a fraction of them.
 TIMEOUT = 60.0
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test's environment without flowscribe's variables (as a user's shell has)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
+    """:func:`_project.clean_env`, unbuffered: these apps say "ready" on stdout."""
+    return _project.clean_env(**{"PYTHONUNBUFFERED": "1", **extra})
 
 
 def write_app(root: Path, code: str, name: str = "app.py") -> Path:

@@ -9,12 +9,13 @@ values that reveal it, and the change against the good run.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from _project import clean_env
 
 APPS = Path(__file__).resolve().parent / "apps"
 NAMES = sorted(p.name for p in APPS.iterdir() if (p / "cause.json").is_file())
@@ -25,7 +26,7 @@ def run_app(name: str, dest: Path) -> tuple[Path, dict[str, Any]]:
     busy), and returns the copy's root and its cause.json."""
     root = dest / name
     shutil.copytree(APPS / name, root)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
+    env = clean_env()
     for args in (["--busy"], ["--bug", "--busy"]):
         subprocess.run([sys.executable, "main.py", *args], cwd=root, env=env, check=True,
                        capture_output=True, timeout=120)

@@ -4,13 +4,12 @@ run header and the failing instance's ancestors fetched from wherever they are."
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _project import QUIET_CONFIG, write_config
+from _project import QUIET_CONFIG, clean_env, write_config
 
 from flowscribe.story import WHOLE_RUN_BYTES, failure_prompt, load_instance, load_near
 from flowscribe.trace import iter_events
@@ -37,8 +36,7 @@ flowscribe.end_session()
 def _run_batch(project: Path, *args: str) -> tuple[Path, dict[str, object]]:
     write_config(project, QUIET_CONFIG + "artifacts:\n  per_run_dirs: true\n")
     (project / "app.py").write_text(APP, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-    subprocess.run([sys.executable, "app.py", *args], cwd=project, env=env, check=True,
+    subprocess.run([sys.executable, "app.py", *args], cwd=project, env=clean_env(), check=True,
                    capture_output=True, timeout=120)
     trace = (project / ".autodev" / "latest").resolve() / "trace.jsonl"
     [failure] = iter_events(trace, types=["failure"])

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _project import clean_env
 
 import flowscribe
 from flowscribe.testing import reproducible
@@ -48,8 +49,7 @@ def _run_shop(where: Path) -> Path:
     shutil.copytree(SHOP, where, ignore=shutil.ignore_patterns(
         "runs", "latest", "live", "*.md", "trace.jsonl*", "__pycache__"))
     (where / "golden_runner.py").write_text(RUNNER, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-    env["PYTHONPATH"] = str(REPO / "py_server")
+    env = clean_env(PYTHONPATH=str(REPO / "py_server"))
     subprocess.run([sys.executable, "golden_runner.py"], cwd=where, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
     return where / ".autodev"

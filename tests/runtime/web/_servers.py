@@ -9,7 +9,6 @@ stops the server (what SIGTERM writes besides is another part's concern).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -24,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _project import clean_env
 
 #: Generous bounds for a shared 2-core machine; a healthy run takes a fraction of them.
 START_TIMEOUT = 60.0
@@ -85,8 +86,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 def serve(root: Path, argv: Sequence[str], port: int) -> Iterator[Server]:
     """Run ``python -m <argv>`` in ``root`` until the block ends, then SIGTERM it."""
     log = root / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCRIBE_", "RA_"))}
-    env["PYTHONUNBUFFERED"] = "1"
+    env = clean_env(PYTHONUNBUFFERED="1")
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=root, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)

@@ -253,7 +253,7 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
     before it, what shares its values) is there. Added from elsewhere in the file: the
     run header of the event's process and the starts of its instance's ancestors. None
     when the event is not found that way: the caller reads the whole run."""
-    from flowscribe.trace import MAX_LINE_BYTES, find_event, open_trace, parse_line
+    from flowscribe.trace import find_event, open_trace
 
     at = find_event(trace, event_id)
     if at is None:
@@ -261,16 +261,44 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
     try:
         with open_trace(trace) as fh:
             size = fh.seek(0, 2)
-            start = _line_start_before(fh, max(0, at - before))
-            end = min(size, at + after)
+            start = _line_start_at(fh, max(0, at - before))
+            end = _line_end(fh, min(size, at + after), size)
     except OSError:
         return None
+    return _load_window(trace, event_id, run_id, start, end, size)
+
+
+def load_instance(trace: Path, instance: str, run_id: str | None = None) -> RunView | None:
+    """The events of flow ``instance`` and of its children, from its span of ``trace``
+    (:func:`flowscribe.trace.instance_span`, found by its id), with the run header and the
+    instance's ancestors as :func:`load_near` adds them; None when the span is not found
+    that way (the caller reads the whole run)."""
+    from flowscribe.trace import instance_span
+
+    span = instance_span(trace, instance)
+    if span is None:
+        return None
+    try:
+        size = trace.stat().st_size
+    except OSError:
+        return None
+    start, end = span
+    return _load_window(trace, instance, run_id, start, size if end is None else end, size)
+
+
+def _load_window(trace: Path, focus_id: str, run_id: str | None, start: int, end: int,
+                 size: int) -> RunView | None:
+    """The run's events in bytes ``start``–``end`` (line starts) of the ``size``-byte
+    ``trace``, with the header of event ``focus_id``'s process and the starts of its
+    instance's ancestors added from wherever they are; None without that event."""
+    from flowscribe.trace import MAX_LINE_BYTES, find_event, open_trace, parse_line
+
     window = EventWindow()
-    for ev in iter_events(trace, start=start, limit=_line_end(trace, end, size)):
+    for ev in iter_events(trace, start=start, limit=end):
         if run_id is None or ev.get("run_id") == run_id:
             window.add(ev)
     view = window.view()
-    focus = view.by_id.get(event_id)
+    focus = view.by_id.get(focus_id)
     if focus is None:
         return None
     extra: list[dict[str, Any]] = []
@@ -287,7 +315,7 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
             return None
         return ev if ev is not None and ev.get("id") == eid else None
 
-    prefix = event_id.rsplit("-", 1)[0]
+    prefix = focus_id.rsplit("-", 1)[0]
     if not any(e.get("event_type") == "run_start" for e in view.events):
         header = line_of(f"{prefix}-1")
         if header is not None and header.get("event_type") == "run_start":
@@ -307,27 +335,7 @@ def load_near(trace: Path, event_id: str, run_id: str | None = None, *,
     return view
 
 
-def load_instance(trace: Path, instance: str, run_id: str | None = None) -> RunView | None:
-    """The events of flow ``instance`` and of its children, from its span of ``trace``
-    (:func:`flowscribe.trace.instance_span`, found by its id), with the run header and the
-    instance's ancestors as :func:`load_near` adds them; None when the span is not found
-    that way (the caller reads the whole run)."""
-    from flowscribe.trace import instance_span
-
-    span = instance_span(trace, instance)
-    if span is None:
-        return None
-    start, end = span
-    if end is None:
-        try:
-            end = trace.stat().st_size
-        except OSError:
-            return None
-    # ``after`` ends inside the instance's last line: load_near reads to that line's end.
-    return load_near(trace, instance, run_id, before=0, after=max(0, end - start - 1))
-
-
-def _line_start_before(fh: Any, pos: int) -> int:
+def _line_start_at(fh: Any, pos: int) -> int:
     """The start of the first line at or after ``pos``."""
     if pos == 0:
         return 0
@@ -337,19 +345,12 @@ def _line_start_before(fh: Any, pos: int) -> int:
     return pos + nl if nl >= 0 else pos - 1 + len(block)
 
 
-def _line_end(trace: Path, pos: int, size: int) -> int:
+def _line_end(fh: Any, pos: int, size: int) -> int:
     """The end of the line holding byte ``pos`` (just past its newline)."""
-    from flowscribe.trace import open_trace
-
     if pos >= size:
         return size
-    try:
-        with open_trace(trace) as fh:
-            fh.seek(pos)
-            block = fh.read(1 << 20)
-    except OSError:
-        return size
-    nl = block.find(b"\n")
+    fh.seek(pos)
+    nl = fh.read(1 << 20).find(b"\n")
     return pos + nl + 1 if nl >= 0 else size
 
 

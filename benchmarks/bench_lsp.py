@@ -132,37 +132,43 @@ flows:
 """
 
 
-def make_workspace(root: Path, events: int) -> tuple[Path, float]:
-    """A workspace whose latest run has ``events`` events; returns (trace, seconds)."""
+def _write_workspace(root: Path, events: int, live: bool = False) -> list[str]:
+    """The generated app's workspace; returns the command that runs it. ``live``: the app
+    flushes, says ``ready`` and waits on stdin instead of ending its run."""
     (root / ".autodev").mkdir(parents=True)
     (root / ".autodev" / "ra.yaml").write_text(RA_YAML)
     (root / ".autodev" / "flows.yaml").write_text(FLOWS_YAML)
-    (root / "app.py").write_text(APP.format(events=events, fail_lines=FAIL_LINES))
-    flows = max(events // EVENTS_PER_FLOW, 1)
+    app = APP.format(events=events, fail_lines=FAIL_LINES)
+    if live:
+        app = app.replace(
+            "    flowscribe.end_session()",
+            "    flowscribe.flush()\n    print('ready', flush=True)\n    sys.stdin.readline()")
+    (root / "app.py").write_text(app)
+    return [sys.executable, "app.py", str(max(events // EVENTS_PER_FLOW, 1))]
+
+
+def _latest_trace(root: Path) -> Path:
+    return (root / ".autodev" / "latest").resolve() / "trace.jsonl"
+
+
+def make_workspace(root: Path, events: int) -> tuple[Path, float]:
+    """A workspace whose latest run has ``events`` events; returns (trace, seconds)."""
+    argv = _write_workspace(root, events)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "app.py", str(flows)], cwd=root, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    took = time.perf_counter() - t0
-    latest = (root / ".autodev" / "latest").resolve()
-    return latest / "trace.jsonl", took
+    subprocess.run(argv, cwd=root, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return _latest_trace(root), time.perf_counter() - t0
 
 
 def start_live_workspace(root: Path, events: int) -> tuple[subprocess.Popen[str], Path]:
     """A workspace whose latest run is still live: the same app, which records ``events``
     events, flushes and then sleeps instead of ending (its last aggregate snapshot is on
     disk, its summary and final aggregate are not). Returns the app's process and trace."""
-    (root / ".autodev").mkdir(parents=True)
-    (root / ".autodev" / "ra.yaml").write_text(RA_YAML)
-    (root / ".autodev" / "flows.yaml").write_text(FLOWS_YAML)
-    app = APP.format(events=events, fail_lines=FAIL_LINES).replace(
-        "    flowscribe.end_session()",
-        "    flowscribe.flush()\n    print('ready', flush=True)\n    sys.stdin.readline()")
-    (root / "app.py").write_text(app)
-    proc = subprocess.Popen([sys.executable, "app.py", str(max(events // EVENTS_PER_FLOW, 1))],
-                            cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(_write_workspace(root, events, live=True), cwd=root,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    return proc, (root / ".autodev" / "latest").resolve() / "trace.jsonl"
+    return proc, _latest_trace(root)
 
 
 async def bench_live(root: Path, events: int) -> tuple[dict[str, float], float]:

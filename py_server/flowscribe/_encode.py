@@ -26,6 +26,7 @@ import os
 from collections.abc import Mapping
 
 from ._event import EVENT_KEYS, FLOW_KEYS, MORE_KEYS
+from ._render import long_int
 from .vocabulary import SEVERITIES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
@@ -164,9 +165,10 @@ def _fallback(obj: Any) -> Any:
 def _sanitize(value: Any, depth: int) -> Any:
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else None
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14_000:
-        # more digits than str(int) will print (sys.get_int_max_str_digits: 4300)
-        return f"<int of ~{int(value.bit_length() * 0.30103)} digits>"
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = long_int(value)
+        if text is not None:
+            return text
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if depth > 8:

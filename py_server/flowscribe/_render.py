@@ -16,11 +16,20 @@ from ._event import _text
 from .vocabulary import TRUNCATED
 
 __all__ = ["REPR_CAP", "attributes", "dtype_text", "enum_name", "is_dataclass",
-           "key_text", "namedtuple_fields", "nonfinite", "safe_repr", "safe_str", "shape",
-           "simple_form", "type_name"]
+           "key_text", "long_int", "namedtuple_fields", "nonfinite", "safe_repr", "safe_str",
+           "shape", "simple_form", "type_name"]
 
 #: ``repr()`` of an unknown object is cut at this many characters.
 REPR_CAP = 200
+#: More bits than ``str(int)`` prints (``sys.get_int_max_str_digits``: 4300 digits).
+_PRINTABLE_INT_BITS = 14_000
+
+
+def long_int(v: int) -> str | None:
+    """What an int too long to print as JSON is written as (``<int of ~N digits>``);
+    None for one that prints."""
+    bits = v.bit_length()
+    return f"<int of ~{int(bits * 0.30103)} digits>" if bits > _PRINTABLE_INT_BITS else None
 
 
 def is_dataclass(v: Any) -> bool:

@@ -52,6 +52,9 @@ _CLEAN_MAX = 4096
 _CLEAN_LEN = 64
 #: Lists up to this long (of plain scalars) stay on the fast path.
 _FLAT_SEQ_MAX = 32
+#: The fast path counts 24 characters for an int: true below this magnitude (22 with the
+#: sign); a bigger one goes the slow way, which measures what it renders.
+_FLAT_INT_MAX = 10**21
 #: A scrub reads at most this many times the characters it may keep: the rest is cut anyway.
 _SCAN_FACTOR = 8
 #: Keys of a mapping entry that say what its ``value`` is.
@@ -153,7 +156,7 @@ class Redactor:
                 bound += 12
                 continue
             t = type(v)
-            if t is int or t is bool or v is None:
+            if (t is int and -_FLAT_INT_MAX < v < _FLAT_INT_MAX) or t is bool or v is None:
                 out[key] = v
                 bound += 24
             elif t is str:
@@ -193,7 +196,7 @@ class Redactor:
         cap = self._str_cap
         for x in v:
             t = type(x)
-            if t is int or t is bool or x is None:
+            if (t is int and -_FLAT_INT_MAX < x < _FLAT_INT_MAX) or t is bool or x is None:
                 bound += 24
             elif t is str:
                 if cap is not None and len(x) > cap:
@@ -227,8 +230,10 @@ class Redactor:
         t = type(v)
         if t is str:
             return self._string(v, ctx)
-        if v is None or t is bool or t is int:
+        if v is None or t is bool:
             return v
+        if t is int:
+            return rd.long_int(v) or v
         if t is float:
             return v if math.isfinite(v) else rd.nonfinite(v)
         ctx.nodes += 1
@@ -253,7 +258,7 @@ class Redactor:
         if isinstance(v, bool):
             return bool(v)
         if isinstance(v, int):  # int subclasses: IntEnum, IntFlag, numpy ints...
-            return rd.enum_name(v) or int(v)
+            return rd.enum_name(v) or rd.long_int(int(v)) or int(v)
         if isinstance(v, float):
             return rd.enum_name(v) or (float(v) if math.isfinite(v) else rd.nonfinite(v))
         if isinstance(v, str):

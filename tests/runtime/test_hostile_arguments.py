@@ -130,6 +130,17 @@ def test_evidence_with_a_number_too_long_to_print_keeps_the_failure(project: Pat
     assert str(fail["evidence"]["n"]).startswith("<int of ")
 
 
+def test_a_number_too_long_to_print_inside_evidence_keeps_the_rest(project: Path) -> None:
+    # Nested, it goes the redactor's slow way, which once lost the whole evidence to it.
+    s = Session(app_name="t")
+    with s.flow("f/huge") as f:
+        f.failure("DATA.HUGE", "big", sizes={"n": 10**5000, "m": 2}, ok=1)
+    s.end_session()
+    fail = of_type(run_artifacts(project), "failure")[0]
+    assert fail["evidence"]["ok"] == 1 and fail["evidence"]["sizes"]["m"] == 2
+    assert str(fail["evidence"]["sizes"]["n"]).startswith("<int of ")
+
+
 def test_deeply_nested_flows_all_end_and_keep_the_artifacts(project: Path) -> None:
     s = Session(app_name="t")
 

@@ -76,22 +76,31 @@ class Workbench:
         return path
 
     # --- the command palette -------------------------------------------------------------
-    def _palette(self, text: str) -> Locator:
+    def _palette(self, text: str, timeout: float | None = None) -> Locator:
         self.page.keyboard.press("Escape")
         self.page.keyboard.press("F1")
         widget = self.page.locator(".quick-input-widget")
         widget.wait_for(state="visible", timeout=10_000)
-        widget.locator("input").fill(text)
+        widget.locator("input").fill(text, timeout=timeout)
         return widget
 
-    def run_command(self, title: str) -> None:
-        """Run a command by its exact palette title, e.g. 'flowscribe: Refresh'."""
-        widget = self._palette(">" + title)
+    def run_command(self, title: str, attempts: int = 3) -> None:
+        """Run a command by its exact palette title, e.g. 'flowscribe: Refresh'. A palette
+        that something closes under us (a webview taking focus as it finishes loading) is
+        opened again; a command whose row never shows still fails."""
         quoted = json.dumps(title)  # a CSS string; a row's label may end in ", <keybinding>"
-        row = widget.locator(f".monaco-list-row[aria-label={quoted}], "
-                             f".monaco-list-row[aria-label^={json.dumps(title + ', ')}]").first
-        row.wait_for(state="visible", timeout=10_000)
-        row.click()
+        for attempt in range(attempts):
+            try:
+                widget = self._palette(">" + title, timeout=10_000)
+                row = widget.locator(
+                    f".monaco-list-row[aria-label={quoted}], "
+                    f".monaco-list-row[aria-label^={json.dumps(title + ', ')}]").first
+                row.wait_for(state="visible", timeout=10_000)
+                row.click(timeout=10_000)
+                return
+            except PlaywrightTimeoutError:
+                if attempt == attempts - 1:
+                    raise
 
     def open_file(self, relpath: str, line: int | None = None) -> None:
         """Open a workspace file (quick open) and, optionally, put the cursor on `line`."""

@@ -264,7 +264,8 @@ class AppendFile:
         except OSError as exc:
             self._drop(fd, data, prefixed, exc)
             return False
-        self._mended(prefixed)
+        if prefixed:
+            self._mended(prefixed)
         self.bytes_written += len(data)
         self._size += len(data)
         return True
@@ -326,8 +327,18 @@ class AppendFile:
         return True
 
     def _write_all(self, fd: int, data: bytes) -> None:
+        end = len(data)
+        start = 0
+        if end <= _CHUNK:  # a batch, or one urgent event: almost always one whole write
+            n = os.write(fd, data)
+            if n > 0:
+                self._done = start = n
+                if self._gaps is not None:
+                    self._landed(os.lseek(fd, 0, os.SEEK_CUR), n)
+                if n == end:
+                    return
+        # What is left: in chunks of whole lines, each retried until it is all written.
         view = memoryview(data)
-        start, end = 0, len(data)
         while start < end:
             stop = end
             if end - start > _CHUNK:

@@ -97,11 +97,17 @@ class Redactor:
         """``s`` as text with secret shapes scrubbed and cut to ``payload_limit`` chars."""
         try:
             limit = self.payload_limit
-            if type(s) is str and len(s) <= limit and (
-                s in self._clean or not self._might_contain(s)
-            ):
-                # the hot path: step names, flow ids, short clean reasons
-                return (s if s.isascii() else rd.safe_str(s)), 0
+            if type(s) is str and len(s) <= limit:
+                # the hot path: step names, flow ids, short clean reasons (a reason is
+                # given again on every failure of its kind: remembered, not re-scanned)
+                if s in self._clean:
+                    return s, 0
+                if not self._might_contain(s):
+                    if not s.isascii():
+                        return rd.safe_str(s), 0
+                    if len(s) <= _CLEAN_LEN:
+                        self._remember_clean(s)
+                    return s, 0
             s = rd.safe_str(s)
             s, n = self._scrub(_scan_window(s, limit))
             if len(s) > limit:
@@ -126,11 +132,16 @@ class Redactor:
             return s, 0
         out, hits = self._scrub(s)
         if not hits and len(s) <= _CLEAN_LEN and out == s and s.isascii():
-            clean = self._clean
-            if len(clean) >= _CLEAN_MAX:
-                clean.clear()
-            clean.add(s)
+            self._remember_clean(s)
         return out, hits
+
+    def _remember_clean(self, s: str) -> None:
+        """Remember a short ASCII string found free of secret shapes (bounded: cleared
+        when full, so a flood of distinct strings costs a rescan, never memory)."""
+        clean = self._clean
+        if len(clean) >= _CLEAN_MAX:
+            clean.clear()
+        clean.add(s)
 
     def _flat(self, data: dict[Any, Any]) -> tuple[dict[str, Any], int] | None:
         """Small flat dicts of plain scalars; ``None`` sends the input to the slow path."""

@@ -249,6 +249,24 @@ def test_ordinary_text_is_left_alone(r: Redactor, text: str) -> None:
     assert r.text(text) == (text, 0)
 
 
+def test_text_answers_the_same_when_it_comes_again(r: Redactor) -> None:
+    # A reason is given again on every failure of its kind, and short clean ones are
+    # remembered: the second answer (and one after a flood of other strings, past what is
+    # remembered) is the first one, for secrets, non-ASCII text and every length alike.
+    texts = ["no rows", "HTTP 200", "x" * 63, "y" * 64, "z" * 65, "password=hunter2-x",
+             "token sk-proj-abcdefghijklmnop1234", "caf\u00e9 ferm\u00e9", "lone \ud800",
+             "Bearer abcDEF123456789", "order 4111111111111111 shipped"]
+    first = {t: r.text(t) for t in texts}
+    again = {t: r.text(t) for t in texts}
+    for i in range(10_000):
+        r.text(f"request {i:05d} done")
+    after_flood = {t: r.text(t) for t in texts}
+    fresh = Redactor(DEFAULT_REDACT_KEYS, payload_limit=2048, allow_raw_payloads=False)
+    assert again == first == after_flood == {t: fresh.text(t) for t in texts}
+    assert first["password=hunter2-x"] == ("password=" + REDACTED, 1)
+    assert first["lone \ud800"] == ("lone \\ud800", 0)  # a lone surrogate cannot be written
+
+
 def test_text_is_capped_and_never_raises(r: Redactor) -> None:
     out, _ = r.text("x" * 10_000)
     assert len(out) <= 2048 and out.endswith(TRUNCATED)

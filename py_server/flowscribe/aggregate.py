@@ -744,24 +744,17 @@ class RunAggregate:
             if key_class not in classes and len(classes) >= MAX_CLASSES_PER_FLOW:
                 key_class = OTHER_CLASS
             classes[key_class] = classes.get(key_class, 0) + 1
-            if _before(info, stats.first_failure):
-                stats.first_failure = info
-            if not _before(info, stats.last_failure, latest=True):
-                stats.last_failure = info
+            stats.first_failure, stats.last_failure = _first_and_latest(
+                info, stats.first_failure, stats.last_failure)
         else:
             self.outside_flows += 1
-        if _before(info, self.first_failure):
-            self.first_failure = info
-        if not _before(info, self.last_failure, latest=True):
-            self.last_failure = info
+        self.first_failure, self.last_failure = _first_and_latest(
+            info, self.first_failure, self.last_failure)
         key = (flow_id, error_class, info.file, info.line)
         issue = self.issues.get(key)
         if issue is not None:
             issue.count += 1
-            if _before(info, issue.first):
-                issue.first = info
-            if not _before(info, issue.latest, latest=True):
-                issue.latest = info
+            issue.first, issue.latest = _first_and_latest(info, issue.first, issue.latest)
         elif len(self.issues) < MAX_ISSUES:
             self.issues[key] = Issue(first=info, latest=info)
         else:
@@ -850,18 +843,24 @@ class RunAggregate:
         }
 
 
-def _before(info: FailureInfo, other: FailureInfo | None, latest: bool = False) -> bool:
-    """True when ``info`` happened before ``other``; with no ``other``, ``not latest`` (so
-    that the first failure seen is both the first and the latest).
+def _first_and_latest(
+    info: FailureInfo, first: FailureInfo | None, latest: FailureInfo | None
+) -> tuple[FailureInfo, FailureInfo]:
+    """``(first, latest)`` once ``info`` is seen: it is the first if it happened before
+    ``first``, and the latest unless it happened before ``latest`` (the first failure seen
+    is both).
 
     Events arrive in the order they were written, which is time order within a process;
     the events of child processes that joined the run are folded in at its end
     (``flowscribe._joined``), so first and latest are decided by time, not arrival (an
     event without a time counts as later).
     """
-    if other is None:
-        return not latest
-    return info.ts is not None and other.ts is not None and info.ts < other.ts
+    ts = info.ts
+    if first is None or (ts is not None and first.ts is not None and ts < first.ts):
+        first = info
+    if latest is None or ts is None or latest.ts is None or ts >= latest.ts:
+        latest = info
+    return first, latest
 
 
 def aggregate_events(

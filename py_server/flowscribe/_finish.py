@@ -43,6 +43,7 @@ class _RunState(Sink):
     """
 
     name = "aggregate"
+    tally = True  # a failure is in the trace before it returns; here with the next batch
 
     def __init__(self, aggregate: RunAggregate | None, tail: int) -> None:
         self.aggregate = aggregate
@@ -126,6 +127,7 @@ class _LiveSnapshot(Sink):
     """
 
     name = "aggregate snapshot"
+    tally = True  # after the aggregate, which must have seen what the trace holds
 
     def __init__(self, state: _RunState, trace: JsonlSink, run_dir: Path) -> None:
         self.state, self.trace, self.run_dir = state, trace, run_dir

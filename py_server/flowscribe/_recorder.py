@@ -372,7 +372,11 @@ class Recorder:
                 text = self._fragments(ev, flow, info, thread_info[1], more, ftags)
             buf = self._buf
             buf.append((ev, text))
-            if len(buf) >= BATCH or (more is not None and more.urgent):
+            if more is not None and more.urgent:
+                writer = self._writer
+                if writer is not None:
+                    writer.flush_urgent()  # on disk now; the run's tally takes it later
+            elif len(buf) >= BATCH:
                 writer = self._writer
                 if writer is not None:
                     writer.flush()

@@ -53,6 +53,11 @@ class Sink:
     """Receives batches of recorded events from a :class:`Writer` (always one at a time)."""
 
     name = "sink"
+    #: True for a sink that only keeps this process's tally of the run (the aggregate):
+    #: an urgent event reaches it with the next regular batch, in order, instead of in
+    #: a batch of its own (:meth:`Writer.flush_urgent`). Stores and the console get it
+    #: before the marker returns.
+    tally = False
 
     def write(self, batch: Sequence[Item]) -> None:
         """Handle a batch, in recording order. May raise: the writer reports it once."""
@@ -469,6 +474,8 @@ class Writer:
         self.max_pending = max_pending
         #: The queue: recorders append (event, line) tuples; only flush() removes them.
         self.pending: list[Item] = []
+        #: Events urgent flushes gave the stores and not yet the tallies (Sink.tally).
+        self._held: list[Item] = []
         # Re-entrant: a sink that itself records an urgent event must not deadlock.
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -504,27 +511,62 @@ class Writer:
             self.flush()
 
     def flush(self) -> None:
-        """Hand everything queued so far to the sinks, now, in this thread."""
+        """Hand everything queued so far to every sink, now, in this thread."""
         with self._lock:
-            buf = self.pending
-            n = len(buf)
-            if not n:
+            batch = self._take()
+            held = self._held
+            if held:
+                self._held = []
+                tallied = held + batch
+            elif batch:
+                tallied = batch
+            else:
                 return
-            # Slice and delete (not swap) so an append racing with us is kept for next time.
-            batch = buf[:n]
-            del buf[:n]
             for sink in self.sinks:
-                try:
-                    sink.write(batch)
-                except Exception as exc:
-                    lost, why = self._failed.get(sink.name, (0, ""))
-                    self._failed[sink.name] = (
-                        lost + n, why or f"the {sink.name} sink failed ({type(exc).__name__})")
-                    warn_once(
-                        f"sink:{sink.name}:{type(exc).__name__}",
-                        f"the {sink.name} sink failed ({type(exc).__name__}: {exc}); "
-                        "its events are dropped, the app runs on",
-                    )
+                if sink.tally:
+                    self._deliver(sink, tallied)
+                elif batch:
+                    self._deliver(sink, batch)
+
+    def flush_urgent(self) -> None:
+        """Write what is queued to the stores and the console now (an urgent event: on
+        disk before its marker returns); the tallies take it with the next flush, which
+        costs them one batch for many urgent events instead of one each."""
+        with self._lock:
+            batch = self._take()
+            if not batch:
+                return
+            held = self._held
+            held.extend(batch)
+            for sink in self.sinks:
+                if not sink.tally:
+                    self._deliver(sink, batch)
+            if len(held) >= self.max_pending:  # only urgent events, and no flusher yet
+                self._held = []
+                for sink in self.sinks:
+                    if sink.tally:
+                        self._deliver(sink, held)
+
+    def _take(self) -> list[Item]:
+        buf = self.pending
+        n = len(buf)
+        # Slice and delete (not swap) so an append racing with us is kept for next time.
+        batch = buf[:n]
+        del buf[:n]
+        return batch
+
+    def _deliver(self, sink: Sink, batch: list[Item]) -> None:
+        try:
+            sink.write(batch)
+        except Exception as exc:
+            lost, why = self._failed.get(sink.name, (0, ""))
+            self._failed[sink.name] = (
+                lost + len(batch), why or f"the {sink.name} sink failed ({type(exc).__name__})")
+            warn_once(
+                f"sink:{sink.name}:{type(exc).__name__}",
+                f"the {sink.name} sink failed ({type(exc).__name__}: {exc}); "
+                "its events are dropped, the app runs on",
+            )
 
     def not_written(self) -> tuple[int, str]:
         """The most events any one sink could not store, and why: what the summary reports
@@ -559,6 +601,7 @@ class Writer:
     def _after_fork_child(self) -> None:
         self._lock = threading.RLock()
         self.pending = []
+        self._held = []  # the parent's: its tallies count them, never the child's
         self._stop = threading.Event()
         self._thread = None
         for sink in self.sinks:

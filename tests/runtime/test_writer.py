@@ -209,6 +209,47 @@ def test_a_full_buffer_flushes_without_waiting() -> None:
     assert [ev["n"] for b in sink.batches for ev, _ in b] == list(range(25))
 
 
+class Tally(Collect):
+    name = "tally"
+    tally = True
+
+
+def test_an_urgent_flush_writes_the_stores_now_and_the_tally_in_order_later() -> None:
+    store, tally = Collect(), Tally()
+    w = Writer([store, tally], interval=3600)
+    w.append(item(1))
+    w.flush_urgent()  # a failure: on disk before its marker returns
+    w.append(item(2))
+    w.flush_urgent()
+    assert [[ev["n"] for ev, _ in b] for b in store.batches] == [[1], [2]]
+    assert tally.batches == []  # not yet: with the next batch, as one
+    w.append(item(3))
+    w.flush()
+    assert [[ev["n"] for ev, _ in b] for b in tally.batches] == [[1, 2, 3]]
+    w.append(item(4))
+    w.flush_urgent()
+    w.close()  # the end of the run: the tally has everything the stores have
+    assert [ev["n"] for b in store.batches for ev, _ in b] == [1, 2, 3, 4]
+    assert [ev["n"] for b in tally.batches for ev, _ in b] == [1, 2, 3, 4]
+
+
+def test_urgent_events_alone_reach_the_tally_through_the_flusher_or_a_full_hold() -> None:
+    tally = Tally()
+    w = Writer([Collect(), tally], interval=0.05)
+    w.append(item(1))
+    w.flush_urgent()
+    assert wait_for(lambda: tally.batches)  # nothing else queued: the flusher hands it on
+    w.close()
+    tally = Tally()
+    w = Writer([Collect(), tally], interval=3600, max_pending=10)
+    for n in range(25):
+        w.append(item(n))
+        w.flush_urgent()
+    assert sum(len(b) for b in tally.batches) == 20  # never more than max_pending held
+    w.close()
+    assert [ev["n"] for b in tally.batches for ev, _ in b] == list(range(25))
+
+
 def test_a_failing_sink_is_reported_once_and_the_others_go_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

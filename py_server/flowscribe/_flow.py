@@ -411,10 +411,9 @@ class Flow:
                 frame = _getframe(1)
                 info = _code_infos.get(frame.f_code)
                 site = (info, frame.f_lineno) if info is not None else _caller(frame)
-                eid = rec.record(
-                    self, "failure", step, severity, evidence, site,
-                    _More(error_class, reason, caused_by=_id_of(caused_by), urgent=True),
-                )  # fmt: skip
+                more = _More(error_class, reason, urgent=True) if caused_by is None \
+                    else _More(error_class, reason, caused_by=_id_of(caused_by), urgent=True)
+                eid = rec.record(self, "failure", step, severity, evidence, site, more)
             self._failed(error_class, reason, eid)
         except Exception as exc:
             _trouble("record", exc)

@@ -51,12 +51,16 @@ _PREFIXED = (r"\b(?:sk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{16,}"
 # A credential after an auth scheme must look like one (a digit, or a capital after a small
 # letter as base64 has) and hold a letter, so prose such as "Bearer token expired" or
 # "Basic Authentication" stays readable. (Each lookahead runs character classes that cannot
-# overlap, so hostile input cannot make the search backtrack quadratically.)
+# overlap, so hostile input cannot make the search backtrack quadratically.) A credential
+# runs on through `=` (`Bearer api_key=s3cr3t`: the pair after the scheme goes too, else the
+# scheme's match would take its key and leave its value in clear); `=` is in none of the
+# other classes, so the repeated part cannot trade characters with them.
+_TOKEN_REST = r"(?:=+[A-Za-z0-9._~+/-]+)*=*"
 _CREDENTIAL = (r"(?=[0-9._~+/-]*[A-Za-z])"  # not a number or date: "Token 2024-01-02"
                r"(?=[A-Za-z._~+/-]*[0-9]|[A-Z0-9._~+/-]*[a-z][a-z0-9._~+/-]*[A-Z])"
-               r"[A-Za-z0-9._~+/-]{8,}=*")
+               rf"[A-Za-z0-9._~+/-]{{8,}}{_TOKEN_REST}")
 _SCHEME_WORD = r"(?i:bearer|basic|digest|token)[ \t]+"
-_ANY_CREDENTIAL = r"[A-Za-z0-9._~+/-]{4,}=*"
+_ANY_CREDENTIAL = rf"[A-Za-z0-9._~+/-]{{4,}}{_TOKEN_REST}"
 _SCHEME = rf"(?P<scheme>\b{_SCHEME_WORD}){_CREDENTIAL}"
 # The password runs to the URL's last `@` (passwords hold `@` and `/`), at most 256
 # characters on: the bound keeps a scan of many `x://a:` without any `@` linear.

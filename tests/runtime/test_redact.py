@@ -528,6 +528,9 @@ def text_with_secret(draw: st.DrawFn) -> tuple[str, str, str]:
 
 @settings(max_examples=500, deadline=None)
 @given(text_with_secret(), st.sampled_from([64, 300, 2048]))
+# Found in a CI run: an auth scheme just before a secret pair took the pair's key as its
+# credential and left the value in clear.
+@example(("BEARER api_key-Header=Z9q222222 ", "Z9q222222", "BEARERapi_key-Header= "), 64)
 def test_property_no_part_of_a_secret_in_free_text_survives(
     case: tuple[str, str, str], limit: int
 ) -> None:

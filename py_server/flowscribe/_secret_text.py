@@ -62,6 +62,15 @@ _CREDENTIAL = (r"(?=[0-9._~+/-]*[A-Za-z])"  # not a number or date: "Token 2024-
 _SCHEME_WORD = r"(?i:bearer|basic|digest|token)[ \t]+"
 _ANY_CREDENTIAL = rf"[A-Za-z0-9._~+/-]{{4,}}{_TOKEN_REST}"
 _SCHEME = rf"(?P<scheme>\b{_SCHEME_WORD}){_CREDENTIAL}"
+
+
+def _scheme_pattern(keys: str) -> str:
+    """:data:`_SCHEME`, where a credential that holds a secret key's name also takes the
+    value after it (`Basic secretKey: xyz12345`, `Token myPassword xyz12345`): the scheme
+    matches first and would leave the pair's value in clear. A real credential that holds
+    a key's letters by chance costs the word after it, never a secret."""
+    keyed = rf"(?=[A-Za-z0-9._~+/-]*?(?i:{keys})){_CREDENTIAL}(?:[ \t]*:?[ \t]*[^\s,;]+)?"
+    return rf"(?P<scheme>\b{_SCHEME_WORD})(?:{keyed}|{_CREDENTIAL})"
 # The password runs to the URL's last `@` (passwords hold `@` and `/`), at most 256
 # characters on: the bound keeps a scan of many `x://a:` without any `@` linear.
 _URL = (r"(?P<url>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)"
@@ -186,7 +195,9 @@ class TextScrubber:
         if sub is None:
             shapes = [_PRIVATE_KEY, _JWT, _PREFIXED, _SCHEME, _URL, _CARD]
             if self._keys:
-                shapes += _pair_patterns(self._keys.text_regex())
+                keys = self._keys.text_regex()
+                shapes[3] = _scheme_pattern(keys)
+                shapes += _pair_patterns(keys)
             sub = self._shapes_sub = re.compile("|".join(f"(?:{s})" for s in shapes)).sub
         return sub
 

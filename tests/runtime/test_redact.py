@@ -215,6 +215,11 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI
         ("refresh_token: 1//0gAbCdEf-x", "1//0gAbCdEf-x", "refresh_token: "),
         ("charged card 4111 1111 1111 1111 twice", "4111 1111 1111 1111", " twice"),
         ("card=5555-5555-5555-4444", "5555-5555-5555-4444", "card="),
+        # a secret pair right after an auth scheme: its value went with neither before
+        ("BEARER api_key-Header=Z9q222222 ", "Z9q222222", "BEARER "),
+        ("sent Basic secretKey: xyz12345 ok", "xyz12345", " ok"),
+        ("sent Token myPassword xyz12345 ok", "xyz12345", " ok"),
+        ("hdr Bearer X-Api-Key: abc123def", "abc123def", "hdr Bearer "),
     ],
 )
 def test_secret_shapes_are_scrubbed(r: Redactor, text: str, secret: str, kept: str) -> None:

@@ -193,10 +193,10 @@ class TextScrubber:
         racing both compile the same pattern, and either result serves)."""
         sub = self._shapes_sub
         if sub is None:
-            shapes = [_PRIVATE_KEY, _JWT, _PREFIXED, _SCHEME, _URL, _CARD]
-            if self._keys:
-                keys = self._keys.text_regex()
-                shapes[3] = _scheme_pattern(keys)
+            keys = self._keys.text_regex() if self._keys else None
+            scheme = _SCHEME if keys is None else _scheme_pattern(keys)
+            shapes = [_PRIVATE_KEY, _JWT, _PREFIXED, scheme, _URL, _CARD]
+            if keys is not None:
                 shapes += _pair_patterns(keys)
             sub = self._shapes_sub = re.compile("|".join(f"(?:{s})" for s in shapes)).sub
         return sub

@@ -542,10 +542,7 @@ class Writer:
                 if not sink.tally:
                     self._deliver(sink, batch)
             if len(held) >= self.max_pending:  # only urgent events, and no flusher yet
-                self._held = []
-                for sink in self.sinks:
-                    if sink.tally:
-                        self._deliver(sink, held)
+                self.flush()
 
     def _take(self) -> list[Item]:
         buf = self.pending

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got
 from ._files import read_regular
+from ._yamlcache import CACHE_DIR, load_yaml_cached
 from ._yamlpos import Path_, YamlDoc, load_yaml
 
 if TYPE_CHECKING:
@@ -156,8 +157,12 @@ def sla_targets(flow_ids: Iterable[str], catalog: Catalog | None, config: Config
     return out
 
 
-def load_catalog(path: Path, root: Path | None = None) -> Catalog:
-    """Read a flows.yaml; a missing file is an empty catalog with no problems. Never raises."""
+def load_catalog(path: Path, root: Path | None = None, *, cached: bool = False) -> Catalog:
+    """Read a flows.yaml; a missing file is an empty catalog with no problems. Never raises.
+
+    ``cached``: the parsed document is kept in ``cache/`` beside it (``path`` is then in
+    ``.autodev``) for the next read of the same text (``_yamlcache.py``: a start then
+    skips PyYAML)."""
     path = Path(path)
     root = Path(root) if root is not None else path.parent.parent
     try:
@@ -172,15 +177,20 @@ def load_catalog(path: Path, root: Path | None = None) -> Catalog:
     except UnicodeDecodeError as exc:
         return Catalog(path=path, root=root, problems=[
             Problem(display_path(path, root), 0, 0, "", f"not UTF-8 text (byte {exc.start})")])
-    return parse_catalog(text, path, root)
+    doc = load_yaml_cached(text, path.parent / CACHE_DIR, path.name) if cached else load_yaml(text)
+    return _from_doc(doc, path, root)
 
 
 def parse_catalog(text: str, path: Path, root: Path | None = None) -> Catalog:
     """Parse flows.yaml text (e.g. an editor's unsaved buffer); never raises."""
     path = Path(path)
     root = Path(root) if root is not None else path.parent.parent
+    return _from_doc(load_yaml(text), path, root)
+
+
+def _from_doc(doc: YamlDoc, path: Path, root: Path) -> Catalog:
     cat = Catalog(path=path, root=root)
-    parser = _Parser(load_yaml(text), cat, display_path(path, root))
+    parser = _Parser(doc, cat, display_path(path, root))
     parser.run()
     cat.problems = sorted(parser.problems, key=lambda p: (p.line, p.column))
     return cat

@@ -35,7 +35,8 @@ from typing import Any, Callable
 from . import patterns
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got, is_positive_number
 from ._files import read_regular
-from ._yamlpos import Path_, load_yaml
+from ._yamlcache import CACHE_DIR, load_yaml_cached
+from ._yamlpos import Path_, YamlDoc, load_yaml
 from .vocabulary import SEVERITIES, SEVERITY_ALIASES, SINK_TYPES
 from .vocabulary import severity_rank as _severity_rank
 
@@ -328,8 +329,13 @@ def load_config(
     root: Path,
     env: Mapping[str, str] = os.environ,
     autodev_dir: Path | None = None,
+    *,
+    cached: bool = False,
 ) -> tuple[Config, list[Problem]]:
-    """Read ``<root>/.autodev/ra.yaml`` (if any) and apply ``RA_*`` overrides; never raises."""
+    """Read ``<root>/.autodev/ra.yaml`` (if any) and apply ``RA_*`` overrides; never raises.
+
+    ``cached``: the parsed document is kept in ``.autodev/cache`` for the next read of
+    the same text (``_yamlcache.py``: a start then skips PyYAML)."""
     root = Path(root)
     adir = Path(autodev_dir) if autodev_dir is not None else root / DEFAULT_AUTODEV
     path = adir / CONFIG_FILE
@@ -347,7 +353,8 @@ def load_config(
         problems = [Problem(display_path(path, root), 0, 0, "",
                             f"not UTF-8 text (byte {exc.start}); using defaults")]
         return _apply_env(Config.defaults(root, adir), env, problems)
-    return parse_config(text, path, root, env, adir)
+    doc = load_yaml_cached(text, adir / CACHE_DIR, CONFIG_FILE) if cached else load_yaml(text)
+    return _from_doc(doc, path, root, env, adir)
 
 
 def parse_config(
@@ -364,7 +371,13 @@ def parse_config(
     path = Path(path)
     adir = Path(autodev_dir) if autodev_dir is not None else path.parent
     root = Path(root) if root is not None else adir.parent
-    reader = _Reader(load_yaml(text), display_path(path, root))
+    return _from_doc(load_yaml(text), path, root, env, adir)
+
+
+def _from_doc(
+    doc: YamlDoc, path: Path, root: Path, env: Mapping[str, str], adir: Path
+) -> tuple[Config, list[Problem]]:
+    reader = _Reader(doc, display_path(path, root))
     cfg = reader.config(Config.defaults(root, adir), path)
     reader.problems.sort(key=lambda p: (p.line, p.column))
     return _apply_env(cfg, env, reader.problems)

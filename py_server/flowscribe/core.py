@@ -236,7 +236,7 @@ class Session:
         from .config import Config, load_config
 
         try:
-            cfg, problems = load_config(self.root)
+            cfg, problems = load_config(self.root, cached=True)
         except Exception as exc:
             warn_once("config-crash", f"reading the config failed ({exc}); using defaults")
             return Config.defaults(self.root)
@@ -248,7 +248,7 @@ class Session:
         from .catalog import CATALOG_FILE, load_catalog
 
         try:
-            catalog = load_catalog(cfg.autodev_dir / CATALOG_FILE, self.root)
+            catalog = load_catalog(cfg.autodev_dir / CATALOG_FILE, self.root, cached=True)
         except Exception as exc:
             warn_once("catalog-crash", f"reading the flow catalog failed ({exc}); ignoring it")
             return None

@@ -64,6 +64,22 @@ def test_start_with_the_example_config_imports_nothing_the_end_needs(project: Pa
     _recorded_secret_is_hidden(project)
 
 
+def test_a_second_start_with_the_same_config_does_not_import_yaml(project: Path) -> None:
+    shutil.copy(EXAMPLE / "ra.yaml", project / ".autodev" / "ra.yaml")
+    shutil.copy(EXAMPLE / "flows.yaml", project / ".autodev" / "flows.yaml")
+    app = APP.replace("MODULES", repr(["yaml"]))
+    first = ast.literal_eval(run_python(app, project).stdout.splitlines()[-1])
+    second = ast.literal_eval(run_python(app, project).stdout.splitlines()[-1])
+    assert first["loaded"] == ["yaml"]  # parsed, and kept in .autodev/cache
+    assert second["loaded"] == []
+    # An edit is read at the next start: this one turns the example's console sink off.
+    ra = project / ".autodev" / "ra.yaml"
+    ra.write_text(ra.read_text("utf-8").replace("type: console", "type: consol"), "utf-8")
+    out = run_python(app, project)
+    assert "(got 'consol'); sink ignored" in out.stderr, out.stderr
+    assert ast.literal_eval(out.stdout.splitlines()[-1])["loaded"] == ["yaml"]
+
+
 def test_secret_shapes_are_compiled_on_the_first_text_that_may_hold_one(
         project: Path) -> None:
     state = _run(project)

@@ -47,7 +47,7 @@ with reproducible():
 
 def _run_shop(where: Path) -> Path:
     shutil.copytree(SHOP, where, ignore=shutil.ignore_patterns(
-        "runs", "latest", "live", "*.md", "trace.jsonl*", "__pycache__"))
+        "runs", "latest", "live", "cache", "*.md", "trace.jsonl*", "__pycache__"))
     (where / "golden_runner.py").write_text(RUNNER, encoding="utf-8")
     env = clean_env(PYTHONPATH=str(REPO / "py_server"))
     subprocess.run([sys.executable, "golden_runner.py"], cwd=where, env=env, check=True,

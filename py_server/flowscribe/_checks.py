@@ -11,9 +11,8 @@ falls back to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ._yamlpos import Path_, YamlDoc, format_path
 
@@ -26,8 +25,7 @@ MISSING: Any = object()
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One mistake in a config or catalog file, at a 1-based line and column (0: unknown)."""
 
     file: str

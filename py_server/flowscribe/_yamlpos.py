@@ -16,8 +16,9 @@ PyYAML is imported on first use, so importing this module costs nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+
+from ._record import Record
 
 if TYPE_CHECKING:
     import yaml
@@ -35,8 +36,7 @@ _SAFE_COLLECTION_TAGS = frozenset({_STD + "map", _STD + "seq", _STD + "omap", _S
                                    _STD + "set"})
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where a node sits: start and end (end is exclusive, like PyYAML's marks)."""
 
     line: int
@@ -45,8 +45,7 @@ class Span:
     end_column: int
 
 
-@dataclass(frozen=True)
-class YamlIssue:
+class YamlIssue(NamedTuple):
     """A problem found while reading: a syntax error, a rejected tag, a duplicate key."""
 
     line: int
@@ -56,24 +55,35 @@ class YamlIssue:
     severity: str = "error"
 
 
-@dataclass
-class YamlDoc:
+class YamlDoc(Record):
     """The Python value of a document plus the positions of its nodes.
 
     ``values[path]`` is the span of the value at ``path``; ``keys[path]`` is the span of the
     mapping key that introduced it (absent for sequence items and the root).
     ``items[path]`` is the start of a block sequence item including its ``-`` indicator.
     ``data`` is ``None`` for an empty document or when the text does not parse (then
-    ``issues`` holds the syntax error).
+    ``issues`` holds the syntax error); ``parsed`` is False when the text is not YAML at
+    all (``issues`` then holds the syntax error).
     """
 
-    data: Any = None
-    values: dict[Path_, Span] = field(default_factory=dict)
-    keys: dict[Path_, Span] = field(default_factory=dict)
-    items: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    issues: list[YamlIssue] = field(default_factory=list)
-    #: False when the text is not YAML at all (``issues`` then holds the syntax error).
-    parsed: bool = False
+    _fields = ("data", "values", "keys", "items", "issues", "parsed")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        data: Any = None,
+        values: dict[Path_, Span] | None = None,
+        keys: dict[Path_, Span] | None = None,
+        items: dict[Path_, tuple[int, int]] | None = None,
+        issues: list[YamlIssue] | None = None,
+        parsed: bool = False,
+    ) -> None:
+        self.data = data
+        self.values: dict[Path_, Span] = {} if values is None else values
+        self.keys: dict[Path_, Span] = {} if keys is None else keys
+        self.items: dict[Path_, tuple[int, int]] = {} if items is None else items
+        self.issues: list[YamlIssue] = [] if issues is None else issues
+        self.parsed = parsed
 
     def locate(self, path: Path_, at_key: bool = False) -> Span:
         """The span of the value (or key) at ``path``.

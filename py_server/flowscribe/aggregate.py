@@ -16,9 +16,9 @@ import math
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
 
+from ._record import Record
 from .sites import location, not_a_file
 from .vocabulary import default_error_class
 
@@ -147,8 +147,7 @@ class Quantiles:
         return self.total / self.count if self.count else None
 
 
-@dataclass
-class FailureInfo:
+class FailureInfo(NamedTuple):
     """A failure or exception event, reduced to what the artifacts and the editor show."""
 
     event_id: str | None
@@ -180,17 +179,19 @@ class FailureInfo:
         return not_a_file(self.file)
 
 
-@dataclass
-class Issue:
+class Issue(Record):
     """Failures grouped by (flow, class, file, line): one line of "top issues"."""
 
-    first: FailureInfo
-    latest: FailureInfo
-    count: int = 1
+    _fields = ("first", "latest", "count")
+    __slots__ = _fields
+
+    def __init__(self, first: FailureInfo, latest: FailureInfo, count: int = 1) -> None:
+        self.first = first
+        self.latest = latest
+        self.count = count
 
 
-@dataclass
-class InstanceInfo:
+class InstanceInfo(NamedTuple):
     """A flow instance that never ended with a verdict (unfinished or orphaned)."""
 
     flow_id: str
@@ -200,15 +201,19 @@ class InstanceInfo:
     ts: float | None = None
 
 
-@dataclass
-class MetricStats:
+class MetricStats(Record):
     """Count, total, min and max of one metric within one flow."""
 
-    unit: str | None = None
-    count: int = 0
-    total: float = 0.0
-    min: float = math.inf
-    max: float = -math.inf
+    _fields = ("unit", "count", "total", "min", "max")
+    __slots__ = _fields
+
+    def __init__(self, unit: str | None = None, count: int = 0, total: float = 0.0,
+                 min: float = math.inf, max: float = -math.inf) -> None:
+        self.unit = unit
+        self.count = count
+        self.total = total
+        self.min = min
+        self.max = max
 
     def add(self, value: float) -> None:
         self.count += 1
@@ -223,36 +228,66 @@ class MetricStats:
         return self.total / self.count if self.count else None
 
 
-@dataclass
-class FlowStats:
+class FlowStats(Record):
     """Everything one run says about one flow id."""
 
-    flow_id: str
-    bucket_bounds_ms: tuple[float, ...]
-    sla_p95_ms: float | None = None
-    parent_flow: str | None = None
-    started: int = 0
-    ended: int = 0
-    passed: int = 0
-    failed: int = 0
-    unfinished: int = 0
-    orphaned: int = 0
-    failures: int = 0
-    exceptions: int = 0
-    checkpoints: int = 0
-    successes: int = 0
-    failures_by_class: dict[str, int] = field(default_factory=dict)
-    durations: Quantiles = field(default_factory=Quantiles)
-    buckets: list[int] = field(default_factory=list)
-    first_failure: FailureInfo | None = None
-    last_failure: FailureInfo | None = None
-    last_status: str | None = None
-    metrics: dict[str, MetricStats] = field(default_factory=dict)
-    metrics_dropped: int = 0
+    _fields = (
+        "flow_id", "bucket_bounds_ms", "sla_p95_ms", "parent_flow", "started", "ended",
+        "passed", "failed", "unfinished", "orphaned", "failures", "exceptions", "checkpoints",
+        "successes", "failures_by_class", "durations", "buckets", "first_failure",
+        "last_failure", "last_status", "metrics", "metrics_dropped",
+    )
+    __slots__ = _fields
 
-    def __post_init__(self) -> None:
-        if not self.buckets:
-            self.buckets = [0] * (len(self.bucket_bounds_ms) + 1)
+    def __init__(
+        self,
+        flow_id: str,
+        bucket_bounds_ms: tuple[float, ...],
+        sla_p95_ms: float | None = None,
+        parent_flow: str | None = None,
+        started: int = 0,
+        ended: int = 0,
+        passed: int = 0,
+        failed: int = 0,
+        unfinished: int = 0,
+        orphaned: int = 0,
+        failures: int = 0,
+        exceptions: int = 0,
+        checkpoints: int = 0,
+        successes: int = 0,
+        failures_by_class: dict[str, int] | None = None,
+        durations: Quantiles | None = None,
+        buckets: list[int] | None = None,
+        first_failure: FailureInfo | None = None,
+        last_failure: FailureInfo | None = None,
+        last_status: str | None = None,
+        metrics: dict[str, MetricStats] | None = None,
+        metrics_dropped: int = 0,
+    ) -> None:
+        self.flow_id = flow_id
+        self.bucket_bounds_ms = bucket_bounds_ms
+        self.sla_p95_ms = sla_p95_ms
+        self.parent_flow = parent_flow
+        self.started = started
+        self.ended = ended
+        self.passed = passed
+        self.failed = failed
+        self.unfinished = unfinished
+        self.orphaned = orphaned
+        self.failures = failures
+        self.exceptions = exceptions
+        self.checkpoints = checkpoints
+        self.successes = successes
+        self.failures_by_class: dict[str, int] = (
+            {} if failures_by_class is None else failures_by_class)
+        self.durations = Quantiles() if durations is None else durations
+        #: One count per latency bucket (``bucket_bounds_ms`` and one above them all).
+        self.buckets = buckets or [0] * (len(bucket_bounds_ms) + 1)
+        self.first_failure = first_failure
+        self.last_failure = last_failure
+        self.last_status = last_status
+        self.metrics: dict[str, MetricStats] = {} if metrics is None else metrics
+        self.metrics_dropped = metrics_dropped
 
     @property
     def p50_ms(self) -> float | None:
@@ -721,7 +756,7 @@ class RunAggregate:
         reason = ev["reason"] or exc_message or ""
         # The event's own id, also when its stats are the long tail's shared ones.
         flow_id = ev["flow_id"] if stats is not None else None
-        # Positional, in the dataclass's order: keywords cost three times as much, and
+        # Positional, in the record's order: keywords cost three times as much, and
         # this runs for every failure a run records.
         info = FailureInfo(
             ev["id"], etype, flow_id, ev["instance"], error_class, reason, ev["severity"],
@@ -921,11 +956,11 @@ def _quantiles_dict(q: Quantiles) -> dict[str, Any]:
 
 
 def _failure_dict(f: FailureInfo | None) -> dict[str, Any] | None:
-    return None if f is None else dict(f.__dict__)
+    return None if f is None else f._asdict()
 
 
 def _instance_dict(i: InstanceInfo) -> dict[str, Any]:
-    return dict(i.__dict__)
+    return i._asdict()
 
 
 def _flow_dict(s: FlowStats) -> dict[str, Any]:
@@ -937,7 +972,8 @@ def _flow_dict(s: FlowStats) -> dict[str, Any]:
         "failures_by_class": s.failures_by_class, "durations": _quantiles_dict(s.durations),
         "buckets": s.buckets, "first_failure": _failure_dict(s.first_failure),
         "last_failure": _failure_dict(s.last_failure), "last_status": s.last_status,
-        "metrics": {k: {**m.__dict__, "min": _finite_or_none(m.min),
+        "metrics": {k: {"unit": m.unit, "count": m.count, "total": m.total,
+                        "min": _finite_or_none(m.min),
                         "max": _finite_or_none(m.max)} for k, m in s.metrics.items()},
         "metrics_dropped": s.metrics_dropped,
     }

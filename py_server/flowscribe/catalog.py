@@ -28,13 +28,13 @@ project root is the parent of the folder that holds flows.yaml.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got
 from ._files import read_regular
+from ._record import Record
 from ._yamlcache import CACHE_DIR, load_yaml_cached
 from ._yamlpos import Path_, YamlDoc, load_yaml
 
@@ -56,8 +56,7 @@ _SUCCESS_KEYS = ("criteria",)
 _SLA_KEYS = ("p95_ms",)
 
 
-@dataclass(frozen=True)
-class FlowSpec:
+class FlowSpec(NamedTuple):
     """One catalog entry, defaults applied. Positions are 1-based (0: unknown).
 
     ``line``/``column`` locate the list item (its ``-``), ``id_line``/``id_column`` the id
@@ -69,11 +68,11 @@ class FlowSpec:
     enabled: bool = True
     description: str = ""
     parent: str | None = None
-    success_criteria: list[str] = field(default_factory=list)
-    failure_classes: list[str] = field(default_factory=list)
-    correlation_keys: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    code_refs: list[str] = field(default_factory=list)
+    success_criteria: Sequence[str] = ()
+    failure_classes: Sequence[str] = ()
+    correlation_keys: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    code_refs: Sequence[str] = ()
     sla_p95_ms: float | None = None
     on_failure: str | None = None
     line: int = 0
@@ -86,17 +85,28 @@ class FlowSpec:
     parent_column: int = 0
 
 
-@dataclass
-class Catalog:
+class Catalog(Record):
     """The flows of one flows.yaml, by id, plus every problem found reading it."""
 
-    path: Path | None = None
-    flows: dict[str, FlowSpec] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    version: int = 1
-    #: The project root code_refs are relative to (``None`` without a file).
-    root: Path | None = None
+    _fields = ("path", "flows", "defaults", "problems", "version", "root")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        flows: dict[str, FlowSpec] | None = None,
+        defaults: dict[str, Any] | None = None,
+        problems: list[Problem] | None = None,
+        version: int = 1,
+        root: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.flows: dict[str, FlowSpec] = {} if flows is None else flows
+        self.defaults: dict[str, Any] = {} if defaults is None else defaults
+        self.problems: list[Problem] = [] if problems is None else problems
+        self.version = version
+        #: The project root code_refs are relative to (``None`` without a file).
+        self.root = root
 
     def get(self, flow_id: str) -> FlowSpec | None:
         """The entry for ``flow_id``, or ``None`` if the catalog does not declare it."""

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from . import patterns
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got, is_positive_number
 from ._files import read_regular
+from ._record import Record
 from ._yamlcache import CACHE_DIR, load_yaml_cached
 from ._yamlpos import Path_, YamlDoc, load_yaml
 from .vocabulary import SEVERITIES, SEVERITY_ALIASES, SINK_TYPES
@@ -96,8 +96,7 @@ def severity_rank(severity: str | None) -> int:
     return 1 if severity is None else _severity_rank(severity, unknown=-1)
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     """A named selection of flows (``profiles.<name>``)."""
 
     include_flows: tuple[str, ...] = ()
@@ -106,8 +105,7 @@ class Profile:
     min_severity: str = "debug"
 
 
-@dataclass(frozen=True)
-class OtlpOptions:
+class OtlpOptions(NamedTuple):
     """The otlp sink's keys (docs/otlp.md). ``None`` means "not set in ra.yaml": the
     standard ``OTEL_EXPORTER_OTLP_*`` variables, then the exporter's defaults, apply."""
 
@@ -123,8 +121,7 @@ class OtlpOptions:
     max_queue_events: int = 8192
 
 
-@dataclass(frozen=True)
-class Sink:
+class Sink(NamedTuple):
     """Where events go: ``console``, ``jsonl``, ``sqlite``, ``logging`` or ``otlp``; ``path``
     relative to the root. ``level`` is the console's (and ``logging``'s, which sends the
     console's lines through stdlib logging): which events it prints (:data:`CONSOLE_LEVELS`);
@@ -136,8 +133,7 @@ class Sink:
     otlp: OtlpOptions | None = None
 
 
-@dataclass(frozen=True)
-class Artifacts:
+class Artifacts(NamedTuple):
     summary_md: bool = True
     ask_md: str = "on_failure"
     per_run_dirs: bool = True
@@ -146,16 +142,14 @@ class Artifacts:
     on_signal: bool = True
 
 
-@dataclass(frozen=True)
-class Privacy:
+class Privacy(NamedTuple):
     #: Always includes :data:`DEFAULT_REDACT_KEYS`; ra.yaml can add keys, never remove them.
     redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS
     payload_limit: int = 2048
     allow_raw_payloads: bool = False
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(NamedTuple):
     include_tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     include_flows: tuple[str, ...] = ()
@@ -163,17 +157,15 @@ class Filters:
     min_severity: str = "info"
 
 
-@dataclass(frozen=True)
-class Performance:
+class Performance(NamedTuple):
     latency_buckets_ms: tuple[float, ...] = (50.0, 200.0, 1000.0)
     #: flow id (or glob) -> p95 target in ms; wins over the catalog's ``sla.p95_ms``.
-    sla_overrides: Mapping[str, float] = field(
-        default_factory=lambda: {"orders/submit": 1000.0, "data/fetch/minute_candles": 800.0}
-    )
+    #: (The default is one mapping shared by every config: read, never changed.)
+    sla_overrides: Mapping[str, float] = {
+        "orders/submit": 1000.0, "data/fetch/minute_candles": 800.0}
 
 
-@dataclass(frozen=True)
-class Retention:
+class Retention(NamedTuple):
     rotate_trace: bool = True
     max_trace_bytes: int = 10 * 1024 * 1024
     #: rotated traces kept (trace.jsonl.1 .. .N): history is at most (N + 1) x max bytes.
@@ -209,65 +201,86 @@ def _default_sink_path(kind: str, root: Path, autodev_dir: Path) -> str | None:
 _FLOW_CACHE_MAX = 4096
 
 
-@dataclass(frozen=True)
-class Config:
-    """The effective configuration: ra.yaml with defaults and env overrides applied."""
+# Each section's defaults: immutable, so one of each serves every config.
+_ARTIFACTS, _PRIVACY, _FILTERS = Artifacts(), Privacy(), Filters()
+_PERFORMANCE, _RETENTION = Performance(), Retention()
+#: Config's fields, in order (each a keyword of ``Config()``).
+_CONFIG_FIELDS = (
+    "root", "autodev_dir", "path", "version", "enabled", "profile", "profiles", "sinks",
+    "artifacts", "privacy", "filters", "performance", "retention", "env_include",
+    "env_exclude", "env_tags", "env_applied",
+)
 
-    root: Path
-    autodev_dir: Path
-    #: The ra.yaml that was read, or ``None`` when there was none.
-    path: Path | None = None
-    version: int = 1
-    enabled: bool = True
-    profile: str = DEFAULT_PROFILE
-    profiles: Mapping[str, Profile] = field(default_factory=_default_profiles)
-    sinks: tuple[Sink, ...] = ()
-    artifacts: Artifacts = field(default_factory=Artifacts)
-    privacy: Privacy = field(default_factory=Privacy)
-    filters: Filters = field(default_factory=Filters)
-    performance: Performance = field(default_factory=Performance)
-    retention: Retention = field(default_factory=Retention)
-    #: ``RA_INCLUDE``: when set, replaces every include list.
-    env_include: tuple[str, ...] | None = None
-    #: ``RA_EXCLUDE``: added to every exclude list.
-    env_exclude: tuple[str, ...] = ()
-    #: ``RA_TAGS``: when set, replaces ``include_tags``.
-    env_tags: tuple[str, ...] | None = None
-    #: Names of the ``RA_*`` variables that took effect.
-    env_applied: tuple[str, ...] = ()
 
-    _include: Callable[[str], bool] | None = field(
-        default=None, init=False, repr=False, compare=False)
-    _exclude: Callable[[str], bool] = field(
-        default=patterns.compile_patterns(()), init=False, repr=False, compare=False)
-    _include_tags: frozenset[str] = field(
-        default=frozenset(), init=False, repr=False, compare=False)
-    _exclude_tags: frozenset[str] = field(
-        default=frozenset(), init=False, repr=False, compare=False)
-    _min_rank: int = field(default=0, init=False, repr=False, compare=False)
-    _flow_cache: dict[str, bool] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
+class Config(Record):
+    """The effective configuration: ra.yaml with defaults and env overrides applied.
 
-    def __post_init__(self) -> None:
+    Read-only by convention (``_replace`` makes a changed copy): what the flow and
+    severity filters are compiled from at construction."""
+
+    _fields = _CONFIG_FIELDS
+    __slots__ = (*_CONFIG_FIELDS, "_exclude", "_exclude_tags", "_flow_cache", "_include",
+                 "_include_tags", "_min_rank")
+
+    def __init__(
+        self,
+        root: Path,
+        autodev_dir: Path,
+        path: Path | None = None,
+        version: int = 1,
+        enabled: bool = True,
+        profile: str = DEFAULT_PROFILE,
+        profiles: Mapping[str, Profile] | None = None,
+        sinks: tuple[Sink, ...] = (),
+        artifacts: Artifacts = _ARTIFACTS,
+        privacy: Privacy = _PRIVACY,
+        filters: Filters = _FILTERS,
+        performance: Performance = _PERFORMANCE,
+        retention: Retention = _RETENTION,
+        env_include: tuple[str, ...] | None = None,
+        env_exclude: tuple[str, ...] = (),
+        env_tags: tuple[str, ...] | None = None,
+        env_applied: tuple[str, ...] = (),
+    ) -> None:
+        self.root = root
+        self.autodev_dir = autodev_dir
+        #: The ra.yaml that was read, or ``None`` when there was none.
+        self.path = path
+        self.version = version
+        self.enabled = enabled
+        self.profile = profile
+        self.profiles: Mapping[str, Profile] = (
+            _default_profiles() if profiles is None else profiles)
+        self.sinks = sinks
+        self.artifacts = artifacts
+        self.privacy = privacy
+        self.filters = filters
+        self.performance = performance
+        self.retention = retention
+        #: ``RA_INCLUDE``: when set, replaces every include list.
+        self.env_include = env_include
+        #: ``RA_EXCLUDE``: added to every exclude list.
+        self.env_exclude = env_exclude
+        #: ``RA_TAGS``: when set, replaces ``include_tags``.
+        self.env_tags = env_tags
+        #: Names of the ``RA_*`` variables that took effect.
+        self.env_applied = env_applied
         prof = self.active_profile
         flt = self.filters
-        if self.env_include is not None:
-            include: Callable[[str], bool] | None = patterns.compile_patterns(
-                self.env_include)
+        if env_include is not None:
+            include: Callable[[str], bool] | None = patterns.compile_patterns(env_include)
         elif prof.include_flows:
             include = patterns.compile_patterns(prof.include_flows + flt.include_flows)
         else:
             include = None
-        exclude = patterns.compile_patterns(
-            prof.exclude_flows + flt.exclude_flows + self.env_exclude)
-        tags = self.env_tags if self.env_tags is not None else (
-            prof.include_tags + flt.include_tags)
-        min_rank = max(severity_rank(prof.min_severity), severity_rank(flt.min_severity))
-        object.__setattr__(self, "_include", include)
-        object.__setattr__(self, "_exclude", exclude)
-        object.__setattr__(self, "_include_tags", frozenset(tags))
-        object.__setattr__(self, "_exclude_tags", frozenset(flt.exclude_tags))
-        object.__setattr__(self, "_min_rank", min_rank)
+        self._include = include
+        self._exclude = patterns.compile_patterns(
+            prof.exclude_flows + flt.exclude_flows + env_exclude)
+        tags = env_tags if env_tags is not None else prof.include_tags + flt.include_tags
+        self._include_tags = frozenset(tags)
+        self._exclude_tags = frozenset(flt.exclude_tags)
+        self._min_rank = max(severity_rank(prof.min_severity), severity_rank(flt.min_severity))
+        self._flow_cache: dict[str, bool] = {}
 
     @classmethod
     def defaults(cls, root: Path, autodev_dir: Path | None = None) -> Config:
@@ -428,9 +441,9 @@ class _Reader(Checker):
     def config(self, base: Config, path: Path) -> Config:
         data = self.doc.data
         if not self.doc.parsed:
-            return replace(base, path=path)
+            return base._replace(path=path)
         if data is None:
-            return replace(base, path=path)
+            return base._replace(path=path)
         top = self.section(data, (), _TOP_KEYS)
         version = self.integer(top, (), "version", 1, minimum=1)
         if version != 1:
@@ -444,8 +457,7 @@ class _Reader(Checker):
             else:
                 self.bad(("profile",), f"unknown profile {got(pv)} (defined: "
                          f"{', '.join(sorted(profiles))}); using '{base.profile}'")
-        return replace(
-            base,
+        return base._replace(
             path=path,
             version=1,
             enabled=self.boolean(top, (), "enabled", base.enabled),
@@ -718,10 +730,10 @@ def _apply_env(cfg: Config, env: Mapping[str, str], problems: list[Problem]
         except ValueError:
             tail = -1
         if tail >= 0:
-            changes["artifacts"] = replace(cfg.artifacts, trace_tail_events=tail)
+            changes["artifacts"] = cfg.artifacts._replace(trace_tail_events=tail)
             applied.append("RA_TRACE_TAIL")
         else:
             bad("RA_TRACE_TAIL", f"must be a whole number >= 0 (got {got(raw)}); ignored")
     if changes:
-        cfg = replace(cfg, env_applied=tuple(applied), **changes)
+        cfg = cfg._replace(env_applied=tuple(applied), **changes)
     return cfg, problems

@@ -24,10 +24,10 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flowscribe._record import Record
 from flowscribe._warn import warn_once
 from flowscribe.trace import field_marker, iter_events, open_trace, parse_line
 
@@ -68,24 +68,42 @@ def is_safe_run_id(run_id: str) -> bool:
     return bool(_SAFE_ID.match(run_id)) and ".." not in run_id
 
 
-@dataclass
-class RunInfo:
+class RunInfo(Record):
     """One run, as ``flowscribe runs`` and the editor's run list show it."""
 
-    run_id: str
-    run_dir: Path | None
-    trace: Path | None
-    started: float | None = None
-    ended: float | None = None  # None: still running, or killed before its summary
-    app: str | None = None
-    mode: str | None = None
-    #: passed / failed / unfinished flow instances, failure and exception events.
-    verdicts: dict[str, int] = field(default_factory=dict)
-    #: "summary", "ask", "trace" -> the file, or None when it does not exist.
-    artifacts: dict[str, Path | None] = field(default_factory=dict)
-    is_latest: bool = False
-    #: A pytest session's run (never ``latest``); shown apart from the app's runs.
-    test_run: bool = False
+    _fields = ("run_id", "run_dir", "trace", "started", "ended", "app", "mode", "verdicts",
+               "artifacts", "is_latest", "test_run")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        run_id: str,
+        run_dir: Path | None,
+        trace: Path | None,
+        started: float | None = None,
+        ended: float | None = None,
+        app: str | None = None,
+        mode: str | None = None,
+        verdicts: dict[str, int] | None = None,
+        artifacts: dict[str, Path | None] | None = None,
+        is_latest: bool = False,
+        test_run: bool = False,
+    ) -> None:
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.trace = trace
+        self.started = started
+        #: None: still running, or killed before its summary.
+        self.ended = ended
+        self.app = app
+        self.mode = mode
+        #: passed / failed / unfinished flow instances, failure and exception events.
+        self.verdicts: dict[str, int] = {} if verdicts is None else verdicts
+        #: "summary", "ask", "trace" -> the file, or None when it does not exist.
+        self.artifacts: dict[str, Path | None] = {} if artifacts is None else artifacts
+        self.is_latest = is_latest
+        #: A pytest session's run (never ``latest``); shown apart from the app's runs.
+        self.test_run = test_run
 
     @property
     def own_trace(self) -> bool:
@@ -427,7 +445,7 @@ def _same_path(target: str, path: Path) -> bool:
 
 
 def _copy(info: RunInfo) -> RunInfo:
-    return replace(info, verdicts=dict(info.verdicts), artifacts=dict(info.artifacts))
+    return info._replace(verdicts=dict(info.verdicts), artifacts=dict(info.artifacts))
 
 
 def _existing(path: Path) -> Path | None:

@@ -13,12 +13,12 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flowscribe._encode import orjson_allowed
 from flowscribe._files import open_regular
+from flowscribe._record import Record
 
 __all__ = [
     "EVENT_TYPES",
@@ -95,13 +95,17 @@ def _loads(line: bytes | str) -> Any:
     return json.loads(line)
 
 
-@dataclass
-class ReadStats:
+class ReadStats(Record):
     """Counts of what a read saw; ``skipped`` breaks down why lines were dropped."""
 
-    lines: int = 0
-    events: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
+    _fields = ("lines", "events", "skipped")
+    __slots__ = _fields
+
+    def __init__(self, lines: int = 0, events: int = 0,
+                 skipped: dict[str, int] | None = None) -> None:
+        self.lines = lines
+        self.events = events
+        self.skipped: dict[str, int] = {} if skipped is None else skipped
 
     def skip(self, why: str) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + 1
@@ -505,17 +509,21 @@ def _scan_lines(fh: Any, stats: ReadStats, wanted: tuple[bytes, ...]) -> Iterato
         stats.skip("truncated")
 
 
-@dataclass
-class FollowResult:
+class FollowResult(Record):
     """What one :meth:`TraceFollower.poll` found."""
 
-    events: list[Event]
-    #: True when the file was replaced, truncated or rotated: earlier events are void.
-    reset: bool = False
-    #: True when the poll stopped at ``max_read`` bytes and more data is waiting.
-    more: bool = False
-    #: With a ``types`` filter, where each event's line starts in the file (bytes).
-    offsets: list[int] = field(default_factory=list)
+    _fields = ("events", "reset", "more", "offsets")
+    __slots__ = _fields
+
+    def __init__(self, events: list[Event], reset: bool = False, more: bool = False,
+                 offsets: list[int] | None = None) -> None:
+        self.events = events
+        #: True when the file was replaced, truncated or rotated: earlier events are void.
+        self.reset = reset
+        #: True when the poll stopped at ``max_read`` bytes and more data is waiting.
+        self.more = more
+        #: With a ``types`` filter, where each event's line starts in the file (bytes).
+        self.offsets: list[int] = [] if offsets is None else offsets
 
 
 class TraceFollower:

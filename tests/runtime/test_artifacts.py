@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ flows:
 def _config(tmp_path: Path, **artifacts: Any) -> Config:
     cfg = Config.defaults(tmp_path)
     if artifacts:
-        cfg = dataclasses.replace(cfg, artifacts=dataclasses.replace(cfg.artifacts, **artifacts))
+        cfg = cfg._replace(artifacts=cfg.artifacts._replace(**artifacts))
     return cfg
 
 
@@ -272,8 +271,8 @@ def test_aggregate_trace_reads_the_last_run_and_counts_bad_lines(tmp_path: Path)
 
 def test_sla_override_globs_from_the_config_win_over_the_catalog(tmp_path: Path) -> None:
     cfg = Config.defaults(tmp_path)
-    perf = dataclasses.replace(cfg.performance, sla_overrides={"orders/*": 5.0})
-    cfg = dataclasses.replace(cfg, performance=perf)
+    perf = cfg.performance._replace(sla_overrides={"orders/*": 5.0})
+    cfg = cfg._replace(performance=perf)
     agg = aggregate_for(cfg, _catalog(tmp_path))
     assert agg.flow("orders/submit").sla_p95_ms == 5.0
     assert aggregate_for(Config.defaults(tmp_path), _catalog(tmp_path)).flow(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -370,7 +369,7 @@ def test_invalid_yaml_gives_one_problem_and_defaults(tmp_path: Path) -> None:
     assert p.file == ".autodev/ra.yaml" and p.line > 0 and p.column > 0
     assert "invalid YAML" in p.message
     assert cfg.path is not None
-    assert dataclasses.replace(cfg, path=None) == Config.defaults(tmp_path)
+    assert cfg._replace(path=None) == Config.defaults(tmp_path)
 
 
 def test_top_level_not_a_mapping(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import shutil
 import signal
 from pathlib import Path
 
-from _project import run_python, trace
+from _project import clean_env, run_python, trace
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trading_app" / ".autodev"
 
@@ -78,6 +78,18 @@ def test_a_second_start_with_the_same_config_does_not_import_yaml(project: Path)
     out = run_python(app, project)
     assert "(got 'consol'); sink ignored" in out.stderr, out.stderr
     assert ast.literal_eval(out.stdout.splitlines()[-1])["loaded"] == ["yaml"]
+
+
+def test_a_start_makes_no_dataclass(project: Path) -> None:
+    # A dataclass is made from generated source (about 1 ms a class): the records a
+    # start makes are NamedTuples and slotted classes. orjson imports dataclasses itself,
+    # so this start keeps to the standard library's encoder.
+    shutil.copy(EXAMPLE / "ra.yaml", project / ".autodev" / "ra.yaml")
+    shutil.copy(EXAMPLE / "flows.yaml", project / ".autodev" / "flows.yaml")
+    app = APP.replace("MODULES", repr(["dataclasses", "inspect"]))
+    out = run_python(app, project, env=clean_env(FLOWSCRIBE_JSON="stdlib"))
+    assert out.returncode == 0, out.stderr
+    assert ast.literal_eval(out.stdout.splitlines()[-1])["loaded"] == []
 
 
 def test_secret_shapes_are_compiled_on_the_first_text_that_may_hold_one(

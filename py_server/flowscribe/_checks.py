@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
+from ._record import Record
 from ._yamlpos import Path_, YamlDoc, format_path
 
 __all__ = ["MISSING", "Checker", "Problem", "did_you_mean", "display_path", "got",
@@ -25,18 +26,32 @@ MISSING: Any = object()
 _T = TypeVar("_T")
 
 
-class Problem(NamedTuple):
+class Problem(Record):
     """One mistake in a config or catalog file, at a 1-based line and column (0: unknown)."""
 
-    file: str
-    line: int
-    column: int
-    key: str
-    message: str
-    severity: str = "error"
-    #: End of the offending text (exclusive), when known; 0 otherwise.
-    end_line: int = 0
-    end_column: int = 0
+    _fields = ("file", "line", "column", "key", "message", "severity", "end_line", "end_column")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        file: str,
+        line: int,
+        column: int,
+        key: str,
+        message: str,
+        severity: str = "error",
+        end_line: int = 0,
+        end_column: int = 0,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.key = key
+        self.message = message
+        self.severity = severity
+        #: End of the offending text (exclusive), when known; 0 otherwise.
+        self.end_line = end_line
+        self.end_column = end_column
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file

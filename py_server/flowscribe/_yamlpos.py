@@ -16,7 +16,7 @@ PyYAML is imported on first use, so importing this module costs nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from ._record import Record
 
@@ -36,23 +36,44 @@ _SAFE_COLLECTION_TAGS = frozenset({_STD + "map", _STD + "seq", _STD + "omap", _S
                                    _STD + "set"})
 
 
-class Span(NamedTuple):
+class Span(Record):
     """Where a node sits: start and end (end is exclusive, like PyYAML's marks)."""
 
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    _fields = ("line", "column", "end_line", "end_column")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        line: int,
+        column: int,
+        end_line: int,
+        end_column: int,
+    ) -> None:
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
 
 
-class YamlIssue(NamedTuple):
+class YamlIssue(Record):
     """A problem found while reading: a syntax error, a rejected tag, a duplicate key."""
 
-    line: int
-    column: int
-    message: str
-    path: Path_ = ()
-    severity: str = "error"
+    _fields = ("line", "column", "message", "path", "severity")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        line: int,
+        column: int,
+        message: str,
+        path: Path_ = (),
+        severity: str = "error",
+    ) -> None:
+        self.line = line
+        self.column = column
+        self.message = message
+        self.path = path
+        self.severity = severity
 
 
 class YamlDoc(Record):

@@ -16,7 +16,7 @@ import math
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._record import Record
 from .sites import location, not_a_file
@@ -147,26 +147,53 @@ class Quantiles:
         return self.total / self.count if self.count else None
 
 
-class FailureInfo(NamedTuple):
+class FailureInfo(Record):
     """A failure or exception event, reduced to what the artifacts and the editor show."""
 
-    event_id: str | None
-    event_type: str
-    flow_id: str | None
-    instance: str | None
-    error_class: str
-    reason: str
-    severity: str | None
-    file: str | None
-    line: int | None
-    function: str | None
-    step: str | None
-    ts: float | None
-    thread: str | None
-    evidence: dict[str, Any]
-    correlation: dict[str, Any]
-    exception_type: str | None = None
-    exception_message: str | None = None
+    _fields = (
+        "event_id", "event_type", "flow_id", "instance", "error_class", "reason", "severity",
+        "file", "line", "function", "step", "ts", "thread", "evidence", "correlation",
+        "exception_type", "exception_message",
+    )
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        event_id: str | None,
+        event_type: str,
+        flow_id: str | None,
+        instance: str | None,
+        error_class: str,
+        reason: str,
+        severity: str | None,
+        file: str | None,
+        line: int | None,
+        function: str | None,
+        step: str | None,
+        ts: float | None,
+        thread: str | None,
+        evidence: dict[str, Any],
+        correlation: dict[str, Any],
+        exception_type: str | None = None,
+        exception_message: str | None = None,
+    ) -> None:
+        self.event_id = event_id
+        self.event_type = event_type
+        self.flow_id = flow_id
+        self.instance = instance
+        self.error_class = error_class
+        self.reason = reason
+        self.severity = severity
+        self.file = file
+        self.line = line
+        self.function = function
+        self.step = step
+        self.ts = ts
+        self.thread = thread
+        self.evidence = evidence
+        self.correlation = correlation
+        self.exception_type = exception_type
+        self.exception_message = exception_message
 
     @property
     def location(self) -> str:
@@ -191,14 +218,25 @@ class Issue(Record):
         self.count = count
 
 
-class InstanceInfo(NamedTuple):
+class InstanceInfo(Record):
     """A flow instance that never ended with a verdict (unfinished or orphaned)."""
 
-    flow_id: str
-    instance: str | None
-    file: str | None = None
-    line: int | None = None
-    ts: float | None = None
+    _fields = ("flow_id", "instance", "file", "line", "ts")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        flow_id: str,
+        instance: str | None,
+        file: str | None = None,
+        line: int | None = None,
+        ts: float | None = None,
+    ) -> None:
+        self.flow_id = flow_id
+        self.instance = instance
+        self.file = file
+        self.line = line
+        self.ts = ts
 
 
 class MetricStats(Record):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got
 from ._files import read_regular
@@ -56,7 +56,7 @@ _SUCCESS_KEYS = ("criteria",)
 _SLA_KEYS = ("p95_ms",)
 
 
-class FlowSpec(NamedTuple):
+class FlowSpec(Record):
     """One catalog entry, defaults applied. Positions are 1-based (0: unknown).
 
     ``line``/``column`` locate the list item (its ``-``), ``id_line``/``id_column`` the id
@@ -64,25 +64,54 @@ class FlowSpec(NamedTuple):
     ``parent_column`` the parent value when the entry sets one itself.
     """
 
-    id: str
-    enabled: bool = True
-    description: str = ""
-    parent: str | None = None
-    success_criteria: Sequence[str] = ()
-    failure_classes: Sequence[str] = ()
-    correlation_keys: Sequence[str] = ()
-    tags: Sequence[str] = ()
-    code_refs: Sequence[str] = ()
-    sla_p95_ms: float | None = None
-    on_failure: str | None = None
-    line: int = 0
-    column: int = 0
-    id_line: int = 0
-    id_column: int = 0
-    end_line: int = 0
-    end_column: int = 0
-    parent_line: int = 0
-    parent_column: int = 0
+    _fields = (
+        "id", "enabled", "description", "parent", "success_criteria", "failure_classes",
+        "correlation_keys", "tags", "code_refs", "sla_p95_ms", "on_failure", "line", "column",
+        "id_line", "id_column", "end_line", "end_column", "parent_line", "parent_column",
+    )
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        id: str,
+        enabled: bool = True,
+        description: str = "",
+        parent: str | None = None,
+        success_criteria: Sequence[str] = (),
+        failure_classes: Sequence[str] = (),
+        correlation_keys: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        code_refs: Sequence[str] = (),
+        sla_p95_ms: float | None = None,
+        on_failure: str | None = None,
+        line: int = 0,
+        column: int = 0,
+        id_line: int = 0,
+        id_column: int = 0,
+        end_line: int = 0,
+        end_column: int = 0,
+        parent_line: int = 0,
+        parent_column: int = 0,
+    ) -> None:
+        self.id = id
+        self.enabled = enabled
+        self.description = description
+        self.parent = parent
+        self.success_criteria = success_criteria
+        self.failure_classes = failure_classes
+        self.correlation_keys = correlation_keys
+        self.tags = tags
+        self.code_refs = code_refs
+        self.sla_p95_ms = sla_p95_ms
+        self.on_failure = on_failure
+        self.line = line
+        self.column = column
+        self.id_line = id_line
+        self.id_column = id_column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.parent_line = parent_line
+        self.parent_column = parent_column
 
 
 class Catalog(Record):

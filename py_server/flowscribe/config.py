@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from . import patterns
 from ._checks import MISSING, Checker, Problem, did_you_mean, display_path, got, is_positive_number
@@ -96,81 +96,174 @@ def severity_rank(severity: str | None) -> int:
     return 1 if severity is None else _severity_rank(severity, unknown=-1)
 
 
-class Profile(NamedTuple):
+class Profile(Record):
     """A named selection of flows (``profiles.<name>``)."""
 
-    include_flows: tuple[str, ...] = ()
-    exclude_flows: tuple[str, ...] = ()
-    include_tags: tuple[str, ...] = ()
-    min_severity: str = "debug"
+    _fields = ("include_flows", "exclude_flows", "include_tags", "min_severity")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        include_flows: tuple[str, ...] = (),
+        exclude_flows: tuple[str, ...] = (),
+        include_tags: tuple[str, ...] = (),
+        min_severity: str = "debug",
+    ) -> None:
+        self.include_flows = include_flows
+        self.exclude_flows = exclude_flows
+        self.include_tags = include_tags
+        self.min_severity = min_severity
 
 
-class OtlpOptions(NamedTuple):
+class OtlpOptions(Record):
     """The otlp sink's keys (docs/otlp.md). ``None`` means "not set in ra.yaml": the
     standard ``OTEL_EXPORTER_OTLP_*`` variables, then the exporter's defaults, apply."""
 
-    #: base URL of the receiver (``/v1/traces`` and ``/v1/metrics`` are appended).
-    endpoint: str | None = None
-    #: header name -> value (API keys: never printed, never written anywhere).
-    headers: tuple[tuple[str, str], ...] = ()
-    protocol: str = "http/protobuf"
-    timeout_s: float | None = None
-    #: off by default: evidence goes to a backend only when the user says so.
-    export_evidence: bool = False
-    #: events waiting for the exporter thread; more are dropped (and counted).
-    max_queue_events: int = 8192
+    _fields = (
+        "endpoint", "headers", "protocol", "timeout_s", "export_evidence", "max_queue_events",
+    )
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        protocol: str = "http/protobuf",
+        timeout_s: float | None = None,
+        export_evidence: bool = False,
+        max_queue_events: int = 8192,
+    ) -> None:
+        #: base URL of the receiver (``/v1/traces`` and ``/v1/metrics`` are appended).
+        self.endpoint = endpoint
+        #: header name -> value (API keys: never printed, never written anywhere).
+        self.headers = headers
+        self.protocol = protocol
+        self.timeout_s = timeout_s
+        #: off by default: evidence goes to a backend only when the user says so.
+        self.export_evidence = export_evidence
+        #: events waiting for the exporter thread; more are dropped (and counted).
+        self.max_queue_events = max_queue_events
 
 
-class Sink(NamedTuple):
+class Sink(Record):
     """Where events go: ``console``, ``jsonl``, ``sqlite``, ``logging`` or ``otlp``; ``path``
     relative to the root. ``level`` is the console's (and ``logging``'s, which sends the
     console's lines through stdlib logging): which events it prints (:data:`CONSOLE_LEVELS`);
     ``otlp`` holds the otlp sink's options."""
 
-    type: str
-    path: str | None = None
-    level: str = "verdicts"
-    otlp: OtlpOptions | None = None
+    _fields = ("type", "path", "level", "otlp")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        type: str,
+        path: str | None = None,
+        level: str = "verdicts",
+        otlp: OtlpOptions | None = None,
+    ) -> None:
+        self.type = type
+        self.path = path
+        self.level = level
+        self.otlp = otlp
 
 
-class Artifacts(NamedTuple):
-    summary_md: bool = True
-    ask_md: str = "on_failure"
-    per_run_dirs: bool = True
-    trace_tail_events: int = 50
-    #: SIGTERM/SIGHUP (and an app's own INT handler) write the artifacts first (_signals.py).
-    on_signal: bool = True
+class Artifacts(Record):
+    """What the end of a run writes (``artifacts``)."""
+
+    _fields = ("summary_md", "ask_md", "per_run_dirs", "trace_tail_events", "on_signal")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        summary_md: bool = True,
+        ask_md: str = "on_failure",
+        per_run_dirs: bool = True,
+        trace_tail_events: int = 50,
+        on_signal: bool = True,
+    ) -> None:
+        self.summary_md = summary_md
+        self.ask_md = ask_md
+        self.per_run_dirs = per_run_dirs
+        self.trace_tail_events = trace_tail_events
+        #: SIGTERM/SIGHUP (and an app's own INT handler) write the artifacts first (_signals.py).
+        self.on_signal = on_signal
 
 
-class Privacy(NamedTuple):
-    #: Always includes :data:`DEFAULT_REDACT_KEYS`; ra.yaml can add keys, never remove them.
-    redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS
-    payload_limit: int = 2048
-    allow_raw_payloads: bool = False
+class Privacy(Record):
+    """What is redacted and how much of a payload is kept (``privacy``)."""
+
+    _fields = ("redact_keys", "payload_limit", "allow_raw_payloads")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS,
+        payload_limit: int = 2048,
+        allow_raw_payloads: bool = False,
+    ) -> None:
+        #: Always includes :data:`DEFAULT_REDACT_KEYS`; ra.yaml can add keys, never remove them.
+        self.redact_keys = redact_keys
+        self.payload_limit = payload_limit
+        self.allow_raw_payloads = allow_raw_payloads
 
 
-class Filters(NamedTuple):
-    include_tags: tuple[str, ...] = ()
-    exclude_tags: tuple[str, ...] = ()
-    include_flows: tuple[str, ...] = ()
-    exclude_flows: tuple[str, ...] = ()
-    min_severity: str = "info"
+class Filters(Record):
+    """Which events are recorded, over every profile (``filters``)."""
+
+    _fields = ("include_tags", "exclude_tags", "include_flows", "exclude_flows", "min_severity")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        include_tags: tuple[str, ...] = (),
+        exclude_tags: tuple[str, ...] = (),
+        include_flows: tuple[str, ...] = (),
+        exclude_flows: tuple[str, ...] = (),
+        min_severity: str = "info",
+    ) -> None:
+        self.include_tags = include_tags
+        self.exclude_tags = exclude_tags
+        self.include_flows = include_flows
+        self.exclude_flows = exclude_flows
+        self.min_severity = min_severity
 
 
-class Performance(NamedTuple):
-    latency_buckets_ms: tuple[float, ...] = (50.0, 200.0, 1000.0)
-    #: flow id (or glob) -> p95 target in ms; wins over the catalog's ``sla.p95_ms``.
-    #: (The default is one mapping shared by every config: read, never changed.)
-    sla_overrides: Mapping[str, float] = {
-        "orders/submit": 1000.0, "data/fetch/minute_candles": 800.0}
+class Performance(Record):
+    """Latency buckets and SLA targets (``performance``)."""
+
+    _fields = ("latency_buckets_ms", "sla_overrides")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        latency_buckets_ms: tuple[float, ...] = (50.0, 200.0, 1000.0),
+        sla_overrides: Mapping[str, float] | None = None,
+    ) -> None:
+        self.latency_buckets_ms = latency_buckets_ms
+        #: flow id (or glob) -> p95 target in ms; wins over the catalog's ``sla.p95_ms``.
+        self.sla_overrides: Mapping[str, float] = (
+            {"orders/submit": 1000.0, "data/fetch/minute_candles": 800.0}
+            if sla_overrides is None else sla_overrides)
 
 
-class Retention(NamedTuple):
-    rotate_trace: bool = True
-    max_trace_bytes: int = 10 * 1024 * 1024
-    #: rotated traces kept (trace.jsonl.1 .. .N): history is at most (N + 1) x max bytes.
-    trace_backups: int = 5
-    keep_runs: int = 20
+class Retention(Record):
+    """How much history the trace and the run folders keep (``retention``)."""
+
+    _fields = ("rotate_trace", "max_trace_bytes", "trace_backups", "keep_runs")
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        rotate_trace: bool = True,
+        max_trace_bytes: int = 10 * 1024 * 1024,
+        trace_backups: int = 5,
+        keep_runs: int = 20,
+    ) -> None:
+        self.rotate_trace = rotate_trace
+        self.max_trace_bytes = max_trace_bytes
+        #: rotated traces kept (trace.jsonl.1 .. .N): history is at most (N + 1) x max bytes.
+        self.trace_backups = trace_backups
+        self.keep_runs = keep_runs
 
 
 def _default_profiles() -> dict[str, Profile]:
@@ -201,9 +294,6 @@ def _default_sink_path(kind: str, root: Path, autodev_dir: Path) -> str | None:
 _FLOW_CACHE_MAX = 4096
 
 
-# Each section's defaults: immutable, so one of each serves every config.
-_ARTIFACTS, _PRIVACY, _FILTERS = Artifacts(), Privacy(), Filters()
-_PERFORMANCE, _RETENTION = Performance(), Retention()
 #: Config's fields, in order (each a keyword of ``Config()``).
 _CONFIG_FIELDS = (
     "root", "autodev_dir", "path", "version", "enabled", "profile", "profiles", "sinks",
@@ -232,11 +322,11 @@ class Config(Record):
         profile: str = DEFAULT_PROFILE,
         profiles: Mapping[str, Profile] | None = None,
         sinks: tuple[Sink, ...] = (),
-        artifacts: Artifacts = _ARTIFACTS,
-        privacy: Privacy = _PRIVACY,
-        filters: Filters = _FILTERS,
-        performance: Performance = _PERFORMANCE,
-        retention: Retention = _RETENTION,
+        artifacts: Artifacts | None = None,
+        privacy: Privacy | None = None,
+        filters: Filters | None = None,
+        performance: Performance | None = None,
+        retention: Retention | None = None,
         env_include: tuple[str, ...] | None = None,
         env_exclude: tuple[str, ...] = (),
         env_tags: tuple[str, ...] | None = None,
@@ -252,11 +342,11 @@ class Config(Record):
         self.profiles: Mapping[str, Profile] = (
             _default_profiles() if profiles is None else profiles)
         self.sinks = sinks
-        self.artifacts = artifacts
-        self.privacy = privacy
-        self.filters = filters
-        self.performance = performance
-        self.retention = retention
+        self.artifacts = Artifacts() if artifacts is None else artifacts
+        self.privacy = Privacy() if privacy is None else privacy
+        self.filters = Filters() if filters is None else filters
+        self.performance = Performance() if performance is None else performance
+        self.retention = Retention() if retention is None else retention
         #: ``RA_INCLUDE``: when set, replaces every include list.
         self.env_include = env_include
         #: ``RA_EXCLUDE``: added to every exclude list.

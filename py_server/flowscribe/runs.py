@@ -21,7 +21,6 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -395,6 +394,8 @@ class RunLayout:
         directory that cannot be removed is left alone."""
         if keep < 1:
             return []
+        import shutil  # here, at the end of a run: a start does not pay for it
+
         latest = self.latest_run_id()
         removed = []
         ordered = self._ordered()

@@ -19,7 +19,7 @@ from _project import clean_env, run_python, trace
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trading_app" / ".autodev"
 
 # Modules only the end of a run or another sink uses.
-NOT_AT_START = ["hashlib", "sqlite3", "flowscribe.artifacts.aggregate_file"]
+NOT_AT_START = ["hashlib", "sqlite3", "shutil", "flowscribe.artifacts.aggregate_file"]
 
 APP = """
 import sys

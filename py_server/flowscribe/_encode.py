@@ -8,7 +8,11 @@ for every event type).
 With orjson importable (as Eliot and structlog use it), a line is instead the whole event
 dict through ``orjson.dumps``: one C call, cheaper than the fragments. Its lines hold the
 same values and stay ASCII: a line orjson cannot write as ASCII JSON (non-ASCII text, an
-int past 64 bits, a non-str key) is made by the fragments instead.
+int past 64 bits, a non-str key) is made by the fragments instead. Importing orjson costs
+more than the fragments do on thousands of events (it imports ``dataclasses``,
+``inspect``, ``uuid`` and ``datetime``: 5–12 ms), so a process takes it from the start
+only when the app has imported it already, or when ``FLOWSCRIBE_JSON=orjson`` says so;
+otherwise once it has recorded :data:`ORJSON_AFTER` events (:func:`json_choice`).
 ``FLOWSCRIBE_JSON=stdlib`` in the environment keeps to the standard library (the
 benchmarks compare both).
 
@@ -23,6 +27,7 @@ globals once they are loaded.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 from ._event import EVENT_KEYS, FLOW_KEYS, MORE_KEYS
@@ -51,10 +56,28 @@ _PLAIN_END = "".join(f"{prefix}null" for _, prefix in MORE_AFTER) + "}"
 ORJSON_NEWLINE = 1 << 10
 
 
+#: A process that has not imported orjson yet takes it after recording this many events:
+#: about where the fragments' extra cost (1–2 µs an event) has paid for orjson's import,
+#: so a short run never pays it and a long one pays at most twice what is best.
+ORJSON_AFTER = 4096
+
+
 def orjson_allowed() -> bool:
     """False when ``FLOWSCRIBE_JSON=stdlib`` switches orjson off, for writing and reading
     traces alike (tests cover both paths that way)."""
     return os.environ.get("FLOWSCRIBE_JSON", "").strip().lower() != "stdlib"
+
+
+def json_choice() -> int:
+    """When a process's lines move to orjson: 0 at once (``FLOWSCRIBE_JSON=orjson``, or
+    orjson already imported by the app), :data:`ORJSON_AFTER` events in (orjson merely
+    installed, or not known to be), -1 never (``FLOWSCRIBE_JSON=stdlib``)."""
+    choice = os.environ.get("FLOWSCRIBE_JSON", "").strip().lower()
+    if choice == "stdlib":
+        return -1
+    if choice == "orjson" or "orjson" in sys.modules:
+        return 0
+    return ORJSON_AFTER
 
 
 def orjson_dumps() -> Callable[[Any, Any, int], bytes] | None:

@@ -10,8 +10,10 @@ up when a run starts (:meth:`Recorder.start`), hands it the writer, and switches
 when the run ends; the run's lifecycle itself (config, sinks, artifacts) is not here.
 
 An event is built once, as a dict with the keys of ``docs/trace-format.md`` in order
-(``_event.EVENT_KEYS``), and encoded once: by orjson when importable, else from the
-constant JSON fragments of ``_encode.py``. Nothing here raises into the application.
+(``_event.EVENT_KEYS``), and encoded once: by orjson when importable (from the start, or
+once the process has recorded enough events to pay for its import: ``_encode.json_choice``),
+else from the constant JSON fragments of ``_encode.py``. Nothing here raises into the
+application.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class Recorder:
         "_frag_pid",
         "_frag_run",
         "_names",
+        "_orjson_after",
         "_redact_evidence",
         "_redactor",
         "_seq",
@@ -141,6 +144,8 @@ class Recorder:
         #: orjson's encoder when importable (``_encode.orjson_dumps``): a line is then the
         #: event dict in one call; None: the fragments.
         self._dumps: Callable[[Any, Any, int], bytes] | None = None
+        #: Past this event of the process, take orjson (``_encode.json_choice``); 0: not.
+        self._orjson_after = 0
         #: Severities (and their aliases, either case) the config filters out.
         self.muted: frozenset[Any] = frozenset()
         #: Names as recorded (steps, flow ids, tags, classes, units), by the app's text.
@@ -164,7 +169,9 @@ class Recorder:
     def start(self, run_id: str, redactor: Redactor | None, muted: frozenset[Any]) -> None:
         """Set up for ``run_id``: encoders, redactor, muted severities, process ids."""
         load_encoders()
-        self._dumps = _encode.orjson_dumps()
+        after = _encode.json_choice()
+        self._dumps = _encode.orjson_dumps() if after == 0 else None
+        self._orjson_after = max(after, 0)
         self._redactor = redactor
         self._redact_evidence = redactor.evidence if redactor is not None else None
         self.muted = muted
@@ -380,6 +387,8 @@ class Recorder:
                 writer = self._writer
                 if writer is not None:
                     writer.flush()
+                if self._orjson_after and seq >= self._orjson_after:
+                    self._take_orjson()  # checked once a batch: off the per-event path
             return eid
         except Exception as exc:
             trouble("record", exc)
@@ -415,6 +424,12 @@ class Recorder:
             except Exception:
                 pass
         return eid
+
+    def _take_orjson(self) -> None:
+        """Encode with orjson from now on, if it is importable (this process has recorded
+        enough events for its import to pay; ``_encode.json_choice``)."""
+        self._orjson_after = 0
+        self._dumps = _encode.orjson_dumps()
 
     # -- the line ----------------------------------------------------------------------
 

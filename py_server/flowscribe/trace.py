@@ -76,7 +76,10 @@ def _orjson_loads() -> Any:
     return loads
 
 
-_fast_loads = _orjson_loads()
+_UNKNOWN: Any = object()
+#: orjson's decoder, looked for on the first line read (not at import: a session's start
+#: imports this module, and orjson's import costs more than the start's own work).
+_fast_loads: Any = _UNKNOWN
 
 
 def _loads(line: bytes | str) -> Any:
@@ -86,10 +89,14 @@ def _loads(line: bytes | str) -> Any:
     to :func:`json.loads`: an integer beyond 64 bits (orjson makes it a float) and what
     orjson rejects but json accepts (NaN, a lone surrogate escape, a leading BOM).
     """
-    if (_fast_loads is not None and type(line) is bytes
+    global _fast_loads
+    fast = _fast_loads
+    if fast is _UNKNOWN:
+        fast = _fast_loads = _orjson_loads()
+    if (fast is not None and type(line) is bytes
             and _LONG_NUMBER not in line.translate(_DIGITS_ONLY)):
         try:
-            return _fast_loads(line)
+            return fast(line)
         except ValueError:
             pass
     return json.loads(line)

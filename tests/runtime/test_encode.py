@@ -1,5 +1,7 @@
-"""An event's line is the same with either JSON library: orjson when importable, else the
-standard library's fragments (``FLOWSCRIBE_JSON=stdlib`` forces them).
+"""An event's line is the same with either JSON library: orjson when importable (at once
+when the app has it or ``FLOWSCRIBE_JSON=orjson`` asks, else once the process has recorded
+enough events to pay for its import), else the standard library's fragments
+(``FLOWSCRIBE_JSON=stdlib`` forces them).
 
 What a reader relies on: every line is ASCII JSON ending in ``\\n``, valid against the
 schema, and holds the values of the event dict the sinks and the aggregate saw; what
@@ -17,7 +19,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from _project import read_lines
+from _project import clean_env, read_lines, run_python
 
 import flowscribe
 import flowscribe._lifecycle as lifecycle
@@ -121,27 +123,62 @@ def test_both_libraries_record_the_same_values(tmp_path: Path, project: Path) ->
     assert [comparable(x) for x in orjson_lines] == [comparable(x) for x in stdlib_lines]
 
 
-def test_an_unknown_library_name_means_orjson_when_there_is_one(project: Path) -> None:
-    os.environ["FLOWSCRIBE_JSON"] = "something-else"
-    session = Session(app_name="enc")
-    assert session.recorder.uses_orjson == (importlib.util.find_spec("orjson") is not None)
-    session.end_session()
+HAS_ORJSON = importlib.util.find_spec("orjson") is not None
+
+#: Records events in a fresh interpreter and reports when orjson came in.
+SWITCH_APP = """
+import json, sys
+PRE
+import flowscribe
+from flowscribe import _encode
+from flowscribe._recorder import BATCH
+s = flowscribe.init(app_name="enc")
+state = {"at_start": s.recorder.uses_orjson, "imported_at_start": "orjson" in sys.modules}
+with s.flow("enc/main") as f:
+    for i in range(_encode.ORJSON_AFTER + 2 * BATCH):
+        f.checkpoint("step", i=i, ratio=i / 7)
+state["after"] = s.recorder.uses_orjson
+print(json.dumps(state))
+"""
+
+
+@pytest.mark.skipif(not HAS_ORJSON, reason="needs orjson")
+@pytest.mark.parametrize("choice", ["", "something-else"])
+def test_orjson_comes_in_once_a_process_has_recorded_enough_to_pay_for_it(
+    project: Path, choice: str
+) -> None:
+    # Its import costs a start more than the rest of init(): a short run never pays it.
+    env = clean_env(FLOWSCRIBE_JSON=choice)
+    out = run_python(SWITCH_APP.replace("PRE", ""), project, env=env)
+    assert out.returncode == 0, out.stderr
+    state = json.loads(out.stdout.splitlines()[-1])
+    assert state == {"at_start": False, "imported_at_start": False, "after": True}
+    lines = (project / ".autodev" / "trace.jsonl").read_bytes().splitlines()
+    events = [json.loads(raw) for raw in lines]
+    steps = [e for e in events if e["event_type"] == "checkpoint"]
+    # One run, every line ASCII JSON of the schema, nothing lost across the switch.
+    validator = jsonschema.Draft7Validator(SCHEMA)
+    assert all(raw.isascii() and not list(validator.iter_errors(e))
+               for raw, e in zip(lines, events))
+    assert [e["evidence"]["i"] for e in steps] == list(range(len(steps)))
+    assert all(e["evidence"]["ratio"] == e["evidence"]["i"] / 7 for e in steps)
+
+
+@pytest.mark.skipif(not HAS_ORJSON, reason="needs orjson")
+@pytest.mark.parametrize(("pre", "choice"), [("import orjson", ""), ("", "orjson")])
+def test_orjson_is_taken_at_once_when_the_app_has_it_or_asks_for_it(
+    project: Path, pre: str, choice: str
+) -> None:
+    out = run_python(SWITCH_APP.replace("PRE", pre), project,
+                     env=clean_env(FLOWSCRIBE_JSON=choice))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1])["at_start"] is True
+
+
+def test_stdlib_never_takes_orjson(project: Path) -> None:
+    out = run_python(SWITCH_APP.replace("PRE", ""), project,
+                     env=clean_env(FLOWSCRIBE_JSON="stdlib"))
+    assert out.returncode == 0, out.stderr
+    state = json.loads(out.stdout.splitlines()[-1])
+    assert state["at_start"] is False and state["after"] is False
     assert read_lines(project / ".autodev" / "trace.jsonl")
-
-
-@pytest.mark.parametrize("lib", LIBS)
-def test_every_line_has_the_declared_keys_in_the_schemas_order(project: Path, lib: str) -> None:
-    """A reader may rely on the key order (docs/trace-format.md): every event type's line
-    and dict follow the one declaration of the fields, which is the schema's order too."""
-    from flowscribe._event import EVENT_FIELDS, EVENT_KEYS
-
-    assert list(EVENT_KEYS) == [name for name, _ in EVENT_FIELDS]
-    assert list(SCHEMA["properties"]) == list(EVENT_KEYS)
-    lines, events, _ = record(project, lib)
-    types = set()
-    for raw, ev in zip(lines, events):
-        assert list(json.loads(raw)) == list(EVENT_KEYS), raw
-        assert list(ev) == list(EVENT_KEYS)
-        types.add(ev["event_type"])
-    assert {"run_start", "flow_start", "checkpoint", "metric", "failure", "exception",
-            "flow_end", "summary"} <= types

@@ -1,9 +1,10 @@
-"""Reading files that someone else may have put in place: regular files only, bounded.
+"""Files that someone else may have put in place: reading them bounded, replacing them whole.
 
 A config, catalog or trace can be a FIFO (a reader would block forever), a device or a link
 to one (``/dev/zero`` never ends), or simply huge. Every read of such a file goes through
 here: opened non-blocking and checked on the open descriptor (no race between the check and
-the open), and read up to a limit.
+the open), and read up to a limit. Every file flowscribe replaces whole (artifacts, the
+registry of live runs, the parsed-config cache) is written by :func:`write_text_atomic`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-__all__ = ["MAX_CONFIG_BYTES", "open_regular", "read_regular"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["MAX_CONFIG_BYTES", "open_regular", "read_regular", "write_text_atomic"]
 
 #: ra.yaml and flows.yaml larger than this are refused (a real one is a few KB).
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -39,3 +43,25 @@ def read_regular(path: str | os.PathLike[str], limit: int = MAX_CONFIG_BYTES) ->
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit // (1024 * 1024)} MiB", os.fspath(path))
     return data
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``, so a reader
+    never sees half a file, and a link at ``path`` is replaced, never written through."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:  # noqa: SIM105 - contextlib costs import time
+        os.unlink(tmp)  # a stale one, or a link planted there: O_EXCL never follows it
+    except FileNotFoundError:
+        pass
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                     0o644)
+        with open(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:  # noqa: SIM105 - contextlib costs import time
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -38,6 +38,8 @@ import os
 import re
 import threading
 
+from ._files import write_text_atomic
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -169,7 +171,7 @@ class LiveRuns:
                 known = ""
             if known and _safe(known):
                 return known, False
-            _write(path, run_id)
+            write_text_atomic(path, run_id)
             return run_id, True
 
     def enter(self, run_id: str) -> str:
@@ -295,18 +297,6 @@ def _names(folder: Path) -> Iterator[str]:
     except OSError:
         return iter(())
     return (n for n in names if not n.startswith("."))
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``path`` whole (a temporary file renamed over it: readers never see half)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o644)
-    try:
-        os.write(fd, text.encode("ascii"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def _remove(path: Path) -> None:

@@ -14,9 +14,9 @@ The cache only ever saves time, and is as untrusted as anything in a cloned repo
   edit (even within the file system's clock tick) is never missed;
 - a document JSON cannot hold as it is (dates, binary, sets, keys that are not strings,
   non-finite numbers) is not saved, nor is a text over :data:`MAX_CACHED_TEXT`;
-- it is written to a fresh temporary file and renamed (no reader sees half of one), never
-  through a link, and only in a ``cache`` folder that is a real folder; every failure to
-  write is silent.
+- it is written whole (``_files.write_text_atomic``: no reader sees half of one, never
+  through a link), and only in a ``cache`` folder that is a real folder; every failure
+  to write is silent.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import json
 import math
 import os
 import stat
+from pathlib import Path
 
-from ._files import read_regular
+from ._files import read_regular, write_text_atomic
 from ._yamlpos import Path_, Span, YamlDoc, YamlIssue, load_yaml
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import cost)
@@ -163,23 +164,14 @@ def _write(cache_dir: str | os.PathLike[str], file: str, text: str, doc: YamlDoc
         "issues": [[i.line, i.column, i.message, i.path, i.severity] for i in doc.issues],
         "parsed": doc.parsed,
     }
-    tmp = f"{file}.{os.getpid()}.tmp"
     try:
-        payload = json.dumps(obj, separators=(",", ":")).encode()
+        payload = json.dumps(obj, separators=(",", ":"))
         try:  # noqa: SIM105 - contextlib costs import time
             os.mkdir(cache_dir, 0o755)
         except FileExistsError:
             pass
         if not stat.S_ISDIR(os.lstat(cache_dir).st_mode):  # a link: never written through
             return
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(tmp, flags, 0o644)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-            os.replace(tmp, file)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_text_atomic(Path(file), payload)
     except (OSError, ValueError, TypeError, RecursionError):
         pass  # a read-only folder, a full disk, a link: the next start parses again

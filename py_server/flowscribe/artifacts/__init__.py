@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowscribe._files import write_text_atomic
 from flowscribe._warn import warn_once
 from flowscribe.aggregate import RunAggregate, aggregate_events, aggregate_for
 from flowscribe.artifacts._format import fmt_ms
@@ -69,24 +70,6 @@ def should_write_ask(agg: RunAggregate, config: Config | None) -> bool:
     if mode == "never":
         return False
     return agg.has_failures
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``, so a reader
-    never sees half a file, and a link at ``path`` is replaced, never written through."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)  # a stale one, or a link planted there: O_EXCL never follows it
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                     0o644)
-        with open(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _remove(path: Path) -> None:

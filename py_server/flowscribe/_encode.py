@@ -62,17 +62,22 @@ ORJSON_NEWLINE = 1 << 10
 ORJSON_AFTER = 4096
 
 
+def _json_setting() -> str:
+    """``FLOWSCRIBE_JSON`` as given (``stdlib``, ``orjson``; anything else is the default)."""
+    return os.environ.get("FLOWSCRIBE_JSON", "").strip().lower()
+
+
 def orjson_allowed() -> bool:
     """False when ``FLOWSCRIBE_JSON=stdlib`` switches orjson off, for writing and reading
     traces alike (tests cover both paths that way)."""
-    return os.environ.get("FLOWSCRIBE_JSON", "").strip().lower() != "stdlib"
+    return _json_setting() != "stdlib"
 
 
 def json_choice() -> int:
     """When a process's lines move to orjson: 0 at once (``FLOWSCRIBE_JSON=orjson``, or
     orjson already imported by the app), :data:`ORJSON_AFTER` events in (orjson merely
     installed, or not known to be), -1 never (``FLOWSCRIBE_JSON=stdlib``)."""
-    choice = os.environ.get("FLOWSCRIBE_JSON", "").strip().lower()
+    choice = _json_setting()
     if choice == "stdlib":
         return -1
     if choice == "orjson" or "orjson" in sys.modules:

@@ -1010,8 +1010,7 @@ def _flow_dict(s: FlowStats) -> dict[str, Any]:
         "failures_by_class": s.failures_by_class, "durations": _quantiles_dict(s.durations),
         "buckets": s.buckets, "first_failure": _failure_dict(s.first_failure),
         "last_failure": _failure_dict(s.last_failure), "last_status": s.last_status,
-        "metrics": {k: {"unit": m.unit, "count": m.count, "total": m.total,
-                        "min": _finite_or_none(m.min),
+        "metrics": {k: {**m._asdict(), "min": _finite_or_none(m.min),
                         "max": _finite_or_none(m.max)} for k, m in s.metrics.items()},
         "metrics_dropped": s.metrics_dropped,
     }

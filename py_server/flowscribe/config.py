@@ -294,22 +294,19 @@ def _default_sink_path(kind: str, root: Path, autodev_dir: Path) -> str | None:
 _FLOW_CACHE_MAX = 4096
 
 
-#: Config's fields, in order (each a keyword of ``Config()``).
-_CONFIG_FIELDS = (
-    "root", "autodev_dir", "path", "version", "enabled", "profile", "profiles", "sinks",
-    "artifacts", "privacy", "filters", "performance", "retention", "env_include",
-    "env_exclude", "env_tags", "env_applied",
-)
-
-
 class Config(Record):
     """The effective configuration: ra.yaml with defaults and env overrides applied.
 
     Read-only by convention (``_replace`` makes a changed copy): what the flow and
     severity filters are compiled from at construction."""
 
-    _fields = _CONFIG_FIELDS
-    __slots__ = (*_CONFIG_FIELDS, "_exclude", "_exclude_tags", "_flow_cache", "_include",
+    _fields = (
+        "root", "autodev_dir", "path", "version", "enabled", "profile", "profiles", "sinks",
+        "artifacts", "privacy", "filters", "performance", "retention", "env_include",
+        "env_exclude", "env_tags", "env_applied",
+    )
+    # Beside the fields: the filters compiled from them (not compared, not replaced).
+    __slots__ = (*_fields, "_exclude", "_exclude_tags", "_flow_cache", "_include",
                  "_include_tags", "_min_rank")
 
     def __init__(
